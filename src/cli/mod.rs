@@ -1,0 +1,121 @@
+//! Command line: `run`, `check-config`, `version`, `show …` (argh), and the
+//! rendering of `show` output (`show`). Owns process exit codes and what the
+//! operator reads; never touches packets.
+
+pub mod control;
+pub mod json;
+pub mod show;
+
+use argh::FromArgs;
+
+/// hagw: high-availability gateway (VRRP, stateful firewall/NAT, conntrack sync).
+#[derive(FromArgs, Debug)]
+pub struct Args {
+    /// print the version and target, then exit
+    #[argh(switch)]
+    pub version: bool,
+    #[argh(subcommand)]
+    pub cmd: Option<Cmd>,
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum Cmd {
+    Run(RunArgs),
+    CheckConfig(CheckConfigArgs),
+    Version(VersionArgs),
+    Show(ShowArgs),
+}
+
+/// Run the daemon in the foreground (logs to stderr).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "run")]
+pub struct RunArgs {
+    /// config file (UCI)
+    #[argh(option, short = 'c', default = "String::from(\"/etc/config/hagw\")")]
+    pub config: String,
+}
+
+/// Validate a config file: exit 0 if valid, 1 with FILE:LINE: messages if not.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "check-config")]
+pub struct CheckConfigArgs {
+    /// config file (UCI)
+    #[argh(option, short = 'c', default = "String::from(\"/etc/config/hagw\")")]
+    pub config: String,
+}
+
+/// Print the version and target triple.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "version")]
+pub struct VersionArgs {}
+
+/// Ask the running daemon: `show vrrp summary`, `show vrrp interface NAME`, `show interfaces`, ...
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "show")]
+pub struct ShowArgs {
+    /// what to show, e.g. `vrrp summary`
+    #[argh(positional, greedy)]
+    pub what: Vec<String>,
+    /// machine-readable JSON output
+    #[argh(switch)]
+    pub json: bool,
+    /// read the control socket path from this config file
+    #[argh(option, short = 'c')]
+    pub config: Option<String>,
+    /// control socket path (default /var/run/hagw.sock)
+    #[argh(option)]
+    pub socket: Option<String>,
+}
+
+pub fn version_line() -> String {
+    format!(
+        "hagw {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        env!("HAGW_TARGET")
+    )
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub fn main() -> i32 {
+    let args: Args = argh::from_env();
+    if args.version {
+        println!("{}", version_line());
+        return 0;
+    }
+    match args.cmd {
+        None => {
+            eprintln!("hagw: no command; try `hagw --help`");
+            2
+        }
+        Some(Cmd::Version(_)) => {
+            println!("{}", version_line());
+            0
+        }
+        Some(Cmd::CheckConfig(a)) => check_config(&a.config),
+        Some(Cmd::Run(a)) => crate::daemon::run(&a.config),
+        Some(Cmd::Show(a)) => control::show_command(&a),
+    }
+}
+
+fn check_config(path: &str) -> i32 {
+    match crate::config::load(path) {
+        Ok(cfg) => {
+            println!(
+                "{path}: ok ({} interfaces, {} VRRP groups, {} routes, {} SNAT, {} DNAT rules)",
+                cfg.interfaces.len(),
+                cfg.vrrp_groups.len(),
+                cfg.routes.len(),
+                cfg.nat_source.len(),
+                cfg.nat_destination.len()
+            );
+            0
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            1
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The validated configuration model: what every section and option of the
+//! UCI schema (SPEC §6) means once parsed and cross-checked.
+//!
+//! Nothing here parses text; `config::validate` builds these from the UCI
+//! sections. Every item keeps the line it came from, so later checks (and a
+//! SIGHUP reload) can still say `FILE:LINE:`. Names refer to other sections
+//! by their UCI section name (e.g. a group's `interface` is "lan").
+
+use std::net::Ipv4Addr;
+
+/// An IPv4 address with a prefix length (`192.168.10.2/24`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ipv4Cidr {
+    pub addr: Ipv4Addr,
+    pub prefix_len: u8,
+}
+
+impl Ipv4Cidr {
+    pub fn netmask(self) -> u32 {
+        if self.prefix_len == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(self.prefix_len.min(32)))
+        }
+    }
+    pub fn network(self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) & self.netmask())
+    }
+    pub fn contains(self, ip: Ipv4Addr) -> bool {
+        (u32::from(ip) & self.netmask()) == (u32::from(self.addr) & self.netmask())
+    }
+}
+
+impl core::fmt::Display for Ipv4Cidr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix_len)
+    }
+}
+
+/// An inclusive port range; a single port is `lo == hi`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PortRange {
+    pub lo: u16,
+    pub hi: u16,
+}
+
+/// An inclusive IPv4 address range; a single address is `lo == hi`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AddrRange {
+    pub lo: Ipv4Addr,
+    pub hi: Ipv4Addr,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Globals {
+    pub node_id: u16,
+    pub log_level: LogLevel,
+    pub control_socket: String,
+    pub line: usize,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    Lan,
+    Wan,
+    Sync,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interface {
+    /// UCI section name, e.g. "lan"; what other sections refer to.
+    pub name: String,
+    /// Kernel device, e.g. "lan0".
+    pub device: String,
+    pub role: Role,
+    /// The interface's primary address (VRRP source address).
+    pub address: Ipv4Cidr,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub target: Ipv4Cidr,
+    pub gateway: Option<Ipv4Addr>,
+    pub interface: String,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VrrpAuth {
+    None,
+    /// Up to 8 bytes, sent in the clear (RFC 2338 type 1).
+    Plaintext(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VrrpGroup {
+    /// UCI section name, e.g. "lan_gw" (used in logs and notify scripts).
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    /// One or more virtual addresses; prefix length defaults to the interface's.
+    pub virtual_addresses: Vec<Ipv4Cidr>,
+    /// As configured (1–255). Address owners run at 255 regardless.
+    pub priority: u8,
+    pub preempt: bool,
+    pub preempt_delay_secs: u32,
+    /// Advertisement interval in centiseconds (v2: whole seconds only).
+    pub advert_interval_cs: u16,
+    pub version: u8,
+    pub rfc3768_compatibility: bool,
+    pub auth: VrrpAuth,
+    pub sync_group: Option<String>,
+    pub track_interfaces: Vec<String>,
+    pub notify: Option<String>,
+    pub unicast_peers: Vec<Ipv4Addr>,
+    /// Gratuitous ARPs sent per VIP on becoming master.
+    pub garp_repeat: u8,
+    /// Period of the master's GARP refresh, seconds; 0 disables it.
+    pub garp_refresh_secs: u32,
+    /// VRRPv3: send the v2-style checksum (no pseudo-header) instead of RFC 5798's.
+    pub v3_checksum_legacy: bool,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConntrackTimeouts {
+    pub tcp_syn_sent: u32,
+    pub tcp_syn_recv: u32,
+    pub tcp_established: u32,
+    pub tcp_fin_wait: u32,
+    pub tcp_close_wait: u32,
+    pub tcp_last_ack: u32,
+    pub tcp_time_wait: u32,
+    pub tcp_close: u32,
+    pub udp: u32,
+    pub udp_stream: u32,
+    pub icmp: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conntrack {
+    pub max_entries: u32,
+    /// Capacity of the external cache (sessions learned from the peer).
+    pub external_max_entries: u32,
+    /// Seconds; each field is a `<name>_timeout` option.
+    pub timeouts: ConntrackTimeouts,
+    pub line: usize,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Icmp,
+    /// Any other IP protocol number.
+    Other(u8),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FirewallAction {
+    Accept,
+    Drop,
+    Reject,
+}
+
+/// Connection states a rule matches (`option state 'established,related'`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateSet {
+    pub new: bool,
+    pub established: bool,
+    pub related: bool,
+    pub invalid: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FirewallRuleset {
+    pub name: String,
+    pub default_action: FirewallAction,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FirewallRule {
+    pub ruleset: String,
+    pub description: Option<String>,
+    pub protocol: Option<Protocol>,
+    pub source: Option<Ipv4Cidr>,
+    pub destination: Option<Ipv4Cidr>,
+    pub source_port: Option<PortRange>,
+    pub destination_port: Option<PortRange>,
+    /// `None` matches any state.
+    pub state: Option<StateSet>,
+    pub action: FirewallAction,
+    pub line: usize,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+    Local,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FirewallAttach {
+    pub interface: String,
+    pub direction: Direction,
+    pub ruleset: String,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NatSource {
+    pub rule: u32,
+    pub description: Option<String>,
+    pub outbound_interface: String,
+    pub protocol: Option<Protocol>,
+    pub source: Option<Ipv4Cidr>,
+    pub destination: Option<Ipv4Cidr>,
+    pub translation_address: AddrRange,
+    /// Ports to allocate from when the original source port is taken.
+    pub translation_port: Option<PortRange>,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NatDestination {
+    pub rule: u32,
+    pub description: Option<String>,
+    pub inbound_interface: String,
+    pub protocol: Option<Protocol>,
+    pub destination_address: Option<Ipv4Addr>,
+    pub destination_port: Option<PortRange>,
+    pub translation_address: Ipv4Addr,
+    pub translation_port: Option<u16>,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConntrackSync {
+    pub name: String,
+    pub interface: String,
+    pub sync_group: Option<String>,
+    pub mcast_group: Ipv4Addr,
+    pub port: u16,
+    /// Unicast peer instead of multicast.
+    pub peer: Option<Ipv4Addr>,
+    /// Keyed MAC over every frame when set.
+    pub auth_key: Option<String>,
+    /// A starting router waits at most this long for its bulk resync before preempting.
+    pub resync_timeout_secs: u32,
+    pub line: usize,
+}
+
+/// A whole validated configuration file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The file it was read from (for messages).
+    pub path: String,
+    pub globals: Globals,
+    pub interfaces: Vec<Interface>,
+    pub routes: Vec<Route>,
+    pub vrrp_groups: Vec<VrrpGroup>,
+    pub conntrack: Conntrack,
+    pub firewall_rulesets: Vec<FirewallRuleset>,
+    pub firewall_rules: Vec<FirewallRule>,
+    pub firewall_attaches: Vec<FirewallAttach>,
+    pub nat_source: Vec<NatSource>,
+    pub nat_destination: Vec<NatDestination>,
+    pub conntrack_sync: Option<ConntrackSync>,
+}
+
+impl Config {
+    pub fn interface(&self, name: &str) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+    pub fn interface_index(&self, name: &str) -> Option<usize> {
+        self.interfaces.iter().position(|i| i.name == name)
+    }
+}
