@@ -19,3 +19,41 @@ lint:
 
 clean:
 	$(CARGO) clean
+
+# ---- firmware: cross builds, size, tests under qemu, OpenWrt package ----
+# (cross/README.md explains; board/README.md covers installing on a router)
+CROSS_TARGETS ?= x86_64-unknown-linux-musl aarch64-unknown-linux-musl \
+                 armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl mips-unknown-linux-musl
+# make ipk TARGET=mipsel-unknown-linux-musl [BIN=path/to/hagw]
+TARGET ?= x86_64-unknown-linux-musl
+BIN ?=
+
+.PHONY: cross-setup cross size test-cross test-cross-mips test-cross-armv7 ipk test-firmware
+cross-setup:
+	cross/setup.sh
+
+# One target at a time (the machine is small); each is checked: static, and
+# `hagw version` under qemu prints its triple.
+cross: cross-setup
+	@for t in $(CROSS_TARGETS); do cross/build.sh $$t || exit 1; done
+	@cross/size.sh $(CROSS_TARGETS)
+
+cross-%: cross-setup
+	cross/build.sh $*
+
+size:
+	@cross/size.sh $(CROSS_TARGETS)
+
+# Unit + simulator/config/wire tests built for big-endian MIPS and armv7, run
+# under qemu-user (tests that spawn the hagw binary or need namespaces are
+# left out: cross/test.sh says which and why).
+test-cross: test-cross-mips test-cross-armv7
+test-cross-%: cross-setup
+	cross/test.sh $*
+
+ipk:
+	cross/ipk.sh $(TARGET) $(BIN)
+
+# The firmware tests alone (also part of `make test`: tests/firmware_*.rs).
+test-firmware:
+	$(CARGO) test --test 'firmware_*'

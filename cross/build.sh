@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Static, stripped release binary for one target -> dist/<target>/hagw, then
+# checks it: `file` must say statically linked, and `hagw version` (run under
+# qemu-user for foreign targets) must print the target triple.
+# Usage: cross/build.sh TARGET      (full triple or mips/mipsel/armv7/aarch64/x86_64)
+# Knobs (for size experiments; defaults are what ships, see cross/README.md):
+#   HAGW_OPT=s|z  HAGW_PANIC=abort|immediate-abort  HAGW_RELOC=static|default
+#   HAGW_STRIP=1|0  HAGW_OUT=path (default dist/<target>/hagw)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. cross/env.sh
+t=$(full_target "${1:?usage: cross/build.sh TARGET}")
+
+opt=${HAGW_OPT:-s}
+panic=${HAGW_PANIC:-abort}
+reloc=${HAGW_RELOC:-static}
+strip=${HAGW_STRIP:-1}
+out=${HAGW_OUT:-dist/$t/hagw}
+
+args=(build --release --target "$t" "${BUILD_STD[@]}"
+      --config "profile.release.opt-level=\"$opt\"")
+if [ "$panic" = immediate-abort ]; then
+  args+=(-Zpanic-immediate-abort --config 'profile.release.panic="immediate-abort"')
+fi
+# Non-PIE: routers have no use for a relocatable static binary; saves ~5%.
+if [ "$reloc" = static ]; then
+  args+=(--config "target.$t.rustflags=[\"-C\",\"relocation-model=static\"]")
+fi
+[ "$strip" = 1 ] || args+=(--config 'profile.release.strip=false')
+
+start=$(date +%s)
+"${XCARGO[@]}" "${args[@]}"
+secs=$(( $(date +%s) - start ))
+
+mkdir -p "$(dirname "$out")"
+cp "target/$t/release/hagw" "$out"
+desc=$(file -b "$out")
+case $desc in
+  *"statically linked"*|*"static-pie linked"*) ;;
+  *) echo "cross: $out is NOT static: $desc" >&2; exit 1 ;;
+esac
+runner=$(runner_for "$t")
+ver=$($runner "$out" version)
+case $ver in
+  *"($t)"*) ;;
+  *) echo "cross: '$runner $out version' printed '$ver', expected the triple $t" >&2; exit 1 ;;
+esac
+printf 'cross: %s  %s bytes  built in %s s  (opt=%s panic=%s reloc=%s)\n  %s\n  %s\n' \
+  "$out" "$(stat -c %s "$out")" "$secs" "$opt" "$panic" "$reloc" "$desc" "${runner:-native}: $ver"
