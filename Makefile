@@ -28,7 +28,7 @@ CROSS_TARGETS ?= x86_64-unknown-linux-musl aarch64-unknown-linux-musl \
 TARGET ?= x86_64-unknown-linux-musl
 BIN ?=
 
-.PHONY: cross-setup cross size test-cross test-cross-mips test-cross-armv7 ipk test-firmware
+.PHONY: cross-setup cross size test-cross ipk test-firmware
 cross-setup:
 	cross/setup.sh
 

@@ -5,7 +5,8 @@
 # Usage: cross/build.sh TARGET      (full triple or mips/mipsel/armv7/aarch64/x86_64)
 # Knobs (for size experiments; defaults are what ships, see cross/README.md):
 #   HAGW_OPT=s|z  HAGW_PANIC=abort|immediate-abort  HAGW_RELOC=static|default
-#   HAGW_STRIP=1|0  HAGW_OUT=path (default dist/<target>/hagw)
+#   HAGW_OFS=1|0 (std feature optimize_for_size)  HAGW_STRIP=1|0
+#   HAGW_OUT=path (default dist/<target>/hagw)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cross/env.sh
@@ -15,6 +16,7 @@ opt=${HAGW_OPT:-s}
 panic=${HAGW_PANIC:-abort}
 reloc=${HAGW_RELOC:-static}
 strip=${HAGW_STRIP:-1}
+[ "${HAGW_OFS:-1}" = 1 ] || BUILD_STD=(-Zbuild-std=std,panic_abort)
 out=${HAGW_OUT:-dist/$t/hagw}
 
 args=(build --release --target "$t" "${BUILD_STD[@]}"
@@ -45,5 +47,5 @@ case $ver in
   *"($t)"*) ;;
   *) echo "cross: '$runner $out version' printed '$ver', expected the triple $t" >&2; exit 1 ;;
 esac
-printf 'cross: %s  %s bytes  built in %s s  (opt=%s panic=%s reloc=%s)\n  %s\n  %s\n' \
-  "$out" "$(stat -c %s "$out")" "$secs" "$opt" "$panic" "$reloc" "$desc" "${runner:-native}: $ver"
+printf 'cross: %s  %s bytes  built in %s s  (opt=%s panic=%s reloc=%s ofs=%s strip=%s)\n  %s\n  %s\n' \
+  "$out" "$(stat -c %s "$out")" "$secs" "$opt" "$panic" "$reloc" "${HAGW_OFS:-1}" "$strip" "$desc" "${runner:-native}: $ver"

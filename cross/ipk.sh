@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Builds an OpenWrt package without the SDK: dist/hagw_<version>_<arch>.ipk
+#
+#   cross/ipk.sh [TARGET] [BIN]
+#
+# TARGET (default x86_64-unknown-linux-musl; short names work) picks the
+# Architecture field; BIN is the hagw binary to package (default
+# dist/<target>/hagw, built with cross/build.sh if missing). IPK_OUT=dir
+# changes the output directory.
+#
+# Format: an ar archive of debian-binary ("2.0\n"), control.tar.gz,
+# data.tar.gz, in that order, like a .deb (written here directly, with
+# dpkg-style member names). OpenWrt's own ipkg-build (opkg era, up to 24.10)
+# wraps the same three members in a gzip'd tar instead; opkg reads both.
+# Members are reproducible: owner 0:0, sorted names, mtime of the last commit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. cross/env.sh
+
+t=$(full_target "${1:-x86_64-unknown-linux-musl}")
+arch=$(openwrt_arch "$t")
+bin=${2:-dist/$t/hagw}
+out_dir=${IPK_OUT:-dist}
+if [ ! -f "$bin" ]; then
+  [ -z "${2:-}" ] || { echo "ipk: $bin not found" >&2; exit 1; }
+  cross/build.sh "$t"
+fi
+version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+data=$work/data ctl=$work/control
+mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" "$ctl"
+install -m 0755 "$bin" "$data/usr/sbin/hagw"
+install -m 0755 board/openwrt/hagw.init "$data/etc/init.d/hagw"
+# 0600: a config may hold VRRP passwords and the sync auth_key.
+install -m 0600 board/openwrt/hagw.config "$data/etc/config/hagw"
+
+tarit() { # dir -> gzip'd tar on stdout, entries ./x like ipkg-build
+  tar -C "$1" --format=gnu --numeric-owner --owner=0 --group=0 --sort=name \
+      --mtime="@$epoch" -cf - . | gzip -9n
+}
+tarit "$data" > "$work/data.tar.gz"
+installed_size=$(gzip -dc "$work/data.tar.gz" | wc -c)
+
+cat > "$ctl/control" <<CTL
+Package: hagw
+Version: $version
+Depends:
+Source: hagw
+License: MIT OR Apache-2.0
+Section: net
+Architecture: $arch
+Installed-Size: $installed_size
+Maintainer: hagw maintainers <hagw@localhost>
+Description: High-availability gateway for small routers: VRRP (RFC 3768/5798),
+ stateful firewall and NAT, conntrack sync to a peer. One static binary.
+CTL
+echo /etc/config/hagw > "$ctl/conffiles"
+cat > "$ctl/postinst" <<'SH'
+#!/bin/sh
+# Enables and starts nothing: hagw takes over interfaces, so that is the
+# operator's decision.
+[ -n "$IPKG_INSTROOT" ] && exit 0
+echo "hagw installed. Edit /etc/config/hagw, check it with"
+echo "  hagw check-config -c /etc/config/hagw"
+echo "then: /etc/init.d/hagw enable && /etc/init.d/hagw start"
+exit 0
+SH
+cat > "$ctl/prerm" <<'SH'
+#!/bin/sh
+# Stop the daemon before its files go; on removal (not upgrade) also drop
+# the boot symlink, as OpenWrt's default_prerm does.
+[ -n "$IPKG_INSTROOT" ] && exit 0
+if [ -x /etc/init.d/hagw ]; then
+	/etc/init.d/hagw stop 2>/dev/null
+	[ "$PKG_UPGRADE" = 1 ] || /etc/init.d/hagw disable 2>/dev/null
+fi
+exit 0
+SH
+chmod 0644 "$ctl/control" "$ctl/conffiles"
+chmod 0755 "$ctl/postinst" "$ctl/prerm"
+tarit "$ctl" > "$work/control.tar.gz"
+printf '2.0\n' > "$work/debian-binary"
+
+# ar writer: "!<arch>\n", then per member a 60-byte header (name/16, mtime/12,
+# uid/6, gid/6, mode/8 octal, size/10, "`\n"), the data, "\n" if odd.
+pkg=$out_dir/hagw_${version}_${arch}.ipk
+mkdir -p "$out_dir"
+{
+  printf '!<arch>\n'
+  for m in debian-binary control.tar.gz data.tar.gz; do
+    size=$(stat -c %s "$work/$m")
+    printf '%-16s%-12s%-6s%-6s%-8s%-10s`\n' "$m" "$epoch" 0 0 100644 "$size"
+    cat "$work/$m"
+    [ $((size % 2)) -eq 0 ] || printf '\n'
+  done
+} > "$pkg.tmp"
+mv "$pkg.tmp" "$pkg"
+echo "ipk: $pkg ($(stat -c %s "$pkg") bytes, $arch, Installed-Size $installed_size)"
