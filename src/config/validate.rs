@@ -158,7 +158,14 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> String {
+    // A unique candidate that extends the word ("vrrp" -> "vrrp_group") first.
+    let mut prefixed = candidates
+        .clone()
+        .filter(|c| word.len() >= 3 && c.starts_with(word));
+    if let (Some(c), None) = (prefixed.next(), prefixed.next()) {
+        return format!(" (did you mean '{c}'?)");
+    }
     let best = candidates
         .map(|c| (distance(word, c), c))
         .filter(|(d, _)| *d <= 2.max(word.len() / 4))
@@ -1789,5 +1796,11 @@ mod tests {
             " (did you mean 'priority'?)"
         );
         assert_eq!(did_you_mean("zzzzzz", ["priority"].into_iter()), "");
+        assert_eq!(
+            did_you_mean("vrrp", SECTION_TYPES.iter().copied()),
+            " (did you mean 'vrrp_group'?)"
+        );
+        // Ambiguous prefix: no guess.
+        assert_eq!(did_you_mean("firewall", SECTION_TYPES.iter().copied()), "");
     }
 }
