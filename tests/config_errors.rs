@@ -238,6 +238,14 @@ const CASES: &[Case] = &[
         )],
         "is not inside interface 'wan''s subnet 10.0.0.0/24",
     ),
+    c(
+        "two routes to one prefix",
+        &[(
+            "config vrrp_group 'lan_gw'",
+            "config route\n\toption target '0.0.0.0/0' # <-\n\toption gateway '10.0.0.253'\n\toption interface 'wan'\n\nconfig vrrp_group 'lan_gw'",
+        )],
+        "a route to 0.0.0.0/0 already exists (line 22)",
+    ),
     // --- VRRP groups
     c(
         "group on unknown interface",

@@ -847,10 +847,21 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // routes
     let mut routes = Vec::new();
+    let mut route_targets: HashMap<Ipv4Cidr, usize> = HashMap::new();
     for sec in get("route") {
         let target = cx.req(sec, "target", "a prefix, e.g. 0.0.0.0/0", |v| {
             parse_prefix(v, false)
         });
+        if let (Some(t), Some(o)) = (target, sec.one("target")) {
+            if let Some(first) = route_targets.get(&t) {
+                cx.err(
+                    o.line,
+                    format!("option 'target': a route to {t} already exists (line {first}); one route per prefix"),
+                );
+            } else {
+                route_targets.insert(t, o.line);
+            }
+        }
         let gateway = cx.opt(sec, "gateway", parse_unicast);
         let iface = dataplane_ref(&mut cx, sec, "interface", "a route");
         if let (Ok(Some(gw)), Some(i), Some(o)) = (gateway, &iface, sec.one("gateway")) {
