@@ -55,7 +55,7 @@ pub struct VersionArgs {}
 #[argh(subcommand, name = "show")]
 pub struct ShowArgs {
     /// what to show, e.g. `vrrp summary`
-    #[argh(positional, greedy)]
+    #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output
     #[argh(switch)]
