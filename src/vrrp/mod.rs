@@ -75,3 +75,6 @@ pub struct GroupStatus {
     pub last_transition: Option<Duration>,
     pub counters: GroupCounters,
 }
+
+pub mod group;
+pub use group::{Group, GroupParams};
