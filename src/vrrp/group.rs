@@ -265,14 +265,15 @@ impl Group {
 
     /// The engine refused mastership (a sync group member is in FAULT): stay
     /// BACKUP and try again after another Master_Down_Interval.
-    pub fn stay_backup(&mut self, now: Instant) {
+    pub fn stay_backup(&mut self, now: Instant) -> Output {
+        let mut out = Output::default();
         self.preempt_at = None;
         if self.state == VrrpState::Init {
-            let mut out = Output::default();
-            self.enter_backup(now, "sync group blocked", &mut out);
-        } else {
+            self.enter_backup(now, "sync group member in fault", &mut out);
+        } else if self.state == VrrpState::Backup {
             self.arm_master_down(now);
         }
+        out
     }
 
     /// Forced to BACKUP because a sync group member left MASTER. A master
