@@ -333,9 +333,48 @@ fn init_script_with_real_daemon() {
     wait_show(&["vrrp", "interface", "lan"], "Priority: 150");
     assert_eq!(e.pid(), Some(pid));
 
-    // stop: gone, pid file removed, control socket no longer answers.
+    // Alone on the segment it becomes master (3 x 1 s + skew).
+    wait_show(&["vrrp", "summary"], "master");
+
+    // stop: SIGTERM (not SIGKILL) so the master sends its priority-0 advert
+    // (RFC 3768 6.4.3), seen on the peer end of the veth; then the process is
+    // gone, the pid file removed, the control socket silent.
+    let pcap = e.dir.join("stop.pcap");
+    let mut dump = Command::new("ip")
+        .args([
+            "netns", "exec", &ns, "timeout", "20", "tcpdump", "-i", "lanpeer", "-n", "-U", "-c",
+            "50", "-w",
+        ])
+        .arg(&pcap)
+        .arg("ip proto 112")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(5);
+    while std::fs::metadata(&pcap).map(|m| m.len()).unwrap_or(0) == 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
     assert!(e.script("stop").status.success());
     assert!(!alive(pid));
     assert!(!e.pidfile.exists());
     assert!(!show(&e, &sock, &["vrrp", "summary"]).contains("lan"));
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe { libc::kill(dump.id() as i32, libc::SIGTERM) };
+    let _ = dump.wait();
+    let o = Command::new("tcpdump")
+        .args(["-n", "-v", "-r"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("vrid 42, prio 150"),
+        "no advert from the master before stop: {text}"
+    );
+    assert!(
+        text.contains("vrid 42, prio 0"),
+        "no priority-0 advert on stop: {text}"
+    );
+    eprintln!("daemon log:\n{}", e.log());
 }
