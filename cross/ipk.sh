@@ -6,7 +6,10 @@
 # TARGET (default x86_64-unknown-linux-musl; short names work) picks the
 # Architecture field; BIN is the hagw binary to package (default
 # dist/<target>/hagw, built with cross/build.sh if missing). IPK_OUT=dir
-# changes the output directory.
+# changes the output directory; IPK_ARCH overrides the Architecture field
+# for a device whose opkg arch is more specific (see `opkg print-architecture`
+# on the router, e.g. aarch64_cortex-a53, arm_cortex-a9_vfpv3-d16); the
+# binary itself runs on every CPU of its target.
 #
 # Format: an ar archive of debian-binary ("2.0\n"), control.tar.gz,
 # data.tar.gz, in that order, like a .deb (written here directly, with
@@ -18,7 +21,7 @@ cd "$(dirname "$0")/.."
 . cross/env.sh
 
 t=$(full_target "${1:-x86_64-unknown-linux-musl}")
-arch=$(openwrt_arch "$t")
+arch=${IPK_ARCH:-$(openwrt_arch "$t")}
 bin=${2:-dist/$t/hagw}
 out_dir=${IPK_OUT:-dist}
 if [ ! -f "$bin" ]; then

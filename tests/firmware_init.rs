@@ -378,3 +378,91 @@ fn init_script_with_real_daemon() {
     );
     eprintln!("daemon log:\n{}", e.log());
 }
+
+/// board/openwrt/hagw.init with procd's shell API replaced by stubs that log
+/// their arguments (no procd here): start_service registers the right
+/// command, respawn, logd output and a reload trigger; reload_service sends
+/// SIGHUP to all instances only when the config passes check-config; an
+/// unconfigured default config starts nothing.
+#[test]
+fn procd_init_script_with_stub_procd() {
+    if !have_busybox() {
+        eprintln!("skipped: busybox not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("hagw-procd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_hagw"));
+    let good = dir.join("good.conf");
+    std::fs::copy(repo().join("board/examples/scenario1-basic-a.uci"), &good).unwrap();
+    let bad = dir.join("bad.conf");
+    std::fs::write(
+        &bad,
+        "config interface 'lan'\n\toption device 'lan0'\n\toption role 'bogus'\n",
+    )
+    .unwrap();
+    let default = repo().join("board/openwrt/hagw.config");
+
+    let run = |config: &Path, action: &str| -> (bool, String) {
+        let script = format!(
+            r#"
+procd_open_instance() {{ echo "open_instance $*"; }}
+procd_set_param() {{ echo "set_param $*"; }}
+procd_close_instance() {{ echo "close_instance"; }}
+procd_add_reload_trigger() {{ echo "reload_trigger $*"; }}
+procd_send_signal() {{ echo "send_signal $*"; }}
+logger() {{ cat >/dev/null; }}
+. {init}
+PROG={bin}
+CONFIG={config}
+echo "START=$START STOP=$STOP USE_PROCD=$USE_PROCD"
+{action}
+"#,
+            init = repo().join("board/openwrt/hagw.init").display(),
+            bin = bin.display(),
+            config = config.display(),
+        );
+        let o = Command::new("busybox")
+            .args(["sh", "-c", &script])
+            .output()
+            .unwrap();
+        let out =
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        eprintln!("{action} with {}:\n{out}", config.display());
+        (o.status.success(), out)
+    };
+
+    let (ok, out) = run(&good, "start_service; service_triggers");
+    assert!(ok);
+    assert!(out.contains("START=60 STOP=10 USE_PROCD=1"));
+    assert!(out.contains(&format!(
+        "set_param command {} run -c {}",
+        bin.display(),
+        good.display()
+    )));
+    assert!(out.contains("set_param respawn "));
+    assert!(out.contains("set_param stdout 1") && out.contains("set_param stderr 1"));
+    assert!(out.contains("reload_trigger hagw"));
+    assert!(out.find("open_instance") < out.find("close_instance"));
+
+    let (ok, out) = run(&good, "reload_service");
+    assert!(ok && out.contains("send_signal hagw * HUP"), "{out}");
+
+    // A bad config: no instance, no signal, and the errors are shown.
+    let (ok, out) = run(&bad, "start_service");
+    assert!(
+        !ok && !out.contains("open_instance") && out.contains("bad.conf:"),
+        "{out}"
+    );
+    let (ok, out) = run(&bad, "reload_service");
+    assert!(!ok && !out.contains("send_signal"), "{out}");
+
+    // The packaged default config is valid but configures nothing: no instance.
+    let (ok, out) = run(&default, "start_service");
+    assert!(
+        ok && !out.contains("open_instance") && out.contains("no interface configured"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
