@@ -5,7 +5,7 @@
 # Usage: cross/build.sh TARGET      (full triple or mips/mipsel/armv7/aarch64/x86_64)
 # Knobs (for size experiments; defaults are what ships, see cross/README.md):
 #   HAGW_OPT=s|z  HAGW_PANIC=abort|immediate-abort  HAGW_RELOC=static|default
-#   HAGW_OFS=1|0 (std feature optimize_for_size)  HAGW_STRIP=1|0
+#   HAGW_UNWIND=0|1 (unwind tables)  HAGW_OFS=1|0 (std feature optimize_for_size)  HAGW_STRIP=1|0
 #   HAGW_OUT=path (default dist/<target>/hagw)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,10 +24,16 @@ args=(build --release --target "$t" "${BUILD_STD[@]}"
 if [ "$panic" = immediate-abort ]; then
   args+=(-Zpanic-immediate-abort --config 'profile.release.panic="immediate-abort"')
 fi
+# No unwind tables: with panic=abort nothing unwinds, and optimize_for_size
+# prints no backtraces. (HAGW_UNWIND=1 keeps them.)
+if [ "${HAGW_UNWIND:-0}" = 0 ]; then
+  rf='"-C","force-unwind-tables=no"'
+fi
 # Non-PIE: routers have no use for a relocatable static binary; saves ~5%.
 if [ "$reloc" = static ]; then
-  args+=(--config "target.$t.rustflags=[\"-C\",\"relocation-model=static\"]")
+  rf="${rf:+$rf,}"'"-C","relocation-model=static"'
 fi
+[ -z "${rf:-}" ] || args+=(--config "target.$t.rustflags=[$rf]")
 [ "$strip" = 1 ] || args+=(--config 'profile.release.strip=false')
 
 start=$(date +%s)
@@ -36,6 +42,11 @@ secs=$(( $(date +%s) - start ))
 
 mkdir -p "$(dirname "$out")"
 cp "target/$t/release/hagw" "$out"
+if [ "$strip" = 1 ]; then
+  # Sections nothing loads that the linker's strip keeps: MIPS procedure
+  # descriptors (.pdr, ~15% of a MIPS binary), .comment, .mdebug.abi32.
+  "$(objcopy_bin)" --remove-section=.pdr --remove-section=.comment --remove-section=.mdebug.abi32 "$out"
+fi
 desc=$(file -b "$out")
 case $desc in
   *"statically linked"*|*"static-pie linked"*) ;;
@@ -47,5 +58,5 @@ case $ver in
   *"($t)"*) ;;
   *) echo "cross: '$runner $out version' printed '$ver', expected the triple $t" >&2; exit 1 ;;
 esac
-printf 'cross: %s  %s bytes  built in %s s  (opt=%s panic=%s reloc=%s ofs=%s strip=%s)\n  %s\n  %s\n' \
-  "$out" "$(stat -c %s "$out")" "$secs" "$opt" "$panic" "$reloc" "${HAGW_OFS:-1}" "$strip" "$desc" "${runner:-native}: $ver"
+printf 'cross: %s  %s bytes  built in %s s  (opt=%s panic=%s reloc=%s unwind=%s ofs=%s strip=%s)\n  %s\n  %s\n' \
+  "$out" "$(stat -c %s "$out")" "$secs" "$opt" "$panic" "$reloc" "${HAGW_UNWIND:-0}" "${HAGW_OFS:-1}" "$strip" "$desc" "${runner:-native}: $ver"

@@ -43,3 +43,8 @@ openwrt_arch() {
 # [unstable] table in config.toml would be ignored.
 XCARGO=(env RUSTC_BOOTSTRAP=1 cargo)
 BUILD_STD=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+
+# llvm-objcopy of the rustup component llvm-tools (any target's ELF).
+objcopy_bin() {
+  echo "$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
+}

@@ -2,6 +2,7 @@
 # Installs what the cross builds need, and only what is missing (idempotent):
 #   * zig (pip package ziglang) in <repo>/.venv-zig: C toolchain + linker,
 #     musl libc and crt objects for every target (cross/zigcc/* call it)
+#   * llvm-tools (llvm-objcopy, to drop sections nothing loads)
 #   * rust-src (std is built from source with -Zbuild-std for every target)
 #   * prebuilt std for x86_64/aarch64 musl where rustup has it (optional:
 #     lets `cargo test --target T` skip build-std; failure is not an error)
@@ -12,10 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+. cross/env.sh
 ZIG_VER=0.17.1
-TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl
-    armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl mips-unknown-linux-musl)
+TARGETS=()
+for a in "$@"; do TARGETS+=("$(full_target "$a")"); done
+[ ${#TARGETS[@]} -gt 0 ] || read -r -a TARGETS <<<"$ALL_TARGETS"
 say() { echo "cross-setup: $*"; }
 
 # 1. zig
@@ -37,6 +39,14 @@ if [ -d "$sysroot/lib/rustlib/src/rust/library/std" ]; then
 else
   say "rustup component add rust-src"
   rustup component add rust-src
+fi
+
+# 2b. llvm-objcopy (rustup component llvm-tools): drops .pdr etc. after linking
+if [ -x "$sysroot/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy" ]; then
+  say "llvm-tools present"
+else
+  say "rustup component add llvm-tools"
+  rustup component add llvm-tools
 fi
 
 # 3. prebuilt std where rustup has it (tier 2 with host tools); optional
