@@ -1799,6 +1799,30 @@ mod tests {
         assert_eq!(c.sync_group_members("x").len(), 2);
     }
 
+    /// The operator's reference in board/examples/README.md names every
+    /// section and option of the schema.
+    #[test]
+    fn readme_documents_every_option() {
+        let readme = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/board/examples/README.md"
+        ))
+        .unwrap();
+        for kind in SECTION_TYPES {
+            assert!(
+                readme.contains(&format!("`{kind}")),
+                "section {kind} undocumented"
+            );
+            for (key, _) in schema(kind).unwrap() {
+                let documented = readme.contains(&format!("`{key}`"))
+                    || key
+                        .strip_suffix("_timeout")
+                        .is_some_and(|t| readme.contains(&format!("{t} [")));
+                assert!(documented, "option {kind}.{key} undocumented");
+            }
+        }
+    }
+
     #[test]
     fn hints() {
         assert_eq!(distance("prority", "priority"), 1);
