@@ -163,6 +163,11 @@ pub fn socket_path(args: &ShowArgs) -> Result<String, String> {
 /// Run `hagw show …`: connect, ask, print; returns the exit code:
 /// 0 answered, 1 refused or failed, 3 no daemon running.
 pub fn show_command(args: &ShowArgs) -> i32 {
+    if args.what.is_empty() {
+        // Nothing to ask the daemon; say what could be asked.
+        eprintln!("hagw: show what? known views: {}", super::show::VIEWS);
+        return 1;
+    }
     let path = match socket_path(args) {
         Ok(p) => p,
         Err(msg) => {
