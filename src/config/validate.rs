@@ -183,6 +183,21 @@ fn parse_uint(v: &str, lo: u64, hi: u64) -> Result<u64, String> {
     }
 }
 
+/// A duration in whole seconds.
+fn parse_secs(v: &str, lo: u64, hi: u64) -> Result<u32, String> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "'{v}' is not a whole number of seconds (expected {lo}-{hi})"
+        ));
+    }
+    match v.parse::<u64>() {
+        Ok(n) if (lo..=hi).contains(&n) => {
+            u32::try_from(n).map_err(|_| format!("'{v}' is out of range {lo}-{hi} seconds"))
+        }
+        _ => Err(format!("'{v}' is out of range {lo}-{hi} seconds")),
+    }
+}
+
 fn parse_bool(v: &str) -> Result<bool, String> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" | "enabled" => Ok(true),
@@ -654,7 +669,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 cx.err(
                     s.line,
                     format!(
-                        "duplicate section name: config {} '{n}' is already defined on line {first}",
+                        "duplicate section name: config {} '{n}' is already defined on line {first}; give each section its own name",
                         s.kind
                     ),
                 );
@@ -857,8 +872,12 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // VRRP groups
     let mut vrrp_groups: Vec<VrrpGroup> = Vec::new();
+    // Any group with an error: its VIPs are unknown, so the SNAT-is-a-VIP
+    // check below would only repeat the group's error.
+    let mut vrrp_errors = false;
     let mut vrids: HashMap<(String, u8), (String, usize)> = HashMap::new();
     for sec in get("vrrp_group") {
+        let errors_before = cx.errors.len();
         let mut ok = true;
         let iface = cx.reference(sec, "interface", &iface_names, "interface", true);
         let iface = match iface {
@@ -939,14 +958,12 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             parse_uint(v, 1, 255).map(|n| n as u8)
         });
         let preempt = cx.or(sec, "preempt", true, parse_bool);
-        let preempt_delay_secs = cx.or(sec, "preempt_delay", 0u32, |v| {
-            parse_uint(v, 0, 3600).map(|n| n as u32)
-        });
+        let preempt_delay_secs = cx.or(sec, "preempt_delay", 0u32, |v| parse_secs(v, 0, 3600));
         let advert_interval_cs = cx.or(sec, "advertise_interval", 100u16, |v| {
             parse_interval(v, version)
         });
         let rfc3768_compatibility = cx.or(sec, "rfc3768_compatibility", false, parse_bool);
-        let auth_type = cx.or(sec, "auth_type", "none", |v| match v {
+        let auth_type = cx.opt(sec, "auth_type", |v| match v {
             "ah" => Err(
                 "auth_type 'ah' is not supported by this version; use plaintext-password or none"
                     .to_string(),
@@ -963,6 +980,8 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 Ok(v.to_string())
             }
         });
+        // A bad auth_type was reported already; do not pile on about the password.
+        let auth_type = auth_type.map(|t| t.unwrap_or("none")).unwrap_or("bad");
         let auth = match (auth_type, password) {
             ("plaintext-password", Ok(Some(p))) => VrrpAuth::Plaintext(p),
             ("plaintext-password", Ok(None)) => {
@@ -1051,9 +1070,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         let garp_repeat = cx.or(sec, "garp_repeat", 3u8, |v| {
             parse_uint(v, 1, 100).map(|n| n as u8)
         });
-        let garp_refresh_secs = cx.or(sec, "garp_refresh", 60u32, |v| {
-            parse_uint(v, 0, 86400).map(|n| n as u32)
-        });
+        let garp_refresh_secs = cx.or(sec, "garp_refresh", 60u32, |v| parse_secs(v, 0, 86400));
         let v3_checksum_legacy = cx.or(sec, "v3_checksum", false, |v| {
             parse_choice(v, &["rfc", "legacy"]).map(|c| c == "legacy")
         });
@@ -1080,6 +1097,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 line: sec.s.line,
             });
         }
+        vrrp_errors |= cx.errors.len() > errors_before;
     }
 
     // conntrack
@@ -1108,11 +1126,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                     "udp_stream_timeout" => &mut t.udp_stream,
                     _ => &mut t.icmp,
                 };
-                *slot = cx.or(sec, key, *slot, |v| {
-                    parse_uint(v, 1, 31_536_000)
-                        .map(|n| n as u32)
-                        .map_err(|m| format!("{m} seconds"))
-                });
+                *slot = cx.or(sec, key, *slot, |v| parse_secs(v, 1, 31_536_000));
             }
             Conntrack {
                 max_entries,
@@ -1301,7 +1315,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             })
             .ok()
             .flatten();
-        let resync_timeout_secs = cx.or(sec, "resync_timeout", 30u32, |v| parse_uint(v, 1, 3600).map(|n| n as u32));
+        let resync_timeout_secs = cx.or(sec, "resync_timeout", 30u32, |v| parse_secs(v, 1, 3600));
         Some(ConntrackSync {
             name: sec.s.name.clone().unwrap_or_else(|| "sync".to_string()),
             interface: interface?,
@@ -1356,7 +1370,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             }
         }
         if let (true, Some(out), Some(range), Some(o)) = (
-            sync_on,
+            sync_on && !vrrp_errors,
             &outbound,
             translation_address,
             sec.one("translation_address"),
