@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod engine;
+pub mod local;
 pub mod time;
 pub mod vrrp;
 pub mod wire;

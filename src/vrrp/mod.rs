@@ -40,6 +40,8 @@ pub struct GroupCounters {
     pub rx_checksum_error: u64,
     pub rx_version_error: u64,
     pub rx_length_error: u64,
+    /// Type field not ADVERTISEMENT.
+    pub rx_type_error: u64,
     pub rx_address_list_error: u64,
     pub rx_auth_error: u64,
     pub rx_interval_mismatch: u64,
@@ -75,3 +77,6 @@ pub struct GroupStatus {
     pub last_transition: Option<Duration>,
     pub counters: GroupCounters,
 }
+
+pub mod group;
+pub use group::{Group, GroupParams};

@@ -1,6 +1,93 @@
 //! Typed views over packet bytes, smoltcp-style: `new_checked` validates
 //! lengths once so no accessor can panic; `Repr` structs are the parsed
 //! meaning with `parse` and `emit`. Never allocates, never trusts a length
-//! field before checking it against the buffer.
+//! field before checking it against the buffer, never touches a socket.
+//!
+//! Layers: [`ethernet`], [`arp`], [`ipv4`], [`icmp`], [`vrrp`], the
+//! internet checksum in [`checksum`], and whole-frame builders in [`build`].
 
+pub mod arp;
+pub mod build;
+pub mod checksum;
+pub mod ethernet;
+pub mod icmp;
+pub mod ipv4;
 pub mod vrrp;
+
+pub use arp::{ArpOperation, ArpPacket, ArpRepr};
+pub use ethernet::{EthernetAddress, EthernetFrame, EthernetRepr, ethertype};
+pub use icmp::{IcmpPacket, IcmpRepr};
+pub use ipv4::{Ipv4Packet, Ipv4Repr, protocol};
+pub use vrrp::{ChecksumMode, VrrpError, VrrpPacket, VrrpRepr};
+
+/// Why bytes were not accepted by a view or a `Repr::parse`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The buffer is shorter than the header or than a length field says.
+    Truncated,
+    /// A field has a value that makes the packet invalid (e.g. IHL < 5).
+    Malformed,
+    /// A checksum does not verify.
+    Checksum,
+    /// Valid but not something this codec handles (e.g. non-Ethernet ARP).
+    Unsupported,
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Error::Truncated => "truncated",
+            Error::Malformed => "malformed",
+            Error::Checksum => "bad checksum",
+            Error::Unsupported => "unsupported",
+        })
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// Read a big-endian u16 at `at`; 0 when out of range (views check lengths
+/// first, so the fallback is never taken on a checked view).
+#[inline]
+pub(crate) fn get_u16(b: &[u8], at: usize) -> u16 {
+    match b.get(at..at.wrapping_add(2)) {
+        Some(&[x, y]) => u16::from_be_bytes([x, y]),
+        _ => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn set_u16(b: &mut [u8], at: usize, v: u16) {
+    if let Some(s) = b.get_mut(at..at.wrapping_add(2)) {
+        s.copy_from_slice(&v.to_be_bytes());
+    }
+}
+
+#[inline]
+pub(crate) fn get_u8(b: &[u8], at: usize) -> u8 {
+    b.get(at).copied().unwrap_or(0)
+}
+
+#[inline]
+pub(crate) fn set_u8(b: &mut [u8], at: usize, v: u8) {
+    if let Some(x) = b.get_mut(at) {
+        *x = v;
+    }
+}
+
+#[inline]
+pub(crate) fn get_ipv4(b: &[u8], at: usize) -> std::net::Ipv4Addr {
+    match b.get(at..at.wrapping_add(4)) {
+        Some(&[p, q, r, s]) => std::net::Ipv4Addr::new(p, q, r, s),
+        _ => std::net::Ipv4Addr::UNSPECIFIED,
+    }
+}
+
+#[inline]
+pub(crate) fn set_ipv4(b: &mut [u8], at: usize, v: std::net::Ipv4Addr) {
+    if let Some(s) = b.get_mut(at..at.wrapping_add(4)) {
+        s.copy_from_slice(&v.octets());
+    }
+}

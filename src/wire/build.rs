@@ -1,0 +1,506 @@
+//! Whole-frame builders for what the engine sends itself: VRRP adverts,
+//! ARP replies/requests, gratuitous ARP, ICMP echo replies and ICMP errors.
+//! Each writes a complete Ethernet II frame (no FCS, no padding) into the
+//! front of a `&mut [u8]` and returns its length, or 0 when it does not fit
+//! (or the input is not what the builder answers). Never panics, never
+//! allocates, keeps no state (the caller owns the IP id counter).
+
+use super::arp::{self, ArpOperation, ArpPacket, ArpRepr};
+use super::ethernet::{self, EthernetAddress, EthernetFrame, EthernetRepr, ethertype};
+use super::icmp::{self, IcmpPacket, IcmpRepr};
+use super::ipv4::{self, Ipv4Packet, Ipv4Repr, protocol};
+use super::vrrp::{self, ChecksumMode, VrrpRepr};
+use std::net::Ipv4Addr;
+
+/// TOS keepalived sets on adverts (IPTOS_PREC_INTERNETCONTROL, DSCP CS6).
+pub const ADVERT_TOS: u8 = 0xc0;
+/// TTL of locally generated non-VRRP packets (echo replies, ICMP errors).
+pub const DEFAULT_TTL: u8 = 64;
+
+/// Ethernet + IPv4 addressing of one advert.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct AdvertHeader {
+    /// Interface MAC (default mode) or `EthernetAddress::vrrp_virtual(vrid)`.
+    pub src_mac: EthernetAddress,
+    /// 01:00:5e:00:00:12, or the unicast peer's MAC.
+    pub dst_mac: EthernetAddress,
+    /// The interface's primary address.
+    pub src_ip: Ipv4Addr,
+    /// 224.0.0.18 or the unicast peer.
+    pub dst_ip: Ipv4Addr,
+    /// IP identification (caller's counter; keepalived skips 0).
+    pub ip_id: u16,
+    /// TOS byte; `ADVERT_TOS` (0xc0) like keepalived.
+    pub tos: u8,
+    /// DF flag; keepalived leaves frag_off 0 (DF clear).
+    pub dont_frag: bool,
+}
+
+impl AdvertHeader {
+    /// To 224.0.0.18 / 01:00:5e:00:00:12 with keepalived's TOS and flags.
+    pub fn multicast(src_mac: EthernetAddress, src_ip: Ipv4Addr, ip_id: u16) -> AdvertHeader {
+        AdvertHeader {
+            src_mac,
+            dst_mac: EthernetAddress::VRRP_MULTICAST,
+            src_ip,
+            dst_ip: vrrp::MULTICAST_ADDR,
+            ip_id,
+            tos: ADVERT_TOS,
+            dont_frag: false,
+        }
+    }
+
+    /// To a unicast peer (IP + its resolved MAC).
+    pub fn unicast(
+        src_mac: EthernetAddress,
+        src_ip: Ipv4Addr,
+        peer_mac: EthernetAddress,
+        peer_ip: Ipv4Addr,
+        ip_id: u16,
+    ) -> AdvertHeader {
+        AdvertHeader {
+            dst_mac: peer_mac,
+            dst_ip: peer_ip,
+            ..AdvertHeader::multicast(src_mac, src_ip, ip_id)
+        }
+    }
+}
+
+/// Write Ethernet + IPv4 headers for a payload of `payload_len` bytes and
+/// return the IPv4 payload slice, or None when the frame does not fit.
+fn ip_frame<'b>(
+    buf: &'b mut [u8],
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    ip: &Ipv4Repr,
+) -> Option<(&'b mut [u8], usize)> {
+    let total = ethernet::HEADER_LEN + ipv4::HEADER_LEN + ip.payload_len;
+    if ip.payload_len > usize::from(u16::MAX) - ipv4::HEADER_LEN {
+        return None;
+    }
+    let frame = buf.get_mut(..total)?;
+    EthernetRepr {
+        src_addr: src_mac,
+        dst_addr: dst_mac,
+        ethertype: ethertype::IPV4,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    let (_, rest) = frame.split_at_mut(ethernet::HEADER_LEN);
+    let (hdr, payload) = rest.split_at_mut(ipv4::HEADER_LEN);
+    ip.emit(&mut Ipv4Packet::new_unchecked(hdr));
+    Some((payload, total))
+}
+
+/// A VRRP advert frame: Ethernet + IPv4 (TTL 255, protocol 112, TOS and
+/// DF from `hdr`) + the VRRP message with its checksum (`mode` matters for
+/// v3 only). Returns the frame length or 0.
+pub fn vrrp_advert(
+    buf: &mut [u8],
+    hdr: &AdvertHeader,
+    repr: &VrrpRepr,
+    mode: ChecksumMode,
+) -> usize {
+    let ip = Ipv4Repr {
+        tos: hdr.tos,
+        ident: hdr.ip_id,
+        dont_frag: hdr.dont_frag,
+        ttl: vrrp::TTL,
+        ..Ipv4Repr::new(hdr.src_ip, hdr.dst_ip, protocol::VRRP, repr.buffer_len())
+    };
+    let Some((payload, total)) = ip_frame(buf, hdr.src_mac, hdr.dst_mac, &ip) else {
+        return 0;
+    };
+    if repr.emit(payload, hdr.src_ip, hdr.dst_ip, mode) == 0 {
+        return 0;
+    }
+    total
+}
+
+fn arp_frame(
+    buf: &mut [u8],
+    eth_src: EthernetAddress,
+    eth_dst: EthernetAddress,
+    repr: &ArpRepr,
+) -> usize {
+    let total = ethernet::HEADER_LEN + arp::PACKET_LEN;
+    let Some(frame) = buf.get_mut(..total) else {
+        return 0;
+    };
+    EthernetRepr {
+        src_addr: eth_src,
+        dst_addr: eth_dst,
+        ethertype: ethertype::ARP,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    repr.emit(&mut ArpPacket::new_unchecked(
+        &mut frame[ethernet::HEADER_LEN..],
+    ));
+    total
+}
+
+/// An ARP reply "`our_ip` is at `our_mac`" to `to_mac`/`to_ip` (Ethernet
+/// source `our_mac`, destination `to_mac`).
+pub fn arp_reply(
+    buf: &mut [u8],
+    our_mac: EthernetAddress,
+    our_ip: Ipv4Addr,
+    to_mac: EthernetAddress,
+    to_ip: Ipv4Addr,
+) -> usize {
+    let repr = ArpRepr {
+        operation: ArpOperation::Reply,
+        source_hardware_addr: our_mac,
+        source_protocol_addr: our_ip,
+        target_hardware_addr: to_mac,
+        target_protocol_addr: to_ip,
+    };
+    arp_frame(buf, our_mac, to_mac, &repr)
+}
+
+/// A broadcast ARP request "who has `target_ip`? tell `our_ip`" (for the
+/// resolver).
+pub fn arp_request(
+    buf: &mut [u8],
+    our_mac: EthernetAddress,
+    our_ip: Ipv4Addr,
+    target_ip: Ipv4Addr,
+) -> usize {
+    let repr = ArpRepr {
+        operation: ArpOperation::Request,
+        source_hardware_addr: our_mac,
+        source_protocol_addr: our_ip,
+        target_hardware_addr: EthernetAddress::ZERO,
+        target_protocol_addr: target_ip,
+    };
+    arp_frame(buf, our_mac, EthernetAddress::BROADCAST, &repr)
+}
+
+/// Target hardware address keepalived (2.2.7) puts in its gratuitous ARP.
+pub const GARP_TARGET_HW: EthernetAddress = EthernetAddress::BROADCAST;
+
+/// A gratuitous ARP for `ip` at `mac`, in keepalived's form: a broadcast
+/// ARP *request* with spa == tpa == `ip`, sha == Ethernet source == `mac`,
+/// tha `GARP_TARGET_HW`.
+pub fn gratuitous_arp(buf: &mut [u8], mac: EthernetAddress, ip: Ipv4Addr) -> usize {
+    let repr = ArpRepr {
+        operation: ArpOperation::Request,
+        source_hardware_addr: mac,
+        source_protocol_addr: ip,
+        target_hardware_addr: GARP_TARGET_HW,
+        target_protocol_addr: ip,
+    };
+    arp_frame(buf, mac, EthernetAddress::BROADCAST, &repr)
+}
+
+/// An ICMP echo reply to the echo-request frame `request`: Ethernet back
+/// to the requester from `src_mac`, IPv4 from the address that was pinged
+/// (TTL 64, the request's TOS, id `ip_id`, DF clear, no options), same
+/// ident/sequence/data. Returns 0 when `request` is not a valid,
+/// unfragmented IPv4 echo request with good checksums, or it does not fit.
+pub fn echo_reply(buf: &mut [u8], request: &[u8], src_mac: EthernetAddress, ip_id: u16) -> usize {
+    let Ok(eth) = EthernetFrame::new_checked(request) else {
+        return 0;
+    };
+    if eth.ethertype() != ethertype::IPV4 {
+        return 0;
+    }
+    let Ok(ipp) = Ipv4Packet::new_checked(eth.payload()) else {
+        return 0;
+    };
+    let Ok(ip) = Ipv4Repr::parse(&ipp) else {
+        return 0;
+    };
+    if ip.protocol != protocol::ICMP || ipp.is_fragment() {
+        return 0;
+    }
+    let Ok(icmpp) = IcmpPacket::new_checked(ipp.payload()) else {
+        return 0;
+    };
+    let Ok(IcmpRepr::EchoRequest {
+        ident,
+        seq_no,
+        data,
+    }) = IcmpRepr::parse(&icmpp)
+    else {
+        return 0;
+    };
+    let reply = IcmpRepr::EchoReply {
+        ident,
+        seq_no,
+        data,
+    };
+    let out_ip = Ipv4Repr {
+        tos: ip.tos,
+        ident: ip_id,
+        ..Ipv4Repr::new(ip.dst_addr, ip.src_addr, protocol::ICMP, reply.buffer_len())
+    };
+    icmp_frame(buf, src_mac, eth.src_addr(), &out_ip, &reply)
+}
+
+fn icmp_frame(
+    buf: &mut [u8],
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    ip: &Ipv4Repr,
+    msg: &IcmpRepr<'_>,
+) -> usize {
+    let Some((payload, total)) = ip_frame(buf, src_mac, dst_mac, ip) else {
+        return 0;
+    };
+    if !msg.emit(&mut IcmpPacket::new_unchecked(payload)) {
+        return 0;
+    }
+    total
+}
+
+/// Most bytes of the invoking packet quoted in an ICMP error (RFC 1812
+/// §4.3.2.3: as much as fits in 576 bytes).
+pub const ICMP_ERROR_QUOTE: usize = 576 - ipv4::HEADER_LEN - icmp::HEADER_LEN;
+
+/// An ICMP error (`kind` is `IcmpRepr::DstUnreachable` or
+/// `IcmpRepr::TimeExceeded`; its `invoking` is truncated to
+/// `ICMP_ERROR_QUOTE`) from `src_ip`/`src_mac` to `dst_ip`/`dst_mac`,
+/// TTL 64, TOS 0xc0 (like Linux). Returns 0 for an echo `kind` or when it
+/// does not fit.
+pub fn icmp_error(
+    buf: &mut [u8],
+    src: (EthernetAddress, Ipv4Addr),
+    dst: (EthernetAddress, Ipv4Addr),
+    kind: IcmpRepr<'_>,
+    ip_id: u16,
+) -> usize {
+    let cut = |b: &[u8]| -> usize { b.len().min(ICMP_ERROR_QUOTE) };
+    let msg = match kind {
+        IcmpRepr::DstUnreachable {
+            code,
+            next_hop_mtu,
+            invoking,
+        } => IcmpRepr::DstUnreachable {
+            code,
+            next_hop_mtu,
+            invoking: invoking.get(..cut(invoking)).unwrap_or(&[]),
+        },
+        IcmpRepr::TimeExceeded { code, invoking } => IcmpRepr::TimeExceeded {
+            code,
+            invoking: invoking.get(..cut(invoking)).unwrap_or(&[]),
+        },
+        _ => return 0,
+    };
+    let ip = Ipv4Repr {
+        tos: 0xc0,
+        ident: ip_id,
+        ..Ipv4Repr::new(src.1, dst.1, protocol::ICMP, msg.buffer_len())
+    };
+    icmp_frame(buf, src.0, dst.0, &ip, &msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum;
+    use crate::wire::vrrp::VrrpError;
+
+    const MAC: EthernetAddress = EthernetAddress([0x52, 0x54, 0x00, 0x11, 0x22, 0x33]);
+    const PEER_MAC: EthernetAddress = EthernetAddress([0x52, 0x54, 0x00, 0x44, 0x55, 0x66]);
+    const IP: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 2);
+    const PEER: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 3);
+    const VIP: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 254);
+
+    fn repr(version: u8) -> VrrpRepr {
+        VrrpRepr {
+            version,
+            vrid: 51,
+            priority: 150,
+            advert_interval: if version == 2 { 1 } else { 100 },
+            auth_type: 0,
+            auth_data: [0; 8],
+            addresses: heapless::Vec::from_slice(&[VIP]).unwrap(),
+        }
+    }
+
+    #[test]
+    fn advert_multicast_v2() {
+        let mut buf = [0u8; 1518];
+        let hdr = AdvertHeader::multicast(MAC, IP, 7);
+        let n = vrrp_advert(&mut buf, &hdr, &repr(2), ChecksumMode::Rfc);
+        assert_eq!(n, 14 + 20 + 20);
+        let f = &buf[..n];
+        assert_eq!(&f[0..6], &[0x01, 0x00, 0x5e, 0x00, 0x00, 0x12]);
+        assert_eq!(&f[6..12], &MAC.0);
+        assert_eq!(&f[12..14], &[0x08, 0x00]);
+        let ip = &f[14..34];
+        // version/IHL, TOS, total length, id, flags, TTL, protocol.
+        assert_eq!(&ip[..10], &[0x45, 0xc0, 0, 40, 0, 7, 0, 0, 255, 112]);
+        assert_eq!(&ip[12..16], &IP.octets());
+        assert_eq!(&ip[16..20], &[224, 0, 0, 18]);
+        assert!(checksum::verify(ip));
+        assert!(checksum::verify(&f[34..]));
+        let r = VrrpRepr::parse(&f[34..], IP, vrrp::MULTICAST_ADDR).unwrap();
+        assert_eq!(r, repr(2));
+        // Too small a buffer.
+        assert_eq!(
+            vrrp_advert(&mut buf[..n - 1], &hdr, &repr(2), ChecksumMode::Rfc),
+            0
+        );
+    }
+
+    #[test]
+    fn advert_unicast_v3_and_vmac() {
+        let mut buf = [0u8; 256];
+        let mut hdr =
+            AdvertHeader::unicast(EthernetAddress::vrrp_virtual(51), IP, PEER_MAC, PEER, 9);
+        hdr.dont_frag = true;
+        let n = vrrp_advert(&mut buf, &hdr, &repr(3), ChecksumMode::Rfc);
+        assert_eq!(n, 14 + 20 + 12);
+        let f = &buf[..n];
+        assert_eq!(
+            EthernetAddress::from_bytes(&f[6..12]).unwrap().to_string(),
+            "00:00:5e:00:01:33"
+        );
+        assert_eq!(&f[0..6], &PEER_MAC.0);
+        let p = Ipv4Packet::new_checked(&f[14..]).unwrap();
+        assert!(p.dont_frag() && p.ttl() == 255 && p.dst_addr() == PEER && p.verify_checksum());
+        // Pseudo-header uses the unicast destination.
+        assert_eq!(
+            VrrpRepr::parse_with_mode(p.payload(), IP, PEER).unwrap(),
+            (repr(3), ChecksumMode::Rfc)
+        );
+        assert_eq!(
+            VrrpRepr::parse(p.payload(), IP, vrrp::MULTICAST_ADDR),
+            Err(VrrpError::Checksum)
+        );
+    }
+
+    #[test]
+    fn arp_builders() {
+        let mut buf = [0u8; 64];
+        let n = arp_reply(&mut buf, MAC, VIP, PEER_MAC, PEER);
+        assert_eq!(n, 42);
+        let f = EthernetFrame::new_checked(&buf[..n]).unwrap();
+        assert_eq!(
+            (f.dst_addr(), f.src_addr(), f.ethertype()),
+            (PEER_MAC, MAC, 0x0806)
+        );
+        let a = ArpRepr::parse(&ArpPacket::new_checked(f.payload()).unwrap()).unwrap();
+        assert_eq!(a.operation, ArpOperation::Reply);
+        assert_eq!((a.source_hardware_addr, a.source_protocol_addr), (MAC, VIP));
+        assert_eq!(
+            (a.target_hardware_addr, a.target_protocol_addr),
+            (PEER_MAC, PEER)
+        );
+
+        let n = gratuitous_arp(&mut buf, MAC, VIP);
+        assert_eq!(n, 42);
+        assert_eq!(&buf[..6], &[0xff; 6]);
+        let a = ArpRepr::parse(&ArpPacket::new_checked(&buf[14..n]).unwrap()).unwrap();
+        assert_eq!(a.operation, ArpOperation::Request);
+        assert_eq!(a.source_protocol_addr, VIP);
+        assert_eq!(a.target_protocol_addr, VIP);
+        assert_eq!(a.source_hardware_addr, MAC);
+        assert_eq!(a.target_hardware_addr, GARP_TARGET_HW);
+
+        let n = arp_request(&mut buf, MAC, IP, PEER);
+        let a = ArpRepr::parse(&ArpPacket::new_checked(&buf[14..n]).unwrap()).unwrap();
+        assert_eq!(a.operation, ArpOperation::Request);
+        assert_eq!(
+            (a.target_hardware_addr, a.target_protocol_addr),
+            (EthernetAddress::ZERO, PEER)
+        );
+        assert_eq!(arp_reply(&mut buf[..41], MAC, VIP, PEER_MAC, PEER), 0);
+        assert_eq!(gratuitous_arp(&mut buf[..41], MAC, VIP), 0);
+    }
+
+    /// An echo request frame built by hand (not with our emitters).
+    pub(crate) fn echo_request_frame(dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&MAC.0);
+        f.extend_from_slice(&PEER_MAC.0);
+        f.extend_from_slice(&[0x08, 0x00]);
+        let total = (20 + 8 + payload.len()) as u16;
+        let mut ip = vec![0x45, 0x00];
+        ip.extend_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&[0xbe, 0xef, 0x40, 0x00, 64, 1, 0, 0]);
+        ip.extend_from_slice(&PEER.octets());
+        ip.extend_from_slice(&dst.octets());
+        let c = checksum::checksum(&ip);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        let mut icmp = vec![8, 0, 0, 0, 0x0a, 0x0b, 0x00, 0x2a];
+        icmp.extend_from_slice(payload);
+        let c = checksum::checksum(&icmp);
+        icmp[2..4].copy_from_slice(&c.to_be_bytes());
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(&icmp);
+        f
+    }
+
+    #[test]
+    fn echo_reply_from_request() {
+        let req = echo_request_frame(VIP, b"hello, router!");
+        let mut buf = [0u8; 1518];
+        let n = echo_reply(&mut buf, &req, MAC, 1234);
+        assert_eq!(n, req.len());
+        let f = &buf[..n];
+        assert_eq!(&f[0..6], &PEER_MAC.0);
+        assert_eq!(&f[6..12], &MAC.0);
+        let ip = Ipv4Packet::new_checked(&f[14..]).unwrap();
+        assert!(ip.verify_checksum());
+        assert_eq!(
+            (ip.src_addr(), ip.dst_addr(), ip.ttl(), ip.ident()),
+            (VIP, PEER, 64, 1234)
+        );
+        assert!(checksum::verify(ip.payload()));
+        let icmp = ip.payload();
+        assert_eq!(icmp[0], 0);
+        assert_eq!(&icmp[4..], &req[14 + 20 + 4..]);
+        // Not a request: a reply is not answered.
+        let mut rep = req.clone();
+        rep[34] = 0;
+        let c = checksum::checksum(&{
+            let mut x = rep[34..].to_vec();
+            x[2] = 0;
+            x[3] = 0;
+            x
+        });
+        rep[36..38].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(echo_reply(&mut buf, &rep, MAC, 1), 0);
+        // Bad ICMP checksum, bad IP checksum, truncated, too-small out buffer.
+        let mut bad = req.clone();
+        bad[40] ^= 1;
+        assert_eq!(echo_reply(&mut buf, &bad, MAC, 1), 0);
+        let mut bad = req.clone();
+        bad[22] ^= 1;
+        assert_eq!(echo_reply(&mut buf, &bad, MAC, 1), 0);
+        assert_eq!(echo_reply(&mut buf, &req[..req.len() - 1], MAC, 1), 0);
+        assert_eq!(echo_reply(&mut buf[..req.len() - 1], &req, MAC, 1), 0);
+        // Ethernet padding after the IP packet is ignored.
+        let mut padded = req.clone();
+        padded.extend_from_slice(&[0; 6]);
+        assert_eq!(echo_reply(&mut buf, &padded, MAC, 1), req.len());
+    }
+
+    #[test]
+    fn icmp_error_quotes_invoking() {
+        let req = echo_request_frame(PEER, &[0x55; 1000]);
+        let invoking = &req[14..];
+        let mut buf = [0u8; 1518];
+        let kind = IcmpRepr::TimeExceeded { code: 0, invoking };
+        let n = icmp_error(&mut buf, (MAC, IP), (PEER_MAC, PEER), kind, 5);
+        assert_eq!(n, 14 + 576);
+        let ip = Ipv4Packet::new_checked(&buf[14..n]).unwrap();
+        assert!(ip.verify_checksum());
+        let icmpp = IcmpPacket::new_checked(ip.payload()).unwrap();
+        let back = IcmpRepr::parse(&icmpp).unwrap();
+        let inner = back.invoking_packet().unwrap();
+        assert_eq!(inner.dst_addr(), PEER);
+        assert_eq!(inner.header(), &invoking[..20]);
+        let echo = IcmpRepr::EchoReply {
+            ident: 0,
+            seq_no: 0,
+            data: &[],
+        };
+        assert_eq!(
+            icmp_error(&mut buf, (MAC, IP), (PEER_MAC, PEER), echo, 5),
+            0
+        );
+    }
+}
