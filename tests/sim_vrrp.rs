@@ -484,3 +484,42 @@ fn lossy_soak_converges() {
         assert_eq!(sim.state(r, "g"), Some(VrrpState::Backup));
     }
 }
+
+/// GARP: `garp_repeat` on becoming master (1 s apart), then one per VIP
+/// every `garp_refresh_secs`; none while backup.
+#[test]
+fn garp_repeat_and_refresh() {
+    let mut sim = pair(19, |r, g| {
+        g.priority = if r == 0 { 200 } else { 100 };
+        g.garp_repeat = 2;
+        g.garp_refresh_secs = 20;
+        g.virtual_addresses
+            .push(sim::config::cidr("192.168.42.60/24"));
+    });
+    sim.run_until(secs(70));
+    let became = sim.entered(0, "g", Master, secs(0)).unwrap();
+    let garps = |r: usize| -> Vec<(Instant, std::net::Ipv4Addr)> {
+        sim.sent
+            .iter()
+            .filter(|s| s.router == r)
+            .filter_map(|s| garp_of(&s.bytes).map(|v| (s.at, v)))
+            .collect()
+    };
+    let (v1, v2) = (ip("192.168.42.50"), ip("192.168.42.60"));
+    let one = Duration::from_secs(1);
+    let twenty = Duration::from_secs(20);
+    let mut want = vec![
+        (became, v1),
+        (became, v2),
+        (became + one, v1),
+        (became + one, v2),
+    ];
+    for k in 1..=3 {
+        if became + twenty * k <= secs(70) {
+            want.push((became + twenty * k, v1));
+            want.push((became + twenty * k, v2));
+        }
+    }
+    assert_eq!(garps(0), want);
+    assert!(garps(1).is_empty());
+}

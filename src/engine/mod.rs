@@ -681,7 +681,7 @@ impl Engine {
         if blocked {
             log::debug!(
                 "vrrp {}: not master: a sync group member is in fault",
-                self.slots[i].cfg
+                self.slots[i].group.params.name
             );
             let o = self.slots[i].group.stay_backup(now);
             return self.apply(now, i, o, tx);
