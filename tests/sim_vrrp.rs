@@ -523,3 +523,53 @@ fn garp_repeat_and_refresh() {
     assert_eq!(garps(0), want);
     assert!(garps(1).is_empty());
 }
+
+/// Partition with a 5 ms link: both sides become master (the isolated backup
+/// after Master_Down_Interval, counted from the last advert + the delay,
+/// GARP before its first advert); on heal the lower master's advert reaches
+/// the higher one, which counts the split brain, re-asserts and re-sends
+/// gratuitous ARP; the lower one yields.
+#[test]
+fn partition_split_brain_and_heal() {
+    let mut sim = pair(20, |r, g| g.priority = if r == 0 { 200 } else { 100 });
+    let delay = Duration::from_millis(5);
+    sim.set_delay(0, delay);
+    sim.run_until(secs(10));
+    assert_eq!(sim.masters("g"), vec![0]);
+    sim.partition(0, &[1]);
+    let last = sim.adverts(0, 42).last().unwrap().0;
+    sim.run_until(secs(20));
+    assert_eq!(
+        sim.masters("g"),
+        vec![0, 1],
+        "split brain while partitioned"
+    );
+    let mdi = Duration::from_secs(3) + Duration::from_micros(156 * 1_000_000 / 256);
+    let t1 = sim.entered(1, "g", Master, secs(10)).unwrap();
+    assert_near("isolated takeover", t1, last + delay + mdi);
+    let first: Vec<bool> = sim
+        .sent
+        .iter()
+        .filter(|s| s.router == 1 && s.at == t1)
+        .map(|s| garp_of(&s.bytes).is_some())
+        .collect();
+    assert_eq!(first, vec![true, false], "GARP first, then the advert");
+    // Heal right after R0's advert so that R1's advert is the first to cross:
+    // R0 (the winner) then sees the other master.
+    let l0 = sim.adverts(0, 42).last().unwrap().0;
+    assert!(l0 <= sim.now);
+    sim.run_until(l0 + Duration::from_secs(1) + Duration::from_micros(10));
+    assert_eq!(
+        sim.adverts(0, 42).last().unwrap().0,
+        l0 + Duration::from_secs(1)
+    );
+    sim.heal(0);
+    sim.run_until(secs(22));
+    assert_eq!(sim.masters("g"), vec![0]);
+    assert_eq!(sim.state(1, "g"), Some(Backup));
+    assert!(group_status(&sim, 0).counters.split_brain >= 1);
+    let regarp = sim.sent.iter().any(|s| {
+        s.router == 0 && s.at > secs(20) && s.at <= secs(22) && garp_of(&s.bytes).is_some()
+    });
+    assert!(regarp, "the winner re-sends gratuitous ARP");
+}

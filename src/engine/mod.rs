@@ -602,12 +602,21 @@ impl Engine {
     }
 
     /// Carry out what a group asked for, including sync-group consequences.
+    /// Order (SPEC §4a): on becoming master, announce the VIPs (GARP)
+    /// before the first advert; on leaving, advertise (priority 0) first.
     fn apply(&mut self, now: Instant, i: usize, out: Output, tx: &mut TxQueue) {
-        if let Some(prio) = out.advert {
+        let to_master = matches!(out.transition, Some((_, VrrpState::Master, _)));
+        if !to_master && let Some(prio) = out.advert {
             self.send_advert(i, prio, tx);
         }
         if let Some((from, to, _reason)) = out.transition {
             self.on_transition(now, i, from, to, tx);
+        }
+        if to_master && let Some(prio) = out.advert {
+            self.send_advert(i, prio, tx);
+        }
+        if out.reassert {
+            self.send_garps(i, tx);
         }
         if let Some(reason) = out.want_master {
             self.grant_master(now, i, reason, tx);

@@ -110,6 +110,8 @@ pub struct Output {
     pub transition: Option<(VrrpState, VrrpState, &'static str)>,
     /// The group wants to become MASTER, for this reason; the engine decides.
     pub want_master: Option<&'static str>,
+    /// Another master was seen and lost to us: re-send gratuitous ARP.
+    pub reassert: bool,
 }
 
 /// Why an advert for this group was dropped.
@@ -471,9 +473,18 @@ impl Group {
                     self.set_state(now, VrrpState::Backup, reason, &mut out);
                     self.arm_master_down(now);
                 } else {
-                    // A lower master: assert ourselves at once.
+                    // Another master that loses to us (split brain): assert
+                    // ourselves at once, and re-announce the VIPs.
+                    self.counters.split_brain += 1;
+                    log::warn!(
+                        "vrrp {}: split brain: {} is also master (priority {}); re-asserting",
+                        self.params.name,
+                        src,
+                        adv.priority
+                    );
                     self.counters.adverts_tx += 1;
                     out.advert = Some(self.params.priority);
+                    out.reassert = true;
                 }
             }
         }
@@ -605,6 +616,8 @@ mod tests {
             .handle_advert(t(1), PEER_LOW, 255, &adv(2, 100, 1))
             .unwrap();
         assert_eq!(o.advert, Some(100));
+        assert!(o.reassert);
+        assert_eq!(g.counters.split_brain, 1);
         assert_eq!(g.state(), VrrpState::Master);
         // higher address, same priority: we yield
         let o = g

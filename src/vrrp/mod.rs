@@ -45,6 +45,9 @@ pub struct GroupCounters {
     pub rx_address_list_error: u64,
     pub rx_auth_error: u64,
     pub rx_interval_mismatch: u64,
+    /// Adverts from another master that lost the election to us (two
+    /// masters at once: split brain, resolved by re-asserting).
+    pub split_brain: u64,
 }
 
 /// A read-only view of one group, for `show vrrp` and metrics.
