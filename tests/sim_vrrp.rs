@@ -573,3 +573,42 @@ fn partition_split_brain_and_heal() {
     });
     assert!(regarp, "the winner re-sends gratuitous ARP");
 }
+
+/// An address owner in a sync group is master at once and pulls its sync
+/// partner along; if the partner's link is down at start, nobody is master.
+#[test]
+fn sync_group_with_owner_at_start() {
+    let cfg = || {
+        ConfigBuilder::new(1)
+            .interface("lan", "192.168.10.1/24")
+            .interface("wan", "10.0.0.2/24")
+            .group("lan_gw", "lan", 51, &["192.168.10.1/24"], |g| {
+                g.sync_group = Some("gw".into())
+            })
+            .group("wan_gw", "wan", 52, &["10.0.0.1/24"], |g| {
+                g.priority = 100;
+                g.sync_group = Some("gw".into())
+            })
+            .build()
+    };
+    let mut sim = Sim::new(21);
+    sim.add_router("A", cfg());
+    sim.run_until(secs(1));
+    assert_eq!(sim.entered(0, "lan_gw", Master, secs(0)), Some(secs(1)));
+    assert_eq!(sim.entered(0, "wan_gw", Master, secs(0)), Some(secs(1)));
+
+    let mut sim = Sim::new(22);
+    sim.add_router("A", cfg());
+    sim.set_link(0, "wan", false);
+    sim.run_until(secs(30));
+    assert_eq!(sim.state(0, "wan_gw"), Some(Fault));
+    assert_eq!(sim.state(0, "lan_gw"), Some(Backup));
+    assert!(
+        sim.adverts(0, 51).is_empty(),
+        "a blocked owner does not advertise"
+    );
+    sim.set_link(0, "wan", true);
+    sim.run_until(secs(40));
+    assert_eq!(sim.state(0, "lan_gw"), Some(Master));
+    assert_eq!(sim.state(0, "wan_gw"), Some(Master));
+}

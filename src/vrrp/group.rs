@@ -236,8 +236,12 @@ impl Group {
 
     /// INIT (or FAULT cleared) → BACKUP, or ask for MASTER when address owner.
     /// `faulted`: the own link or a tracked interface is down.
+    /// No-op unless in INIT (a sync group may already have moved it).
     pub fn start(&mut self, now: Instant, faulted: bool) -> Output {
         let mut out = Output::default();
+        if self.state != VrrpState::Init {
+            return out;
+        }
         if faulted {
             self.set_state(now, VrrpState::Fault, "interface down at start", &mut out);
             self.timer = None;
