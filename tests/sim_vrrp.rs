@@ -166,6 +166,9 @@ fn bad_adverts_counted_and_ignored() {
     let mut a = good();
     a.vips = vec![ip("192.168.42.51")];
     bad.push(("vrrp_address_list", a.build()));
+    let mut a = good();
+    a.dst = ip("224.0.0.19");
+    bad.push(("vrrp_bad_dst", a.build()));
     // version 4: rejected by the parser
     let mut f = good().build();
     f[14 + 20] = 0x41;

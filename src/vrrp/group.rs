@@ -755,6 +755,24 @@ mod tests {
     }
 
     #[test]
+    fn v3_address_list_mismatch_counted_but_accepted() {
+        let mut g = Group::new(params(3, 100));
+        g.start(t(0), false);
+        let mut a = adv(3, 200, 100);
+        a.addresses[0] = Ipv4Addr::new(10, 0, 0, 1);
+        assert!(g.handle_advert(t(5), PEER_HIGH, 255, &a).is_ok());
+        assert_eq!(g.counters.rx_address_list_error, 1);
+        assert_eq!(g.master_router(), Some(PEER_HIGH));
+        // v2: accepted from the owner only
+        let mut g = Group::new(params(2, 100));
+        g.start(t(0), false);
+        let mut a = adv(2, 255, 1);
+        a.addresses[0] = Ipv4Addr::new(10, 0, 0, 1);
+        assert!(g.handle_advert(t(5), PEER_HIGH, 255, &a).is_ok());
+        assert_eq!(g.counters.rx_address_list_error, 1);
+    }
+
+    #[test]
     fn fault_and_recovery() {
         let mut g = Group::new(params(2, 100));
         g.start(t(0), false);
