@@ -9,7 +9,7 @@ use hagw::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use hagw::wire::build::{self, AdvertHeader};
 use hagw::wire::ethernet::{EthernetAddress, EthernetFrame, ethertype};
 use hagw::wire::ipv4::{Ipv4Packet, Ipv4Repr, protocol};
-use hagw::wire::vrrp::{ChecksumMode, VrrpError, VrrpRepr};
+use hagw::wire::vrrp::{ChecksumMode, VrrpError, VrrpRepr, parse_advert_frame};
 use hagw::wire::{Error, checksum};
 use std::net::Ipv4Addr;
 
@@ -189,6 +189,13 @@ fn adverts_decode_to_config_values() {
                 ChecksumMode::Legacy
             };
             assert_eq!(mode, want_mode, "{}", ex.name);
+            // The one-call receive path agrees.
+            let rx = parse_advert_frame(f).unwrap();
+            assert_eq!(
+                (rx.src_mac, rx.src_ip, rx.dst_ip, rx.ttl),
+                (KA_MAC, KA_IP, GROUP, 255)
+            );
+            assert_eq!((&rx.repr, rx.checksum_mode), (&v, mode));
             last_prio = Some(v.priority);
             ids.push(ip.ident);
         }
@@ -343,6 +350,12 @@ fn every_corrupted_byte_is_rejected_never_panics() {
                     let mut b = f.clone();
                     b[i] ^= x;
                     let r = decode_advert(&b);
+                    assert_eq!(
+                        r.is_ok(),
+                        parse_advert_frame(&b).is_ok(),
+                        "{}: byte {i}",
+                        ex.name
+                    );
                     checked += 1;
                     if i < 14 {
                         // Ethernet addresses are not checksummed.
