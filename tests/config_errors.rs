@@ -205,6 +205,14 @@ const CASES: &[Case] = &[
         )],
         "config interface needs a name",
     ),
+    c(
+        "two interfaces with one address",
+        &[(
+            "option address '10.0.0.2/24'",
+            "option address '192.168.10.2/16' # <-",
+        )],
+        "192.168.10.2 is already the address of interface 'lan' (line 9)",
+    ),
     // --- routes
     c(
         "route target with host bits",
@@ -327,6 +335,22 @@ const CASES: &[Case] = &[
             "list virtual_address '192.168.10.300' # <-",
         )],
         "'192.168.10.300' is not an IPv4 address",
+    ),
+    c(
+        "one VIP in two groups",
+        &[(
+            "option sync_group 'gw'\n\nconfig vrrp_group 'wan_gw'",
+            "option sync_group 'gw'\n\nconfig vrrp_group 'lan_gw2'\n\toption interface 'lan'\n\toption vrid '53'\n\tlist virtual_address '192.168.10.1' # <-\n\nconfig vrrp_group 'wan_gw'",
+        )],
+        "192.168.10.1 is already a virtual address of vrrp_group 'lan_gw' (line 29)",
+    ),
+    c(
+        "VIP is another interface's address",
+        &[(
+            "list virtual_address '192.168.10.1/24'",
+            "list virtual_address '10.0.0.2/24' # <-",
+        )],
+        "10.0.0.2 is the address of interface 'wan' (line 14); a group can only own the address of its own interface",
     ),
     c(
         "group without a name",

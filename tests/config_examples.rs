@@ -73,9 +73,17 @@ fn spec_example_fixture_passes_check_config() {
 #[test]
 fn fixture_is_the_spec_block_and_scenario5a_is_the_fixture() {
     let fixture = std::fs::read_to_string(root().join("tests/fixtures/spec-example.uci")).unwrap();
-    let spec_path = Path::new("/work/shared/SPEC.md");
-    if let Ok(spec) = std::fs::read_to_string(spec_path) {
-        assert!(spec.contains(&fixture), "fixture differs from SPEC §6");
+    // shared/SPEC.md sits beside the repository (CI) or at /work/shared.
+    let candidates = [
+        root().join("../shared/SPEC.md"),
+        PathBuf::from("/work/shared/SPEC.md"),
+    ];
+    match candidates
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+    {
+        Some(spec) => assert!(spec.contains(&fixture), "fixture differs from SPEC §6"),
+        None => println!("note: SPEC.md not found; fixture not compared with it"),
     }
     let a =
         std::fs::read_to_string(root().join("board/examples/scenario5-stateful-a.uci")).unwrap();

@@ -761,7 +761,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     let mut ifinfo: HashMap<String, IfInfo> = HashMap::new();
     let mut devices: HashMap<String, (String, usize)> = HashMap::new();
     let mut sync_iface: Option<(String, usize)> = None;
+    let mut own_addrs: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
     for sec in get("interface") {
+        let errors_before = cx.errors.len();
         let device = cx.req(sec, "device", "the kernel device, e.g. 'eth0'", |v| {
             if v.is_empty()
                 || v.len() > 15
@@ -804,6 +806,19 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 );
             }
         }
+        if let (Some(a), Some(o)) = (address, sec.one("address")) {
+            if let Some((other, line)) = own_addrs.get(&a.addr) {
+                cx.err(
+                    o.line,
+                    format!(
+                        "option 'address': {} is already the address of interface '{other}' (line {line}); each interface needs its own address",
+                        a.addr
+                    ),
+                );
+            } else {
+                own_addrs.insert(a.addr, (sec.s.name.clone().unwrap_or_default(), o.line));
+            }
+        }
         if let (Some(Role::Sync), Some(o)) = (role, sec.one("role")) {
             if let Some((other, line)) = &sync_iface {
                 cx.err(
@@ -819,7 +834,10 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         if let (Some(name), Some(device), Some(role), Some(address)) =
             (&sec.s.name, device, role, address)
         {
-            ifinfo.insert(name.clone(), IfInfo { role, address });
+            // A broken interface takes no part in cross-checks (no cascades).
+            if cx.errors.len() == errors_before {
+                ifinfo.insert(name.clone(), IfInfo { role, address });
+            }
             interfaces.push(Interface {
                 name: name.clone(),
                 device,
@@ -893,6 +911,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     // Any group with an error: its VIPs are unknown, so the SNAT-is-a-VIP
     // check below would only repeat the group's error.
     let mut vrrp_errors = false;
+    let mut all_vips: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
     let mut vrids: HashMap<(String, u8), (String, usize)> = HashMap::new();
     for sec in get("vrrp_group") {
         let errors_before = cx.errors.len();
@@ -960,7 +979,32 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                         format!("option 'virtual_address': '{v}' is listed twice"),
                     );
                 }
-                Ok(c) => vips.push(c),
+                Ok(c) => {
+                    if let Some((other, first)) = all_vips.get(&c.addr) {
+                        cx.err(
+                            *line,
+                            format!(
+                                "option 'virtual_address': {} is already a virtual address of vrrp_group '{other}' (line {first}); each virtual address belongs to one group",
+                                c.addr
+                            ),
+                        );
+                    } else {
+                        all_vips.insert(c.addr, (sec.s.name.clone().unwrap_or_default(), *line));
+                    }
+                    if let Some((other, first)) = own_addrs
+                        .get(&c.addr)
+                        .filter(|(n, _)| Some(n) != iface.as_ref())
+                    {
+                        cx.err(
+                            *line,
+                            format!(
+                                "option 'virtual_address': {} is the address of interface '{other}' (line {first}); a group can only own the address of its own interface",
+                                c.addr
+                            ),
+                        );
+                    }
+                    vips.push(c)
+                }
                 Err(m) => {
                     cx.err(*line, format!("option 'virtual_address': {m}"));
                     ok = false;
@@ -1797,6 +1841,30 @@ mod tests {
             "config vrrp_group 'a'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption sync_group 'x'\nconfig vrrp_group 'b'\n\toption interface 'wan'\n\toption vrid '7'\n\tlist virtual_address '10.0.0.50'\n\toption sync_group 'x'\n",
         );
         assert_eq!(c.sync_group_members("x").len(), 2);
+    }
+
+    /// The operator's reference in board/examples/README.md names every
+    /// section and option of the schema.
+    #[test]
+    fn readme_documents_every_option() {
+        let readme = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/board/examples/README.md"
+        ))
+        .unwrap();
+        for kind in SECTION_TYPES {
+            assert!(
+                readme.contains(&format!("`{kind}")),
+                "section {kind} undocumented"
+            );
+            for (key, _) in schema(kind).unwrap() {
+                let documented = readme.contains(&format!("`{key}`"))
+                    || key
+                        .strip_suffix("_timeout")
+                        .is_some_and(|t| readme.contains(&format!("{t} [")));
+                assert!(documented, "option {kind}.{key} undocumented");
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub const PRIORITY_STOP: u8 = 0;
 /// The protocol parameters of one group, derived from the config.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupParams {
+    /// The group's config name (for logs).
+    pub name: String,
     pub vrid: u8,
     pub version: u8,
     /// Priority as sent and used in the election (255 owner, 254 for a
@@ -74,6 +76,7 @@ impl GroupParams {
             }
         };
         GroupParams {
+            name: g.name.clone(),
             vrid: g.vrid,
             version: g.version,
             priority,
@@ -107,6 +110,8 @@ pub struct Output {
     pub transition: Option<(VrrpState, VrrpState, &'static str)>,
     /// The group wants to become MASTER, for this reason; the engine decides.
     pub want_master: Option<&'static str>,
+    /// Another master was seen and lost to us: re-send gratuitous ARP.
+    pub reassert: bool,
 }
 
 /// Why an advert for this group was dropped.
@@ -209,7 +214,8 @@ impl Group {
             self.master_priority = Some(self.params.priority);
         }
         log::info!(
-            "vrrp vrid {} ({}): {} -> {}: {}",
+            "vrrp {} (vrid {}, {}): {} -> {}: {}",
+            self.params.name,
             self.params.vrid,
             self.params.primary,
             from.as_str(),
@@ -230,8 +236,12 @@ impl Group {
 
     /// INIT (or FAULT cleared) → BACKUP, or ask for MASTER when address owner.
     /// `faulted`: the own link or a tracked interface is down.
+    /// No-op unless in INIT (a sync group may already have moved it).
     pub fn start(&mut self, now: Instant, faulted: bool) -> Output {
         let mut out = Output::default();
+        if self.state != VrrpState::Init {
+            return out;
+        }
         if faulted {
             self.set_state(now, VrrpState::Fault, "interface down at start", &mut out);
             self.timer = None;
@@ -432,11 +442,12 @@ impl Group {
                     self.preempt_at = None;
                     self.master_router = None;
                     self.master_priority = None;
-                } else if !self.params.preempt || adv.priority >= self.params.priority {
+                } else if !self.params.preempt || !self.beats(src, adv.priority) {
                     self.accept_master(now, src, adv);
                     self.preempt_at = None;
                 } else {
-                    // A lower-priority master and we may preempt.
+                    // A master we beat (lower priority, or equal priority
+                    // from a lower address) and we may preempt.
                     self.master_router = Some(src);
                     self.master_priority = Some(adv.priority);
                     if self.params.preempt_delay > Duration::ZERO {
@@ -454,10 +465,7 @@ impl Group {
                     self.counters.adverts_tx += 1;
                     out.advert = Some(self.params.priority);
                     self.timer = Some(now + cs(self.params.advert_interval_cs));
-                } else if adv.priority > self.params.priority
-                    || (adv.priority == self.params.priority
-                        && u32::from(src) > u32::from(self.params.primary))
-                {
+                } else if !self.beats(src, adv.priority) && src != self.params.primary {
                     self.accept_master(now, src, adv);
                     let reason = if adv.priority > self.params.priority {
                         "higher-priority advert received"
@@ -467,13 +475,29 @@ impl Group {
                     self.set_state(now, VrrpState::Backup, reason, &mut out);
                     self.arm_master_down(now);
                 } else {
-                    // A lower master: assert ourselves at once.
+                    // Another master that loses to us (split brain): assert
+                    // ourselves at once, and re-announce the VIPs.
+                    self.counters.split_brain += 1;
+                    log::warn!(
+                        "vrrp {}: split brain: {} is also master (priority {}); re-asserting",
+                        self.params.name,
+                        src,
+                        adv.priority
+                    );
                     self.counters.adverts_tx += 1;
                     out.advert = Some(self.params.priority);
+                    out.reassert = true;
                 }
             }
         }
         Ok(out)
+    }
+
+    /// Whether we win the election against an advert of `priority` from
+    /// `src`: higher priority, ties broken by the higher primary address.
+    fn beats(&self, src: Ipv4Addr, priority: u8) -> bool {
+        priority < self.params.priority
+            || (priority == self.params.priority && u32::from(src) < u32::from(self.params.primary))
     }
 
     fn accept_master(&mut self, now: Instant, src: Ipv4Addr, adv: &VrrpRepr) {
@@ -494,6 +518,7 @@ mod tests {
         let mut vips = heapless::Vec::new();
         vips.push(Ipv4Addr::new(192, 168, 42, 50)).unwrap();
         GroupParams {
+            name: "g42".into(),
             vrid: 42,
             version,
             priority,
@@ -600,6 +625,8 @@ mod tests {
             .handle_advert(t(1), PEER_LOW, 255, &adv(2, 100, 1))
             .unwrap();
         assert_eq!(o.advert, Some(100));
+        assert!(o.reassert);
+        assert_eq!(g.counters.split_brain, 1);
         assert_eq!(g.state(), VrrpState::Master);
         // higher address, same priority: we yield
         let o = g
@@ -630,6 +657,34 @@ mod tests {
         );
         // without preempt it does
         let mut p = params(2, 200);
+        p.preempt = false;
+        let mut g = Group::new(p);
+        g.start(t(0), false);
+        g.handle_advert(t(500), PEER_LOW, 255, &adv(2, 100, 1))
+            .unwrap();
+        assert_eq!(g.deadline(), Some(t(500) + g.master_down_interval()));
+    }
+
+    #[test]
+    fn equal_priority_tie_goes_to_the_higher_address_whoever_started_first() {
+        // We (192.168.42.2 in params) are backup; an equal-priority master
+        // from a lower address is preempted: its adverts do not reset the timer.
+        let mut g = Group::new(params(2, 100));
+        g.start(t(0), false);
+        let d0 = g.deadline().unwrap();
+        g.handle_advert(t(500), PEER_LOW, 255, &adv(2, 100, 1))
+            .unwrap();
+        assert_eq!(
+            g.deadline(),
+            Some(d0),
+            "equal master with a lower address must be preempted"
+        );
+        // From a higher address it is accepted as master.
+        g.handle_advert(t(600), PEER_HIGH, 255, &adv(2, 100, 1))
+            .unwrap();
+        assert_eq!(g.deadline(), Some(t(600) + g.master_down_interval()));
+        // Without preempt the RFC rule holds: any equal master is kept.
+        let mut p = params(2, 100);
         p.preempt = false;
         let mut g = Group::new(p);
         g.start(t(0), false);
@@ -730,6 +785,24 @@ mod tests {
         );
         assert!(g.handle_advert(t(2), PEER_HIGH, 255, &good).is_ok());
         assert_eq!(g.deadline(), Some(t(2) + g.master_down_interval()));
+    }
+
+    #[test]
+    fn v3_address_list_mismatch_counted_but_accepted() {
+        let mut g = Group::new(params(3, 100));
+        g.start(t(0), false);
+        let mut a = adv(3, 200, 100);
+        a.addresses[0] = Ipv4Addr::new(10, 0, 0, 1);
+        assert!(g.handle_advert(t(5), PEER_HIGH, 255, &a).is_ok());
+        assert_eq!(g.counters.rx_address_list_error, 1);
+        assert_eq!(g.master_router(), Some(PEER_HIGH));
+        // v2: accepted from the owner only
+        let mut g = Group::new(params(2, 100));
+        g.start(t(0), false);
+        let mut a = adv(2, 255, 1);
+        a.addresses[0] = Ipv4Addr::new(10, 0, 0, 1);
+        assert!(g.handle_advert(t(5), PEER_HIGH, 255, &a).is_ok());
+        assert_eq!(g.counters.rx_address_list_error, 1);
     }
 
     #[test]

@@ -74,10 +74,10 @@ fn ip_frame<'b>(
     dst_mac: EthernetAddress,
     ip: &Ipv4Repr,
 ) -> Option<(&'b mut [u8], usize)> {
-    let total = ethernet::HEADER_LEN + ipv4::HEADER_LEN + ip.payload_len;
     if ip.payload_len > usize::from(u16::MAX) - ipv4::HEADER_LEN {
         return None;
     }
+    let total = ethernet::HEADER_LEN + ipv4::HEADER_LEN + ip.payload_len;
     let frame = buf.get_mut(..total)?;
     EthernetRepr {
         src_addr: src_mac,
