@@ -253,6 +253,8 @@ fn exercise(b: &[u8], rng: &mut Rng) {
     // Builders and local delivery with random output sizes.
     let mac = EthernetAddress([2, 0, 0, 0, 0, 2]);
     let _ = build::echo_reply(&mut out, b, mac, 1);
+    let _ = build::tcp_reset(&mut out, b, mac, 1);
+    let _ = build::icmp_error_allowed(p);
     let _ = local::answer_arp(b, |_| Some(mac), &mut out);
     let _ = local::answer_echo(b, |_| Some(mac), &mut out, 1);
     let _ = local::answer(

@@ -349,10 +349,19 @@ fn tshark_agrees_with_tcp_udp_and_nat_rewrites() {
         rewrite_icmp_inner(&mut e[14..], Side::Src, lan, Some(47284)).unwrap();
         frames.push(e);
     }
+    // A reset answering the (untranslated) TCP segment.
+    let mut buf = [0u8; 1518];
+    let n = build::tcp_reset(&mut buf, &frames[3], MAC, 77);
+    assert!(n > 0);
+    frames.push(buf[..n].to_vec());
     let fields = [
         "ip.checksum.status",
         "ip.src",
         "ip.dst",
+        "tcp.flags.reset",
+        "tcp.flags.ack",
+        "tcp.seq_raw",
+        "tcp.dstport",
         "udp.checksum.status",
         "udp.srcport",
         "tcp.checksum.status",
@@ -364,7 +373,15 @@ fn tshark_agrees_with_tcp_udp_and_nat_rewrites() {
         &fields,
         &["udp.check_checksum:TRUE", "tcp.check_checksum:TRUE"],
     );
-    for (i, r) in rows.iter().enumerate() {
+    let rst = &rows[6];
+    assert_eq!(get(rst, "ip.checksum.status"), "1", "{rst:?}");
+    assert_eq!(get(rst, "tcp.checksum.status"), "1", "{rst:?}");
+    assert_eq!(get(rst, "tcp.flags.reset"), "1");
+    assert_eq!(get(rst, "tcp.flags.ack"), "0");
+    assert_eq!(get(rst, "tcp.seq_raw"), "2000000");
+    assert_eq!(get(rst, "tcp.dstport"), "47284");
+    assert_eq!(get(rst, "ip.src"), "198.51.100.13");
+    for (i, r) in rows[..6].iter().enumerate() {
         let l4 = if i < 3 { "udp" } else { "tcp" };
         match i % 3 {
             0 => {
