@@ -236,9 +236,10 @@ fn linux_ping_and_arp_answered_by_local() {
         "netns",
         "exec",
         &topo.ns_b,
-        "sysctl",
-        "-qw",
-        &format!("net.ipv4.conf.{}.arp_accept=1", topo.if_b),
+        "sh",
+        "-c",
+        // /proc/sys/net is per network namespace; no sysctl(8) needed.
+        &format!("echo 1 > /proc/sys/net/ipv4/conf/{}/arp_accept", topo.if_b),
     ]);
     let vmac = EthernetAddress::vrrp_virtual(77);
     let n = build::gratuitous_arp(&mut out, vmac, Ipv4Addr::new(10, 98, 0, 50));
