@@ -8,6 +8,7 @@
 //! time and cleaned up by a Drop guard.
 
 use hagw::local::{answer_arp, answer_echo};
+use hagw::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use hagw::wire::build::{self, AdvertHeader};
 use hagw::wire::ethernet::{EthernetAddress, EthernetFrame, ethertype};
 use hagw::wire::ipv4::{Ipv4Packet, protocol};
@@ -260,6 +261,79 @@ fn linux_ping_and_arp_answered_by_local() {
         seen.contains("00:00:5e:00:01:4d"),
         "neighbour table: {seen:?}"
     );
+
+    // Our ARP request (the resolver's) gets Linux's reply.
+    let n = build::arp_request(&mut out, OUR_MAC, ours, Ipv4Addr::new(10, 98, 0, 2));
+    sock.send(&out[..n]);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut resolved = None;
+    while Instant::now() < deadline && resolved.is_none() {
+        let Some(n) = sock.recv(&mut buf) else {
+            continue;
+        };
+        let Ok(eth) = EthernetFrame::new_checked(&buf[..n]) else {
+            continue;
+        };
+        if eth.ethertype() != ethertype::ARP {
+            continue;
+        }
+        if let Ok(a) = ArpRepr::parse(&ArpPacket::new_checked(eth.payload()).unwrap())
+            && a.operation == ArpOperation::Reply
+            && a.source_protocol_addr == Ipv4Addr::new(10, 98, 0, 2)
+        {
+            assert_eq!(a.target_hardware_addr, OUR_MAC);
+            assert_eq!(a.target_protocol_addr, ours);
+            resolved = Some(a.source_hardware_addr);
+        }
+    }
+    let peer_mac = resolved.expect("Linux answered our ARP request");
+    println!("resolved 10.98.0.2 at {peer_mac}");
+
+    // A TCP connect to us is refused by our reset. veth offloads TCP
+    // checksums (the SYN would arrive with only the pseudo-header sum, which
+    // tcp_reset rightly refuses to answer), so make Linux compute them.
+    run(&[
+        "ip", "netns", "exec", &topo.ns_b, "ethtool", "-K", &topo.if_b, "tx", "off",
+    ]);
+    let mut conn = Command::new("timeout")
+        .args([
+            "10",
+            "ip",
+            "netns",
+            "exec",
+            &topo.ns_b,
+            "bash",
+            "-c",
+            "echo > /dev/tcp/10.98.0.1/22",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut resets = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = conn.try_wait() {
+            break;
+        }
+        let Some(n) = sock.recv(&mut buf) else {
+            continue;
+        };
+        if let Some(m) = answer_arp(&buf[..n], owner, &mut out) {
+            sock.send(&out[..m]);
+        }
+        let m = build::tcp_reset(&mut out, &buf[..n], OUR_MAC, 1);
+        if m > 0 {
+            sock.send(&out[..m]);
+            resets += 1;
+        }
+    }
+    let res = conn.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("Connection refused"),
+        "bash said: {err:?} ({resets} resets sent)"
+    );
+    assert_eq!(resets, 1);
 }
 
 /// keepalived's adverts seen on our socket: (priority, parsed ok).
