@@ -50,12 +50,13 @@ pub struct CheckConfigArgs {
 #[argh(subcommand, name = "version")]
 pub struct VersionArgs {}
 
-/// Ask the running daemon: `show vrrp summary`, `show vrrp interface NAME`, `show interfaces`, ...
+/// Ask the running daemon: `show vrrp summary`, `show vrrp interface NAME`, `show vrrp detail`,
+/// `show interfaces`, `show metrics` (Prometheus text). Exit 0 ok, 1 error, 3 no daemon running.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "show")]
 pub struct ShowArgs {
-    /// what to show, e.g. `vrrp summary`
-    #[argh(positional, greedy)]
+    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | metrics
+    #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output
     #[argh(switch)]

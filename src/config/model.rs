@@ -288,3 +288,135 @@ impl Config {
         self.interfaces.iter().position(|i| i.name == name)
     }
 }
+
+// ---------------------------------------------------------------------------
+// Defaults and lookups (added by the config branch; pure additions).
+
+/// Defaults of the `conntrack` timeouts (seconds), also used when the
+/// `conntrack` section is absent.
+impl Default for ConntrackTimeouts {
+    fn default() -> Self {
+        ConntrackTimeouts {
+            tcp_syn_sent: 120,
+            tcp_syn_recv: 60,
+            tcp_established: 432_000,
+            tcp_fin_wait: 120,
+            tcp_close_wait: 60,
+            tcp_last_ack: 30,
+            tcp_time_wait: 120,
+            tcp_close: 10,
+            udp: 30,
+            udp_stream: 120,
+            icmp: 30,
+        }
+    }
+}
+
+/// The `conntrack` section's defaults (16384 entries, both caches); `line` 0
+/// means "not in the file".
+impl Default for Conntrack {
+    fn default() -> Self {
+        Conntrack {
+            max_entries: 16_384,
+            external_max_entries: 16_384,
+            timeouts: ConntrackTimeouts::default(),
+            line: 0,
+        }
+    }
+}
+
+/// The `globals` section's defaults; `line` 0 means "not in the file".
+impl Default for Globals {
+    fn default() -> Self {
+        Globals {
+            node_id: 1,
+            log_level: LogLevel::Info,
+            control_socket: "/var/run/hagw.sock".to_string(),
+            line: 0,
+        }
+    }
+}
+
+impl LogLevel {
+    /// The matching `log` crate filter.
+    pub fn to_level_filter(self) -> log::LevelFilter {
+        match self {
+            LogLevel::Error => log::LevelFilter::Error,
+            LogLevel::Warn => log::LevelFilter::Warn,
+            LogLevel::Info => log::LevelFilter::Info,
+            LogLevel::Debug => log::LevelFilter::Debug,
+            LogLevel::Trace => log::LevelFilter::Trace,
+        }
+    }
+}
+
+impl Protocol {
+    /// The IP protocol number (tcp 6, udp 17, icmp 1).
+    pub fn number(self) -> u8 {
+        match self {
+            Protocol::Tcp => 6,
+            Protocol::Udp => 17,
+            Protocol::Icmp => 1,
+            Protocol::Other(n) => n,
+        }
+    }
+    /// From an IP protocol number (6, 17 and 1 map to the named variants).
+    pub fn from_number(n: u8) -> Protocol {
+        match n {
+            6 => Protocol::Tcp,
+            17 => Protocol::Udp,
+            1 => Protocol::Icmp,
+            n => Protocol::Other(n),
+        }
+    }
+}
+
+impl PortRange {
+    pub fn contains(self, port: u16) -> bool {
+        self.lo <= port && port <= self.hi
+    }
+}
+
+impl AddrRange {
+    pub fn contains(self, ip: Ipv4Addr) -> bool {
+        self.lo <= ip && ip <= self.hi
+    }
+    /// Number of addresses in the range (at least 1 when lo <= hi).
+    pub fn len(self) -> u64 {
+        u64::from(u32::from(self.hi)).saturating_sub(u64::from(u32::from(self.lo))) + 1
+    }
+    pub fn is_empty(self) -> bool {
+        self.hi < self.lo
+    }
+}
+
+impl Config {
+    pub fn vrrp_group(&self, name: &str) -> Option<&VrrpGroup> {
+        self.vrrp_groups.iter().find(|g| g.name == name)
+    }
+    /// The interface with role `sync`, if any (at most one exists).
+    pub fn sync_interface(&self) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.role == Role::Sync)
+    }
+    /// True when one of the group's virtual addresses is its interface's own
+    /// address (the group then runs at priority 255, RFC 3768 §5.3.4).
+    pub fn is_address_owner(&self, group: &VrrpGroup) -> bool {
+        match self.interface(&group.interface) {
+            Some(i) => group
+                .virtual_addresses
+                .iter()
+                .any(|v| v.addr == i.address.addr),
+            None => false,
+        }
+    }
+    /// Names of the groups in a sync group, in config order.
+    pub fn sync_group_members(&self, sync_group: &str) -> Vec<&VrrpGroup> {
+        self.vrrp_groups
+            .iter()
+            .filter(|g| g.sync_group.as_deref() == Some(sync_group))
+            .collect()
+    }
+    pub fn firewall_ruleset(&self, name: &str) -> Option<&FirewallRuleset> {
+        self.firewall_rulesets.iter().find(|r| r.name == name)
+    }
+}

@@ -1,5 +1,17 @@
 //! UCI syntax: `config TYPE ['name']`, `option key 'value'`, `list key 'value'`,
 //! `#` comments, single/double/bare quoting. Produces sections with lines.
+//!
+//! Owns: turning config text into `UciSection`s, and syntax errors with the
+//! exact line. Never: interprets option names or values (that is
+//! `validate`), and never panics, whatever bytes it is given.
+//!
+//! Lexing follows OpenWrt's libuci: a statement is words separated by spaces
+//! or tabs; a word is made of adjacent parts, each bare, `'single'` (no
+//! escapes) or `"double"` (backslash escapes the next character); a backslash
+//! outside quotes also escapes the next character; `#` outside quotes starts a
+//! comment that runs to the end of the line. `package NAME` is accepted and
+//! ignored. Unlike libuci, a quoted value may not span lines (the error names
+//! the line where the quote was opened).
 
 use super::ConfigError;
 
@@ -20,10 +32,410 @@ pub struct UciSection {
     pub options: Vec<UciOption>,
 }
 
-pub fn parse(file: &str, _text: &str) -> Result<Vec<UciSection>, ConfigError> {
-    Err(ConfigError {
+/// A word of a statement: its text, and whether any part of it was quoted
+/// (a quoted empty string `''` is a word; nothing at all is not).
+struct Word {
+    text: String,
+    quoted: bool,
+}
+
+/// Split one line into words. `Err` carries the message of a syntax error.
+fn split_words(line: &str) -> Result<Vec<Word>, String> {
+    let mut words = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        // Skip blanks between words.
+        while let Some(&c) = chars.peek() {
+            if c == ' ' || c == '\t' || c == '\r' {
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        match chars.peek() {
+            None | Some('#') => break,
+            Some(_) => {}
+        }
+        let mut text = String::new();
+        let mut quoted = false;
+        // One word: adjacent bare and quoted parts until a blank or comment.
+        while let Some(&c) = chars.peek() {
+            match c {
+                ' ' | '\t' | '\r' | '#' => break,
+                '\'' => {
+                    chars.next();
+                    quoted = true;
+                    let mut closed = false;
+                    for q in chars.by_ref() {
+                        if q == '\'' {
+                            closed = true;
+                            break;
+                        }
+                        text.push(q);
+                    }
+                    if !closed {
+                        return Err("unterminated single quote: a value opened with ' must be closed with ' on the same line".into());
+                    }
+                }
+                '"' => {
+                    chars.next();
+                    quoted = true;
+                    let mut closed = false;
+                    while let Some(q) = chars.next() {
+                        match q {
+                            '"' => {
+                                closed = true;
+                                break;
+                            }
+                            '\\' => match chars.next() {
+                                Some(e) => text.push(e),
+                                None => {
+                                    return Err("backslash at the end of the line inside a double-quoted value; write \\\\ for a literal backslash".into());
+                                }
+                            },
+                            other => text.push(other),
+                        }
+                    }
+                    if !closed {
+                        return Err("unterminated double quote: a value opened with \" must be closed with \" on the same line".into());
+                    }
+                }
+                '\\' => {
+                    chars.next();
+                    match chars.next() {
+                        Some(e) => text.push(e),
+                        None => {
+                            return Err("backslash at the end of the line; line continuation is not supported".into());
+                        }
+                    }
+                }
+                other => {
+                    chars.next();
+                    text.push(other);
+                }
+            }
+        }
+        words.push(Word { text, quoted });
+    }
+    Ok(words)
+}
+
+/// UCI names (section names, option keys): letters, digits and `_`.
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Section types: letters, digits, `_` and `-`.
+fn valid_type(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Parse UCI text into sections, in file order. Stops at the first syntax
+/// error, which names its line (1-based).
+pub fn parse(file: &str, text: &str) -> Result<Vec<UciSection>, ConfigError> {
+    let err = |line: usize, message: String| ConfigError {
         file: file.to_string(),
-        line: 0,
-        message: "UCI parser not implemented yet".into(),
-    })
+        line,
+        message,
+    };
+    let mut sections: Vec<UciSection> = Vec::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (idx, raw) in text.split('\n').enumerate() {
+        let lineno = idx.saturating_add(1);
+        if raw.contains('\0') {
+            return Err(err(lineno, "NUL byte in config text".into()));
+        }
+        let words = split_words(raw).map_err(|m| err(lineno, m))?;
+        let Some(first) = words.first() else {
+            continue;
+        };
+        if first.quoted {
+            return Err(err(
+                lineno,
+                format!(
+                    "expected a keyword (config, option, list or package), found quoted '{}'",
+                    first.text
+                ),
+            ));
+        }
+        let args = words.get(1..).unwrap_or(&[]);
+        match first.text.as_str() {
+            "package" => {
+                if args.len() != 1 {
+                    return Err(err(lineno, "'package' takes exactly one name".into()));
+                }
+            }
+            "config" => {
+                let (kind, name) = match args {
+                    [kind] => (kind, None),
+                    [kind, name] => (kind, Some(name)),
+                    [] => {
+                        return Err(err(
+                            lineno,
+                            "'config' needs a section type, e.g. config interface 'lan'".into(),
+                        ));
+                    }
+                    _ => {
+                        return Err(err(
+                            lineno,
+                            "too many words after 'config': expected config TYPE ['NAME'] (quote a name with spaces? names may only use letters, digits and _)".into(),
+                        ));
+                    }
+                };
+                if !valid_type(&kind.text) {
+                    return Err(err(
+                        lineno,
+                        format!(
+                            "invalid section type '{}': use letters, digits, _ and -",
+                            kind.text
+                        ),
+                    ));
+                }
+                if let Some(n) = name {
+                    if !valid_name(&n.text) {
+                        return Err(err(
+                            lineno,
+                            format!(
+                                "invalid section name '{}': use letters, digits and _ (at least one)",
+                                n.text
+                            ),
+                        ));
+                    }
+                }
+                sections.push(UciSection {
+                    kind: kind.text.clone(),
+                    name: name.map(|n| n.text.clone()),
+                    line: lineno,
+                    options: Vec::new(),
+                });
+            }
+            kw @ ("option" | "list") => {
+                let is_list = kw == "list";
+                let (key, value) = match args {
+                    [key, value] => (key, value),
+                    [key] => {
+                        return Err(err(
+                            lineno,
+                            format!(
+                                "'{kw} {}' has no value: expected {kw} KEY 'VALUE'",
+                                key.text
+                            ),
+                        ));
+                    }
+                    [] => {
+                        return Err(err(
+                            lineno,
+                            format!("'{kw}' needs a key and a value: {kw} KEY 'VALUE'"),
+                        ));
+                    }
+                    _ => {
+                        return Err(err(
+                            lineno,
+                            format!(
+                                "too many words in '{kw} {}': quote a value that contains spaces, e.g. '{}'",
+                                args.first().map(|w| w.text.as_str()).unwrap_or(""),
+                                args.get(1..)
+                                    .unwrap_or(&[])
+                                    .iter()
+                                    .map(|w| w.text.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            ),
+                        ));
+                    }
+                };
+                if !valid_name(&key.text) {
+                    return Err(err(
+                        lineno,
+                        format!(
+                            "invalid option name '{}': use letters, digits and _",
+                            key.text
+                        ),
+                    ));
+                }
+                let Some(section) = sections.last_mut() else {
+                    return Err(err(
+                        lineno,
+                        format!(
+                            "'{kw} {}' outside a section: put a 'config TYPE' line before it",
+                            key.text
+                        ),
+                    ));
+                };
+                section.options.push(UciOption {
+                    key: key.text.clone(),
+                    value: value.text.clone(),
+                    is_list,
+                    line: lineno,
+                });
+            }
+            other => {
+                return Err(err(
+                    lineno,
+                    format!("unknown keyword '{other}': expected config, option, list or package"),
+                ));
+            }
+        }
+    }
+    Ok(sections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Vec<UciSection> {
+        parse("t.uci", text).unwrap()
+    }
+    fn e(text: &str) -> ConfigError {
+        parse("t.uci", text).unwrap_err()
+    }
+
+    #[test]
+    fn sections_options_lists_and_lines() {
+        let s = p(
+            "\n# comment\nconfig interface 'lan'\n\toption device 'lan0'\n  list x 'a'\n  list x \"b\"\nconfig route\n option target 0.0.0.0/0\n",
+        );
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].kind, "interface");
+        assert_eq!(s[0].name.as_deref(), Some("lan"));
+        assert_eq!(s[0].line, 3);
+        assert_eq!(
+            s[0].options[0],
+            UciOption {
+                key: "device".into(),
+                value: "lan0".into(),
+                is_list: false,
+                line: 4
+            }
+        );
+        assert!(s[0].options[1].is_list);
+        assert_eq!(s[0].options[2].value, "b");
+        assert_eq!(s[0].options[2].line, 6);
+        assert_eq!(s[1].name, None);
+        assert_eq!(s[1].line, 7);
+        assert_eq!(s[1].options[0].value, "0.0.0.0/0");
+    }
+
+    #[test]
+    fn quoting_forms() {
+        let s = p(concat!(
+            "config t n\n",
+            "option a 'single # not a comment'\n",
+            "option b \"dq \\\"esc\\\" \\\\ back\"\n",
+            "option c bare # trailing comment\n",
+            "option d 'ad'\"ja\"cent\n",
+            "option e ''\n",
+            "option f 'it'\\''s'\n",
+            "option g 'x'# comment right after\n",
+            "option h 'a\\b'\n",
+            "\toption\ti\t'tab'\r\n",
+        ));
+        let v: Vec<&str> = s[0].options.iter().map(|o| o.value.as_str()).collect();
+        assert_eq!(
+            v,
+            vec![
+                "single # not a comment",
+                "dq \"esc\" \\ back",
+                "bare",
+                "adjacent",
+                "",
+                "it's",
+                "x",
+                "a\\b",
+                "tab"
+            ]
+        );
+    }
+
+    #[test]
+    fn package_and_quoted_section_names() {
+        let s = p("\u{feff}package hagw\nconfig \"globals\" \"main\"\n");
+        assert_eq!(s[0].kind, "globals");
+        assert_eq!(s[0].name.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let c = e("config a\noption x 'ok'\noption y 'open\n");
+        assert_eq!(c.line, 3);
+        assert!(c.message.contains("unterminated single quote"), "{c:?}");
+        let c = e("config a\n\noption y \"open\n");
+        assert_eq!(c.line, 3);
+        assert!(c.message.contains("unterminated double quote"));
+        let c = e("option x 'y'\n");
+        assert_eq!(c.line, 1);
+        assert!(c.message.contains("outside a section"));
+        let c = e("config a\noption x y z\n");
+        assert_eq!(c.line, 2);
+        assert!(c.message.contains("too many words"));
+        let c = e("config a\noption x\n");
+        assert!(c.message.contains("has no value"));
+        let c = e("config a\nopton x 'y'\n");
+        assert!(c.message.contains("unknown keyword 'opton'"));
+        let c = e("config a 'b c'\n");
+        assert!(c.message.contains("invalid section name"));
+        let c = e("config\n");
+        assert!(c.message.contains("needs a section type"));
+        let c = e("config a b c\n");
+        assert!(c.message.contains("too many words"));
+        let c = e("config a\noption 'bad-key' x\n");
+        assert!(c.message.contains("invalid option name"));
+        let c = e("config a\noption k \"x\\\n");
+        assert!(c.message.contains("backslash"));
+        let c = e("config a\n'option' k v\n");
+        assert!(c.message.contains("expected a keyword"));
+    }
+
+    /// Garbage in, no panic out: random bytes and random mixes of UCI tokens.
+    #[test]
+    fn never_panics_on_garbage() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let tokens: [&[u8]; 16] = [
+            b"config ",
+            b"option ",
+            b"list ",
+            b"'",
+            b"\"",
+            b"\\",
+            b"#",
+            b"\n",
+            b"\t",
+            b" ",
+            b"a",
+            b"_",
+            b"\xff",
+            b"\xc3\xa9",
+            b"\0",
+            b"\r",
+        ];
+        let mut ok = 0usize;
+        for round in 0..20_000 {
+            let len = (next() % 200) as usize;
+            let mut bytes = Vec::with_capacity(len);
+            for _ in 0..len {
+                if round % 2 == 0 {
+                    bytes.push(next() as u8);
+                } else {
+                    bytes.extend_from_slice(tokens[(next() % 16) as usize]);
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            if parse("fuzz", &text).is_ok() {
+                ok += 1;
+            }
+            // The whole pipeline must not panic either.
+            let _ = crate::config::parse_str("fuzz", &text);
+        }
+        // Some token mixes must be valid, or the generator is not reaching the parser's depth.
+        assert!(ok > 100, "only {ok} inputs parsed");
+    }
 }

@@ -1,9 +1,545 @@
 //! The real driver: AF_PACKET sockets on the dataplane interfaces, the
 //! control socket, a signal fd, one poll(2) loop on CLOCK_MONOTONIC.
 //! Everything protocol-shaped is the engine's; this module only moves bytes.
+//!
+//! Loop turn: poll(fds, timeout) where timeout is the earliest of the
+//! engine's `poll_timeout`, the next link poll, control-client and script
+//! deadlines; then signals, frames (bounded batch per socket), link state,
+//! engine timers, control clients; then the TxQueue is flushed to the
+//! sockets and engine events run notify scripts.
+
+pub mod clock;
+pub mod control;
+pub mod link;
+pub mod notify;
+pub mod packet;
+pub mod signals;
+pub mod sys;
+
+use crate::config::{self, Config, LogLevel};
+use crate::engine::{Engine, Event, MAX_FRAME, PortStatus, Snapshot, TxQueue};
+use crate::time::Instant;
+use control::{ControlServer, Want};
+use link::{LINK_POLL, Port};
+use log::{LevelFilter, debug, error, info, warn};
+use notify::Notifier;
+use signals::Signals;
+use sys::IoctlSocket;
+
+/// Frames read from one socket per wake-up before looking at the others.
+pub const RX_BATCH: usize = 64;
+/// Capacity of the engine's transmit queue.
+pub const TX_CAPACITY: usize = 256;
+/// Longest poll(2) sleep, so link polling and retries keep running.
+const MAX_SLEEP_MS: i32 = 1000;
+
+fn level_filter(l: LogLevel) -> LevelFilter {
+    match l {
+        LogLevel::Error => LevelFilter::Error,
+        LogLevel::Warn => LevelFilter::Warn,
+        LogLevel::Info => LevelFilter::Info,
+        LogLevel::Debug => LevelFilter::Debug,
+        LogLevel::Trace => LevelFilter::Trace,
+    }
+}
 
 /// Run the daemon with the config at `path`; returns the exit code.
 pub fn run(path: &str) -> i32 {
-    eprintln!("hagw: run is not implemented yet ({path})");
-    1
+    let config = match config::load(path) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("hagw: {path}: not started ({} errors)", errors.len());
+            return 1;
+        }
+    };
+    let _ = simple_logger::SimpleLogger::new()
+        .with_level(level_filter(config.globals.log_level))
+        .init();
+    match Daemon::new(path, config) {
+        Ok(mut d) => d.run(),
+        Err(msg) => {
+            error!("{msg}");
+            1
+        }
+    }
+}
+
+enum Slot {
+    Signal,
+    Listener,
+    Conn,
+    Port(usize),
+}
+
+struct Daemon {
+    path: String,
+    config: Config,
+    engine: Option<Engine>,
+    ports: Vec<Port>,
+    ioctl: IoctlSocket,
+    signals: Signals,
+    control: ControlServer,
+    notifier: Notifier,
+    tx: TxQueue,
+    rx_buf: Box<[u8; 2048]>,
+    next_link_poll: Instant,
+    fds: Vec<libc::pollfd>,
+    slots: Vec<Slot>,
+    tx_overflow_seen: u64,
+}
+
+impl Daemon {
+    fn new(path: &str, config: Config) -> Result<Daemon, String> {
+        let signals = Signals::new().map_err(|e| format!("signalfd: {e}"))?;
+        let ioctl = IoctlSocket::new().map_err(|e| format!("ioctl socket: {e}"))?;
+        let control = ControlServer::bind(&config.globals.control_socket)
+            .map_err(|e| format!("control socket {}: {e}", config.globals.control_socket))?;
+        info!(
+            "hagw {} starting: {} interfaces, {} VRRP groups, control socket {}",
+            env!("CARGO_PKG_VERSION"),
+            config.interfaces.len(),
+            config.vrrp_groups.len(),
+            config.globals.control_socket
+        );
+        let ports: Vec<Port> = config.interfaces.iter().map(Port::new).collect();
+        let nfds = ports.len() + 2 + control::MAX_CONNS;
+        Ok(Daemon {
+            path: path.to_string(),
+            config,
+            engine: None,
+            ports,
+            ioctl,
+            signals,
+            control,
+            notifier: Notifier::new(),
+            tx: TxQueue::with_capacity(TX_CAPACITY),
+            rx_buf: Box::new([0; 2048]),
+            next_link_poll: Instant::ZERO,
+            fds: Vec::with_capacity(nfds),
+            slots: Vec::with_capacity(nfds),
+            tx_overflow_seen: 0,
+        })
+    }
+
+    fn run(&mut self) -> i32 {
+        loop {
+            let now = clock::now();
+            if now >= self.next_link_poll {
+                self.poll_links(now);
+            }
+            if let Some(engine) = &mut self.engine {
+                if engine.poll_timeout().is_some_and(|t| t <= now) {
+                    engine.handle_timeout(now, &mut self.tx);
+                }
+            }
+            self.flush(now);
+            self.notifier.poll(now);
+
+            let timeout = self.timeout_ms(clock::now());
+            self.build_pollfds();
+            // SAFETY: fds is a valid array of pollfd of the given length.
+            let rc = unsafe {
+                libc::poll(
+                    self.fds.as_mut_ptr(),
+                    self.fds.len() as libc::nfds_t,
+                    timeout,
+                )
+            };
+            if rc < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    error!("poll: {e}");
+                    return 1;
+                }
+                continue;
+            }
+            let now = clock::now();
+            let mut accept = false;
+            let mut conns = false;
+            for i in 0..self.fds.len() {
+                let revents = self.fds.get(i).map_or(0, |f| f.revents);
+                if revents == 0 {
+                    continue;
+                }
+                match self.slots.get(i) {
+                    Some(Slot::Signal) => {
+                        let p = self.signals.drain();
+                        if p.child {
+                            self.notifier.poll(now);
+                        }
+                        if p.terminate {
+                            return self.stop(now);
+                        }
+                        if p.reload {
+                            self.reload(now);
+                        }
+                    }
+                    Some(Slot::Listener) => accept = true,
+                    Some(Slot::Conn) => conns = true,
+                    Some(Slot::Port(p)) => {
+                        let p = *p;
+                        self.receive(now, p, revents);
+                    }
+                    None => {}
+                }
+            }
+            if accept {
+                self.control.accept(now);
+            }
+            if accept || conns || self.control.next_deadline().is_some_and(|d| d <= now) {
+                self.serve_control(now);
+            }
+        }
+    }
+
+    fn timeout_ms(&self, now: Instant) -> i32 {
+        let mut deadline = self.next_link_poll;
+        let engine_t = self.engine.as_ref().and_then(|e| e.poll_timeout());
+        for d in [
+            engine_t,
+            self.control.next_deadline(),
+            self.notifier.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            deadline = deadline.min(d);
+        }
+        clock::poll_ms(now, deadline, MAX_SLEEP_MS)
+    }
+
+    fn build_pollfds(&mut self) {
+        self.fds.clear();
+        self.slots.clear();
+        let push = |fds: &mut Vec<libc::pollfd>, slots: &mut Vec<Slot>, fd, events, slot| {
+            fds.push(libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            });
+            slots.push(slot);
+        };
+        push(
+            &mut self.fds,
+            &mut self.slots,
+            self.signals.raw_fd(),
+            libc::POLLIN,
+            Slot::Signal,
+        );
+        if self.control.can_accept() {
+            push(
+                &mut self.fds,
+                &mut self.slots,
+                self.control.listener_fd(),
+                libc::POLLIN,
+                Slot::Listener,
+            );
+        }
+        for (fd, want) in self.control.conn_fds() {
+            let ev = match want {
+                Want::Read => libc::POLLIN,
+                Want::Write => libc::POLLOUT,
+            };
+            push(&mut self.fds, &mut self.slots, fd, ev, Slot::Conn);
+        }
+        if self.engine.is_some() {
+            for (i, p) in self.ports.iter().enumerate() {
+                if let Some(s) = &p.sock {
+                    push(
+                        &mut self.fds,
+                        &mut self.slots,
+                        s.raw_fd(),
+                        libc::POLLIN,
+                        Slot::Port(i),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Drain up to RX_BATCH frames from port `p` into the engine.
+    fn receive(&mut self, now: Instant, p: usize, revents: libc::c_short) {
+        if revents & (libc::POLLERR | libc::POLLNVAL) != 0 && revents & libc::POLLIN == 0 {
+            if let Some(port) = self.ports.get_mut(p) {
+                port.counters.rx_errors += 1;
+            }
+        }
+        for _ in 0..RX_BATCH {
+            let Some(engine) = &mut self.engine else {
+                return;
+            };
+            let Some(port) = self.ports.get_mut(p) else {
+                return;
+            };
+            let Some(sock) = &port.sock else {
+                break;
+            };
+            match sock.recv(&mut self.rx_buf[..]) {
+                Ok(None) => break,
+                Ok(Some((_, true))) => {} // our own transmission looped back
+                Ok(Some((len, false))) => {
+                    if len > MAX_FRAME {
+                        port.counters.rx_oversize += 1;
+                        continue;
+                    }
+                    port.counters.rx_frames += 1;
+                    port.counters.rx_bytes += len as u64;
+                    if let Some(frame) = self.rx_buf.get(..len) {
+                        engine.handle_frame(now, p, frame, &mut self.tx);
+                    }
+                }
+                Err(e) => {
+                    // ENETDOWN and friends: the link poll notices and reopens.
+                    port.counters.rx_errors += 1;
+                    debug!("{}: recv: {e}", port.name);
+                    break;
+                }
+            }
+            if self.tx.len() >= TX_CAPACITY / 2 {
+                flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
+            }
+        }
+        self.flush(now);
+    }
+
+    fn poll_links(&mut self, now: Instant) {
+        self.next_link_poll = now + LINK_POLL;
+        for i in 0..self.ports.len() {
+            let Some(port) = self.ports.get_mut(i) else {
+                continue;
+            };
+            let usable = port.refresh(now, &self.ioctl, &self.config);
+            if usable != port.up {
+                port.up = usable;
+                info!(
+                    "{} ({}): link {}",
+                    port.name,
+                    port.device,
+                    if usable { "up" } else { "down" }
+                );
+                if let Some(engine) = &mut self.engine {
+                    engine.set_link(now, i, usable, &mut self.tx);
+                }
+            }
+        }
+        if self.engine.is_none() {
+            self.try_start_engine(now);
+        }
+    }
+
+    /// Build the engine once every dataplane port's MAC is known.
+    fn try_start_engine(&mut self, now: Instant) {
+        if let Some(p) = self.ports.iter().find(|p| p.dataplane() && p.mac == [0; 6]) {
+            debug!("waiting for {} ({})", p.name, p.device);
+            return;
+        }
+        let macs: Vec<[u8; 6]> = self.ports.iter().map(|p| p.mac).collect();
+        match Engine::new(&self.config, &macs, now) {
+            Ok(mut engine) => {
+                for (i, p) in self.ports.iter().enumerate() {
+                    engine.set_link(now, i, p.up, &mut self.tx);
+                }
+                engine.handle_timeout(now, &mut self.tx);
+                info!("engine started");
+                self.engine = Some(engine);
+                self.flush(now);
+            }
+            Err(e) => {
+                error!("cannot start the engine: {}", e.0);
+                // Retry on the next link poll (e.g. after a SIGHUP fixes it).
+            }
+        }
+    }
+
+    /// Send queued frames, then act on engine events.
+    fn flush(&mut self, now: Instant) {
+        flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
+        let Some(engine) = &mut self.engine else {
+            return;
+        };
+        while let Some(ev) = engine.poll_event() {
+            match ev {
+                Event::Transition { group, state } => {
+                    let Some(g) = self.config.vrrp_groups.get(group) else {
+                        warn!("event for unknown group index {group}");
+                        continue;
+                    };
+                    info!(
+                        "vrrp: group {} (vrid {} on {}) -> {}",
+                        g.name,
+                        g.vrid,
+                        g.interface,
+                        state.as_str()
+                    );
+                    if let Some(script) = &g.notify {
+                        self.notifier.notify(now, script, &g.name, state.as_str());
+                    }
+                }
+            }
+        }
+    }
+
+    fn serve_control(&mut self, now: Instant) {
+        // Take the snapshot lazily: only when a complete request arrived.
+        let mut cached: Option<Snapshot> = None;
+        let (engine, config, ports) = (&self.engine, &self.config, &self.ports);
+        self.control.serve(now, |line| {
+            let snap = cached.get_or_insert_with(|| snapshot(engine.as_ref(), config, ports, now));
+            crate::cli::control::respond(line, snap, now)
+        });
+    }
+
+    fn reload(&mut self, now: Instant) {
+        info!("SIGHUP: reloading {}", self.path);
+        let new = match config::load(&self.path) {
+            Ok(c) => c,
+            Err(errors) => {
+                for e in &errors {
+                    error!("{e}");
+                }
+                error!(
+                    "reload failed ({} errors); keeping the running configuration",
+                    errors.len()
+                );
+                return;
+            }
+        };
+        let shape = |c: &Config| -> Vec<(String, String, crate::config::Role)> {
+            c.interfaces
+                .iter()
+                .map(|i| (i.name.clone(), i.device.clone(), i.role))
+                .collect()
+        };
+        if shape(&new) != shape(&self.config) {
+            error!(
+                "reload: the interface list (names, devices, roles) changed; restart hagw to apply it; keeping the running configuration"
+            );
+            return;
+        }
+        if let Some(engine) = &mut self.engine {
+            if let Err(e) = engine.reload(&new, now, &mut self.tx) {
+                error!(
+                    "reload rejected by the engine: {}; keeping the running configuration",
+                    e.0
+                );
+                return;
+            }
+        }
+        if new.globals.control_socket != self.config.globals.control_socket {
+            match ControlServer::bind(&new.globals.control_socket) {
+                Ok(c) => {
+                    info!("control socket moved to {}", new.globals.control_socket);
+                    self.control = c;
+                }
+                Err(e) => error!(
+                    "control socket {}: {e}; keeping {}",
+                    new.globals.control_socket, self.control.path
+                ),
+            }
+        }
+        log::set_max_level(level_filter(new.globals.log_level));
+        for p in &mut self.ports {
+            p.sync_vmacs(&new);
+        }
+        self.config = new;
+        info!("reload: configuration applied");
+        self.flush(now);
+    }
+
+    fn stop(&mut self, now: Instant) -> i32 {
+        info!("stopping: sending priority-0 adverts for master groups");
+        if let Some(engine) = &mut self.engine {
+            engine.shutdown(now, &mut self.tx);
+        }
+        self.flush(now);
+        self.notifier.poll(now);
+        info!("stopped");
+        0
+    }
+}
+
+/// Send every queued frame on its port's socket, counting per port.
+fn flush_tx(tx: &mut TxQueue, ports: &mut [Port], overflow_seen: &mut u64) {
+    for (p, frame) in tx.iter() {
+        let Some(port) = ports.get_mut(p) else {
+            continue;
+        };
+        let res = match &port.sock {
+            Some(s) => s.send(frame),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "no socket",
+            )),
+        };
+        match res {
+            Ok(()) => {
+                port.counters.tx_frames += 1;
+                port.counters.tx_bytes += frame.len() as u64;
+            }
+            Err(e) => {
+                port.counters.tx_errors += 1;
+                debug!("{}: send: {e}", port.name);
+            }
+        }
+    }
+    tx.clear();
+    if tx.overflow != *overflow_seen {
+        warn!(
+            "engine transmit queue overflowed ({} frames dropped so far)",
+            tx.overflow
+        );
+        *overflow_seen = tx.overflow;
+    }
+}
+
+/// The engine's snapshot with the driver's per-port facts (link, MAC, wire
+/// counters, socket errors) filled in; a port list from the config when the
+/// engine has not started yet (or lists no ports).
+fn snapshot(engine: Option<&Engine>, config: &Config, ports: &[Port], now: Instant) -> Snapshot {
+    let mut snap = match engine {
+        Some(e) => e.snapshot(now),
+        None => Snapshot {
+            groups: Vec::new(),
+            ports: Vec::new(),
+        },
+    };
+    if snap.ports.len() != config.interfaces.len() {
+        snap.ports = config
+            .interfaces
+            .iter()
+            .map(|i| PortStatus {
+                name: i.name.clone(),
+                device: i.device.clone(),
+                role: i.role,
+                mac: [0; 6],
+                address: i.address,
+                up: false,
+                rx_frames: 0,
+                rx_bytes: 0,
+                tx_frames: 0,
+                tx_bytes: 0,
+                drops: Vec::new(),
+            })
+            .collect();
+    }
+    for (st, p) in snap.ports.iter_mut().zip(ports.iter()) {
+        st.up = p.up;
+        if st.mac == [0; 6] {
+            st.mac = p.mac;
+        }
+        if p.dataplane() {
+            // The driver's counts are what crossed the socket.
+            st.rx_frames = p.counters.rx_frames;
+            st.rx_bytes = p.counters.rx_bytes;
+            st.tx_frames = p.counters.tx_frames;
+            st.tx_bytes = p.counters.tx_bytes;
+            st.drops.push(("socket_rx_error", p.counters.rx_errors));
+            st.drops.push(("socket_tx_error", p.counters.tx_errors));
+            st.drops.push(("rx_oversize", p.counters.rx_oversize));
+        }
+    }
+    snap
 }

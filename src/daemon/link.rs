@@ -1,0 +1,218 @@
+//! Ports (one per configured interface) and their link state.
+//!
+//! Link state is read by polling SIOCGIFFLAGS every `LINK_POLL` (200 ms):
+//! simpler than a NETLINK_ROUTE listener and bounded in cost (one ioctl per
+//! interface per poll). A port is usable when the device exists, is UP and
+//! RUNNING, and (lan/wan) its packet socket is open. A missing device is
+//! retried every `RETRY` without exiting.
+//!
+//! Owns: opening/reopening the packet socket of lan/wan ports, MAC
+//! memberships, per-port driver counters. Never: decides what a link change
+//! means for VRRP (the engine does).
+
+use super::packet::{MacFilter, PacketSocket, VRRP_MCAST_MAC};
+use super::sys::{IoctlSocket, fmt_mac};
+use crate::config::{Config, Interface, Role};
+use crate::time::{Duration, Instant};
+use log::{debug, info, warn};
+
+pub const LINK_POLL: Duration = Duration::from_millis(200);
+pub const RETRY: Duration = Duration::from_secs(1);
+
+/// What the driver itself counts per port (the wire truth).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PortCounters {
+    pub rx_frames: u64,
+    pub rx_bytes: u64,
+    pub tx_frames: u64,
+    pub tx_bytes: u64,
+    pub rx_errors: u64,
+    pub tx_errors: u64,
+    pub rx_oversize: u64,
+}
+
+pub struct Port {
+    pub name: String,
+    pub device: String,
+    pub role: Role,
+    pub sock: Option<PacketSocket>,
+    pub ifindex: i32,
+    /// Zero until the device has been seen.
+    pub mac: [u8; 6],
+    /// Link state last reported to the engine.
+    pub up: bool,
+    /// Virtual MACs (RFC 3768 mode) the socket was told to accept.
+    vmacs: Vec<[u8; 6]>,
+    pub counters: PortCounters,
+    next_retry: Instant,
+    last_error: Option<String>,
+}
+
+impl Port {
+    pub fn new(iface: &Interface) -> Port {
+        Port {
+            name: iface.name.clone(),
+            device: iface.device.clone(),
+            role: iface.role,
+            sock: None,
+            ifindex: 0,
+            mac: [0; 6],
+            up: false,
+            vmacs: Vec::new(),
+            counters: PortCounters::default(),
+            next_retry: Instant::ZERO,
+            last_error: None,
+        }
+    }
+
+    /// Dataplane ports get a packet socket; the sync port is the kernel's.
+    pub fn dataplane(&self) -> bool {
+        matches!(self.role, Role::Lan | Role::Wan)
+    }
+
+    fn note_error(&mut self, what: String) {
+        if self.last_error.as_deref() != Some(what.as_str()) {
+            warn!(
+                "{} ({}): {what}; retrying every {}s",
+                self.name,
+                self.device,
+                RETRY.as_secs()
+            );
+            self.last_error = Some(what);
+        } else {
+            debug!("{} ({}): {what}", self.name, self.device);
+        }
+    }
+
+    fn close(&mut self) {
+        if self.sock.is_some() {
+            warn!("{} ({}): packet socket closed", self.name, self.device);
+        }
+        self.sock = None;
+        self.vmacs.clear();
+    }
+
+    fn open(&mut self, ioctl: &IoctlSocket, config: &Config) -> bool {
+        let ifindex = match ioctl.ifindex(&self.device) {
+            Ok(i) => i,
+            Err(e) => {
+                self.note_error(format!("device not available: {e}"));
+                return false;
+            }
+        };
+        let mac = match ioctl.hwaddr(&self.device) {
+            Ok(m) => m,
+            Err(e) => {
+                self.note_error(format!("cannot read MAC: {e}"));
+                return false;
+            }
+        };
+        if self.mac != [0; 6] && self.mac != mac {
+            warn!(
+                "{} ({}): MAC changed from {} to {}; restart hagw to use the new one",
+                self.name,
+                self.device,
+                fmt_mac(&self.mac),
+                fmt_mac(&mac)
+            );
+        } else {
+            self.mac = mac;
+        }
+        self.ifindex = ifindex;
+        if !self.dataplane() {
+            self.last_error = None;
+            return true;
+        }
+        let sock = match PacketSocket::open(ifindex) {
+            Ok(s) => s,
+            Err(e) => {
+                self.note_error(format!("cannot open packet socket: {e}"));
+                return false;
+            }
+        };
+        if let Err(e) = sock.join_multicast(&VRRP_MCAST_MAC) {
+            self.note_error(format!("cannot join VRRP multicast MAC: {e}"));
+            return false;
+        }
+        info!(
+            "{} ({}): packet socket open (ifindex {ifindex}, MAC {})",
+            self.name,
+            self.device,
+            fmt_mac(&self.mac)
+        );
+        self.sock = Some(sock);
+        self.vmacs.clear();
+        self.last_error = None;
+        self.sync_vmacs(config);
+        true
+    }
+
+    /// Make the socket accept the virtual MAC of every RFC-mode group on this port.
+    pub fn sync_vmacs(&mut self, config: &Config) {
+        let Some(sock) = &self.sock else {
+            return;
+        };
+        for g in &config.vrrp_groups {
+            if g.interface != self.name || !g.rfc3768_compatibility {
+                continue;
+            }
+            let vmac = [0x00, 0x00, 0x5e, 0x00, 0x01, g.vrid];
+            if self.vmacs.contains(&vmac) {
+                continue;
+            }
+            match sock.accept_unicast(&vmac) {
+                Ok(MacFilter::Unicast) => info!(
+                    "{} ({}): accepting virtual MAC {} (unicast filter)",
+                    self.name,
+                    self.device,
+                    fmt_mac(&vmac)
+                ),
+                Ok(MacFilter::Promiscuous) => info!(
+                    "{} ({}): accepting virtual MAC {} (promiscuous mode; unicast filter refused)",
+                    self.name,
+                    self.device,
+                    fmt_mac(&vmac)
+                ),
+                Err(e) => warn!(
+                    "{} ({}): cannot accept virtual MAC {}: {e}",
+                    self.name,
+                    self.device,
+                    fmt_mac(&vmac)
+                ),
+            }
+            self.vmacs.push(vmac);
+        }
+    }
+
+    /// Re-read the device; (re)open the socket when due. Returns the new
+    /// usable state (the caller compares with `up` and tells the engine).
+    pub fn refresh(&mut self, now: Instant, ioctl: &IoctlSocket, config: &Config) -> bool {
+        let flags = match ioctl.flags(&self.device) {
+            Ok(f) => f,
+            Err(e) => {
+                self.close();
+                self.note_error(format!("device not available: {e}"));
+                return false;
+            }
+        };
+        let opened = self.sock.is_some() || (!self.dataplane() && self.mac != [0; 6]);
+        if opened {
+            // Deleted and re-created between two polls: new ifindex, reopen.
+            match ioctl.ifindex(&self.device) {
+                Ok(i) if i == self.ifindex => {}
+                _ => {
+                    self.close();
+                    self.next_retry = now;
+                    self.mac = if self.dataplane() { self.mac } else { [0; 6] };
+                }
+            }
+        }
+        let opened = self.sock.is_some() || (!self.dataplane() && self.mac != [0; 6]);
+        if !opened && now >= self.next_retry {
+            self.next_retry = now + RETRY;
+            self.open(ioctl, config);
+        }
+        let ready = self.sock.is_some() || !self.dataplane();
+        flags.usable() && ready
+    }
+}

@@ -1,0 +1,231 @@
+//! Transition scripts: `script GROUP STATE` on every VRRP state change.
+//!
+//! Owns: spawning scripts (never waiting for them in the loop), reaping them
+//! on SIGCHLD with a non-blocking wait, killing one that runs too long, and a
+//! bounded queue when too many run at once (overflow dropped and counted).
+//! Never: decides states (the engine does).
+
+use crate::time::{Duration, Instant};
+use log::{info, warn};
+use std::collections::VecDeque;
+use std::process::{Child, Command, Stdio};
+
+/// At most this many scripts run at once.
+pub const MAX_RUNNING: usize = 8;
+/// At most this many wait to start; more are dropped and counted.
+pub const MAX_QUEUED: usize = 32;
+/// A script still running after this long is killed.
+pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Running {
+    child: Child,
+    what: String,
+    deadline: Instant,
+    killed: bool,
+}
+
+struct Job {
+    script: String,
+    group: String,
+    state: &'static str,
+}
+
+pub struct Notifier {
+    running: Vec<Running>,
+    queue: VecDeque<Job>,
+    pub dropped: u64,
+    pub failed: u64,
+    pub timeout: Duration,
+}
+
+impl Default for Notifier {
+    fn default() -> Self {
+        Notifier::new()
+    }
+}
+
+impl Notifier {
+    pub fn new() -> Notifier {
+        Notifier {
+            running: Vec::with_capacity(MAX_RUNNING),
+            queue: VecDeque::with_capacity(MAX_QUEUED),
+            dropped: 0,
+            failed: 0,
+            timeout: SCRIPT_TIMEOUT,
+        }
+    }
+
+    /// Run (or queue) `script group state`.
+    pub fn notify(&mut self, now: Instant, script: &str, group: &str, state: &'static str) {
+        let job = Job {
+            script: script.to_string(),
+            group: group.to_string(),
+            state,
+        };
+        if self.running.len() < MAX_RUNNING && self.queue.is_empty() {
+            self.start(now, job);
+        } else if self.queue.len() < MAX_QUEUED {
+            self.queue.push_back(job);
+        } else {
+            self.dropped += 1;
+            warn!(
+                "notify: too many scripts pending; dropped `{script} {group} {state}` ({} dropped)",
+                self.dropped
+            );
+        }
+    }
+
+    fn start(&mut self, now: Instant, job: Job) {
+        let what = format!("{} {} {}", job.script, job.group, job.state);
+        match Command::new(&job.script)
+            .arg(&job.group)
+            .arg(job.state)
+            .stdin(Stdio::null())
+            .spawn()
+        {
+            Ok(child) => {
+                info!("notify: started `{what}` (pid {})", child.id());
+                self.running.push(Running {
+                    child,
+                    what,
+                    deadline: now + self.timeout,
+                    killed: false,
+                });
+            }
+            Err(e) => {
+                self.failed += 1;
+                warn!("notify: cannot run `{what}`: {e}");
+            }
+        }
+    }
+
+    /// Reap finished scripts (after SIGCHLD, or any time), kill overdue ones,
+    /// start queued ones.
+    pub fn poll(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.running.len() {
+            let Some(r) = self.running.get_mut(i) else {
+                break;
+            };
+            match r.child.try_wait() {
+                Ok(Some(status)) => {
+                    if r.killed {
+                        warn!("notify: `{}` killed after {:?}", r.what, self.timeout);
+                    } else if !status.success() {
+                        self.failed += 1;
+                        warn!("notify: `{}` exited with {status}", r.what);
+                    }
+                    self.running.swap_remove(i);
+                    continue;
+                }
+                Ok(None) => {
+                    if !r.killed && now >= r.deadline {
+                        warn!(
+                            "notify: `{}` still running after {:?}; killing it",
+                            r.what, self.timeout
+                        );
+                        self.failed += 1;
+                        let _ = r.child.kill();
+                        r.killed = true;
+                    }
+                }
+                Err(e) => {
+                    warn!("notify: wait for `{}` failed: {e}", r.what);
+                    self.running.swap_remove(i);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        while self.running.len() < MAX_RUNNING {
+            let Some(job) = self.queue.pop_front() else {
+                break;
+            };
+            self.start(now, job);
+        }
+    }
+
+    /// The earliest kill deadline of a running script, if any.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.running
+            .iter()
+            .filter(|r| !r.killed)
+            .map(|r| r.deadline)
+            .min()
+    }
+
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn script(dir: &std::path::Path, body: &str) -> String {
+        let p = dir.join(format!("s{}.sh", body.len()));
+        let mut f = std::fs::File::create(&p).unwrap();
+        writeln!(f, "#!/bin/sh\n{body}").unwrap();
+        drop(f);
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+
+    fn wait_idle(n: &mut Notifier, now: Instant) {
+        for _ in 0..500 {
+            n.poll(now);
+            if n.running() == 0 && n.queued() == 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("scripts did not finish");
+    }
+
+    #[test]
+    fn runs_with_group_and_state_and_counts_failures() {
+        let dir = std::env::temp_dir().join(format!("hagw-notify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("out");
+        let ok = script(&dir, &format!("echo \"$1 $2\" >> {}", out.display()));
+        let bad = script(&dir, "exit 3");
+        let mut n = Notifier::new();
+        let t = Instant::from_secs(1);
+        n.notify(t, &ok, "lan_gw", "master");
+        n.notify(t, &bad, "lan_gw", "backup");
+        n.notify(t, "/nonexistent/script", "g", "fault");
+        wait_idle(&mut n, t);
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "lan_gw master\n");
+        assert_eq!(n.failed, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bounded_queue_and_timeout_kill() {
+        let dir = std::env::temp_dir().join(format!("hagw-notify2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let slow = script(&dir, "sleep 30");
+        let mut n = Notifier::new();
+        let t = Instant::from_secs(1);
+        for _ in 0..(MAX_RUNNING + MAX_QUEUED + 5) {
+            n.notify(t, &slow, "g", "master");
+        }
+        assert_eq!(n.running(), MAX_RUNNING);
+        assert_eq!(n.queued(), MAX_QUEUED);
+        assert_eq!(n.dropped, 5);
+        assert_eq!(n.next_deadline(), Some(t + SCRIPT_TIMEOUT));
+        // Past the deadline every running script is killed, then the queue drains
+        // (each started script is killed in turn as time is far past its deadline).
+        let late = t + SCRIPT_TIMEOUT + Duration::from_secs(100);
+        n.timeout = Duration::ZERO;
+        wait_idle(&mut n, late);
+        assert!(n.failed >= (MAX_RUNNING + MAX_QUEUED) as u64);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,286 @@
+//! `hagw show` end to end: the real binary against no daemon, and against a
+//! tiny fake daemon (a unix socket served from a thread with
+//! `control::respond` over a hand-built snapshot).
+
+use hagw::cli::control::respond;
+use hagw::config::{Ipv4Cidr, Role};
+use hagw::engine::{PortStatus, Snapshot};
+use hagw::time::{Duration, Instant};
+use hagw::vrrp::{GroupCounters, GroupStatus, VrrpState};
+use std::io::{Read, Write};
+use std::net::Ipv4Addr;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+
+/// A private temp directory, removed on drop (also when a test fails).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("hagw-cli-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn hagw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hagw"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+fn snapshot() -> Snapshot {
+    let g = GroupStatus {
+        name: "lan_gw".into(),
+        interface: "lan".into(),
+        interface_up: true,
+        vrid: 42,
+        version: 2,
+        state: VrrpState::Backup,
+        address_owner: false,
+        priority: 100,
+        configured_priority: 100,
+        advert_interval_cs: 100,
+        master_advert_interval_cs: 100,
+        auth_type: "none",
+        preempt: true,
+        preempt_delay_secs: 0,
+        vips: vec![Ipv4Cidr {
+            addr: Ipv4Addr::new(192, 168, 42, 50),
+            prefix_len: 24,
+        }],
+        source_address: Ipv4Addr::new(192, 168, 42, 1),
+        master_router: Some(Ipv4Addr::new(192, 168, 42, 2)),
+        master_priority: Some(100),
+        sync_group: None,
+        last_transition: Some(Duration::from_secs(3 * 60 + 4)),
+        counters: GroupCounters::default(),
+    };
+    let p = PortStatus {
+        name: "lan".into(),
+        device: "lan0".into(),
+        role: Role::Lan,
+        mac: [2, 0, 0, 0, 0, 1],
+        address: Ipv4Cidr {
+            addr: Ipv4Addr::new(192, 168, 42, 1),
+            prefix_len: 24,
+        },
+        up: true,
+        rx_frames: 10,
+        rx_bytes: 600,
+        tx_frames: 5,
+        tx_bytes: 300,
+        drops: vec![("vrrp_ttl", 1)],
+    };
+    Snapshot {
+        groups: vec![g],
+        ports: vec![p],
+    }
+}
+
+/// Serve `n` connections on `path` like the daemon does: read one line,
+/// answer with `respond`, close. Returns the request lines it saw.
+fn fake_daemon(path: &Path, n: usize) -> JoinHandle<Vec<String>> {
+    let listener = UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        let snap = snapshot();
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            let (mut conn, _) = listener.accept().unwrap();
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut line = Vec::new();
+            let mut byte = [0u8; 1];
+            while line.len() < 512 {
+                match conn.read(&mut byte) {
+                    Ok(1) if byte[0] == b'\n' => break,
+                    Ok(1) => line.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let line = String::from_utf8(line).unwrap();
+            conn.write_all(&respond(&line, &snap, Instant::from_secs(100)))
+                .unwrap();
+            seen.push(line);
+        }
+        seen
+    })
+}
+
+#[test]
+fn no_daemon_is_one_line_and_exit_3() {
+    let dir = TempDir::new("nod");
+    let sock = dir.path("missing.sock");
+    let sock = sock.to_str().unwrap();
+    let out = hagw(&["show", "vrrp", "summary", "--socket", sock]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        format!("hagw: no daemon running (cannot connect to {sock}: No such file or directory)\n")
+    );
+}
+
+#[test]
+fn show_without_words_lists_the_views_without_connecting() {
+    let dir = TempDir::new("empty");
+    let sock = dir.path("none.sock");
+    let out = hagw(&["show", "--json", "--socket", sock.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        format!("hagw: show what? known views: {}\n", hagw::cli::show::VIEWS)
+    );
+    assert!(text(&out.stderr).contains("vrrp interface NAME"));
+}
+
+#[test]
+fn stale_socket_file_is_no_daemon_too() {
+    let dir = TempDir::new("stale");
+    let sock = dir.path("stale.sock");
+    // A socket file nobody listens on any more: connect gets ECONNREFUSED.
+    drop(UnixListener::bind(&sock).unwrap());
+    let sock = sock.to_str().unwrap();
+    let out = hagw(&["show", "interfaces", "--socket", sock]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        format!("hagw: no daemon running (cannot connect to {sock}: Connection refused)\n")
+    );
+}
+
+#[test]
+fn socket_path_comes_from_the_config_file() {
+    let dir = TempDir::new("cfg");
+    let sock = dir.path("from-config.sock");
+    let cfg = dir.path("hagw.uci");
+    std::fs::write(
+        &cfg,
+        format!(
+            "config globals 'globals'\n\toption node_id '1'\n\toption control_socket '{}'\n\n\
+             config interface 'lan'\n\toption device 'lan0'\n\toption role 'lan'\n\toption address '192.168.42.1/24'\n",
+            sock.display()
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    // No daemon yet: the message names the path from the config.
+    let out = hagw(&["show", "vrrp", "summary", "-c", cfg]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        text(&out.stderr).contains(&format!("cannot connect to {}:", sock.display())),
+        "{out:?}"
+    );
+    // With a daemon there, it answers through that path.
+    let server = fake_daemon(&sock, 1);
+    let out = hagw(&["show", "-c", cfg, "vrrp", "summary"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(text(&out.stdout).starts_with("Interface  VRRP Group"));
+    assert_eq!(server.join().unwrap(), ["vrrp summary"]);
+    // An unreadable config is an error naming the file, not a silent default.
+    let out = hagw(&["show", "vrrp", "summary", "-c", "/nonexistent/hagw.uci"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stderr)
+            .starts_with("hagw: cannot take the control socket from /nonexistent/hagw.uci:"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn show_against_a_fake_daemon() {
+    let dir = TempDir::new("fake");
+    let sock = dir.path("hagw.sock");
+    let server = fake_daemon(&sock, 4);
+    let s = sock.to_str().unwrap();
+
+    let out = hagw(&["show", "vrrp", "summary", "--socket", s]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    assert_eq!(
+        text(&out.stdout),
+        "\
+Interface  VRRP Group  Addr Type  Address        Interface State  Address Owner  VRRP State
+---------  ----------  ---------  -------------  ---------------  -------------  ----------
+lan        42          vip        192.168.42.50  up               no             backup
+"
+    );
+
+    // --json before the words, --socket first: argh accepts any order.
+    let out = hagw(&["show", "--socket", s, "--json", "vrrp", "interface", "lan"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let body = text(&out.stdout);
+    assert!(body.starts_with("{\n  \"groups\": [\n"), "{body}");
+    assert!(body.contains("\"last_transition_seconds\": 184,"), "{body}");
+    assert!(
+        body.contains("\"master_router\": \"192.168.42.2\","),
+        "{body}"
+    );
+
+    let out = hagw(&["show", "vrrp", "interface", "wan", "--socket", s]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(text(&out.stderr), "hagw: no VRRP group on interface wan\n");
+
+    let out = hagw(&["show", "interfaces", "--socket", s]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        text(&out.stdout),
+        "\
+Interface lan (device lan0, role lan): up
+  MAC 02:00:00:00:00:01, address 192.168.42.1/24
+  rx: 10 frames, 600 bytes; tx: 5 frames, 300 bytes
+  drops: 1 (vrrp_ttl 1)
+"
+    );
+
+    assert_eq!(
+        server.join().unwrap(),
+        [
+            "vrrp summary",
+            "vrrp interface lan --json",
+            "vrrp interface wan",
+            "interfaces"
+        ]
+    );
+}
+
+#[test]
+fn a_daemon_that_hangs_up_is_reported() {
+    let dir = TempDir::new("hup");
+    let sock = dir.path("hup.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let t = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        drop(conn);
+    });
+    let out = hagw(&["show", "metrics", "--socket", sock.to_str().unwrap()]);
+    t.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stderr).starts_with("hagw: the daemon closed the connection without an answer"),
+        "{out:?}"
+    );
+}

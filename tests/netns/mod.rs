@@ -1,0 +1,771 @@
+//! Shared support for the network tests (tests/netns_*.rs, tests/interop_*.rs):
+//! network namespaces, veth pairs, a Linux bridge per segment in a per-test
+//! 'switch' namespace, hagw/keepalived launchers, control-socket queries and
+//! ping-gap measurement. Everything a `Lab` creates is named with a per-test,
+//! per-process prefix and torn down by its Drop guard (also on panic):
+//! processes are killed by PID, namespaces deleted (which deletes their veths
+//! and bridges). Every wait and traffic generator here is bounded.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// True (after printing the skip line) when the test cannot run here.
+pub fn skip() -> bool {
+    if !is_root() {
+        println!("skipped: needs root");
+        return true;
+    }
+    for tool in ["ip", "ethtool", "ping"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !found {
+            println!("skipped: needs {tool}");
+            return true;
+        }
+    }
+    false
+}
+
+pub fn hagw_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_hagw")
+}
+
+/// Run a command, panic with its output if it fails.
+pub fn sh(args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run a command, ignore failure (cleanup paths).
+pub fn sh_quiet(args: &[&str]) {
+    let _ = Command::new(args[0])
+        .args(&args[1..])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+pub fn kill(pid: u32, sig: i32) {
+    // SAFETY: kill(2) on a PID we started.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+/// A process the lab started (hagw, keepalived, ping), killed on drop of the lab.
+pub struct Proc {
+    pub child: Option<Child>,
+    pub pid: u32,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    /// Wait (bounded) for exit; Some(code) if it exited.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let child = self.child.as_mut()?;
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn alive(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => Path::new(&format!("/proc/{}", self.pid)).exists(),
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// One hagw router: its namespace, config file, control socket, notify log.
+pub struct Router {
+    pub ns: String,
+    pub config: PathBuf,
+    pub socket: PathBuf,
+    pub notify_log: PathBuf,
+    pub proc: Option<usize>,
+}
+
+pub struct Lab {
+    pub prefix: String,
+    pub dir: PathBuf,
+    switch: String,
+    namespaces: Vec<String>,
+    pub procs: Vec<Proc>,
+    bridges: Vec<String>,
+    veths: usize,
+}
+
+fn short_hash(s: &str) -> u32 {
+    // FNV-1a, enough to keep names distinct per test.
+    let mut h: u32 = 0x811c9dc5;
+    for b in s.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x01000193);
+    }
+    h
+}
+
+impl Lab {
+    /// A fresh lab for `test`; namespaces are named `hg<hash><pid>-<short>`.
+    pub fn new(test: &str) -> Lab {
+        let prefix = format!("hg{:04x}{}", short_hash(test) & 0xffff, std::process::id());
+        let dir = std::env::temp_dir().join(format!("hagw-{prefix}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut lab = Lab {
+            switch: format!("{prefix}-sw"),
+            prefix,
+            dir,
+            namespaces: Vec::new(),
+            procs: Vec::new(),
+            bridges: Vec::new(),
+            veths: 0,
+        };
+        let sw = lab.switch.clone();
+        lab.add_ns(&sw);
+        lab
+    }
+
+    fn add_ns(&mut self, name: &str) {
+        sh(&["ip", "netns", "add", name]);
+        self.namespaces.push(name.to_string());
+        sh(&["ip", "-n", name, "link", "set", "lo", "up"]);
+        // No IPv6 chatter (router solicitations, MLD) on the test segments.
+        sh_quiet(&[
+            "ip",
+            "netns",
+            "exec",
+            name,
+            "sysctl",
+            "-qw",
+            "net.ipv6.conf.all.disable_ipv6=1",
+        ]);
+        sh_quiet(&[
+            "ip",
+            "netns",
+            "exec",
+            name,
+            "sysctl",
+            "-qw",
+            "net.ipv6.conf.default.disable_ipv6=1",
+        ]);
+    }
+
+    /// Create namespace `<prefix>-<short>`; returns its name.
+    pub fn ns(&mut self, short: &str) -> String {
+        let name = format!("{}-{short}", self.prefix);
+        self.add_ns(&name);
+        name
+    }
+
+    /// A Linux bridge for segment `seg` in the switch namespace.
+    pub fn segment(&mut self, seg: &str) {
+        let br = format!("br{seg}");
+        sh(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "link",
+            "add",
+            &br,
+            "type",
+            "bridge",
+            "forward_delay",
+            "0",
+        ]);
+        // No STP, no multicast snooping: a plain hub-like switch.
+        sh_quiet(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            &br,
+            "type",
+            "bridge",
+            "stp_state",
+            "0",
+            "mcast_snooping",
+            "0",
+        ]);
+        sh(&["ip", "-n", &self.switch, "link", "set", &br, "up"]);
+        self.bridges.push(br);
+    }
+
+    /// Plug `ifname` of namespace `ns` into segment `seg` with a veth pair
+    /// (offloads off on both ends), and bring it up.
+    pub fn plug(&mut self, seg: &str, ns: &str, ifname: &str) {
+        self.veths += 1;
+        let port = format!("p{}{seg}", self.veths);
+        assert!(port.len() <= 15 && ifname.len() <= 15);
+        sh(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "link",
+            "add",
+            &port,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            ifname,
+            "netns",
+            ns,
+        ]);
+        sh(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            &port,
+            "master",
+            &format!("br{seg}"),
+        ]);
+        for (n, i) in [(self.switch.as_str(), port.as_str()), (ns, ifname)] {
+            sh_quiet(&[
+                "ip", "netns", "exec", n, "ethtool", "-K", i, "tx", "off", "rx", "off", "tso",
+                "off", "gso", "off", "gro", "off",
+            ]);
+            sh(&["ip", "-n", n, "link", "set", i, "up"]);
+        }
+    }
+
+    /// Set `ifname` in `ns` up or down.
+    pub fn link(&self, ns: &str, ifname: &str, up: bool) {
+        sh(&[
+            "ip",
+            "-n",
+            ns,
+            "link",
+            "set",
+            ifname,
+            if up { "up" } else { "down" },
+        ]);
+    }
+
+    /// A kernel address on `ifname` in `ns` (clients, keepalived).
+    pub fn addr(&self, ns: &str, ifname: &str, cidr: &str) {
+        sh(&["ip", "-n", ns, "addr", "add", cidr, "dev", ifname]);
+    }
+
+    pub fn exec(&self, ns: &str, args: &[&str]) -> std::process::Output {
+        Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Start `args` inside `ns` with stdout+stderr to `<dir>/<tag>.log`.
+    pub fn spawn(&mut self, ns: &str, tag: &str, args: &[&str]) -> usize {
+        let log = self.dir.join(format!("{tag}.log"));
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        self.procs.push(Proc {
+            child: Some(child),
+            pid,
+            log,
+        });
+        self.procs.len() - 1
+    }
+
+    /// Track a daemon that forks (by the PID from its pidfile) for cleanup.
+    pub fn adopt_pid(&mut self, pid: u32, log: PathBuf) -> usize {
+        self.procs.push(Proc {
+            child: None,
+            pid,
+            log,
+        });
+        self.procs.len() - 1
+    }
+
+    pub fn proc(&mut self, i: usize) -> &mut Proc {
+        &mut self.procs[i]
+    }
+
+    /// Write a notify script that appends "GROUP STATE" lines to `out`.
+    pub fn notify_script(&self, tag: &str, out: &Path) -> PathBuf {
+        let p = self.dir.join(format!("notify-{tag}.sh"));
+        std::fs::write(
+            &p,
+            format!("#!/bin/sh\necho \"$1 $2\" >> {}\n", out.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        p
+    }
+
+    /// A router namespace `short` whose config is `config_text` with the
+    /// lab's control socket and notify script spliced in (see `splice`).
+    pub fn router(&mut self, short: &str, config_text: &str) -> Router {
+        let ns = self.ns(short);
+        let socket = self.dir.join(format!("{short}.sock"));
+        let notify_log = self.dir.join(format!("{short}.notify"));
+        let script = self.notify_script(short, &notify_log);
+        let config = self.dir.join(format!("{short}.uci"));
+        std::fs::write(&config, splice(config_text, &socket, Some(&script))).unwrap();
+        Router {
+            ns,
+            config,
+            socket,
+            notify_log,
+            proc: None,
+        }
+    }
+
+    /// Start hagw for `r` (log in `<dir>/<ns short>.log`).
+    pub fn start(&mut self, r: &mut Router) {
+        let tag = format!("hagw-{}", r.ns.rsplit('-').next().unwrap_or("r"));
+        let cfg = r.config.to_string_lossy().into_owned();
+        let i = self.spawn(&r.ns, &tag, &[hagw_bin(), "run", "-c", &cfg]);
+        r.proc = Some(i);
+        wait_for(Duration::from_secs(10), || {
+            r.socket.exists() && query(&r.socket, "interfaces").is_ok()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "hagw in {} did not answer; log:\n{}",
+                r.ns,
+                self.procs[i].log_text()
+            )
+        });
+    }
+
+    pub fn hagw(&mut self, r: &Router) -> &mut Proc {
+        &mut self.procs[r.proc.expect("router started")]
+    }
+
+    /// SIGKILL the router's daemon and take its links down: a dead node.
+    pub fn node_death(&mut self, r: &Router, links: &[&str]) {
+        let p = self.hagw(r);
+        kill(p.pid, libc::SIGKILL);
+        p.wait_exit(Duration::from_secs(5));
+        for l in links {
+            self.link(&r.ns, l, false);
+        }
+    }
+
+    /// Print every log of the lab (call before a failing assert).
+    pub fn dump_logs(&self) {
+        for p in &self.procs {
+            eprintln!("===== {} =====\n{}", p.log.display(), p.log_text());
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for p in &mut self.procs {
+            kill(p.pid, libc::SIGKILL);
+            if let Some(c) = p.child.as_mut() {
+                let _ = c.wait();
+            }
+        }
+        if std::thread::panicking() {
+            for p in &self.procs {
+                eprintln!("===== {} =====\n{}", p.log.display(), p.log_text());
+            }
+        }
+        for ns in self.namespaces.iter().rev() {
+            sh_quiet(&["ip", "netns", "del", ns]);
+        }
+        if std::env::var_os("HAGW_KEEP_LOGS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Put `control_socket` into the globals section and a `notify` option into
+/// every vrrp_group section of a UCI config text.
+pub fn splice(text: &str, socket: &Path, notify: Option<&Path>) -> String {
+    let mut out = String::new();
+    let mut has_globals = false;
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        let t = line.trim_start();
+        if t.starts_with("config globals") {
+            has_globals = true;
+            out.push_str(&format!("\toption control_socket '{}'\n", socket.display()));
+        }
+        if t.starts_with("config vrrp_group") {
+            if let Some(n) = notify {
+                out.push_str(&format!("\toption notify '{}'\n", n.display()));
+            }
+        }
+    }
+    if !has_globals {
+        out.push_str(&format!(
+            "\nconfig globals 'globals'\n\toption control_socket '{}'\n",
+            socket.display()
+        ));
+    }
+    out
+}
+
+/// A board example config (board/examples/NAME), as text.
+pub fn board(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("board/examples")
+        .join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// One request over the control socket; the body after the "ok" line.
+pub fn query(socket: &Path, request: &str) -> Result<String, String> {
+    let mut s = UnixStream::connect(socket).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(3))).ok();
+    s.write_all(format!("{request}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).map_err(|e| e.to_string())?;
+    match out.strip_prefix("ok\n") {
+        Some(body) => Ok(body.to_string()),
+        None => Err(out),
+    }
+}
+
+/// States by group name from `vrrp summary --json`, e.g. [("lan_gw","master")].
+pub fn states(socket: &Path) -> Vec<(String, String)> {
+    let Ok(body) = query(socket, "vrrp summary --json") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut rest = body.as_str();
+    while let Some(i) = rest.find("\"name\"") {
+        rest = &rest[i + 6..];
+        let name = next_string(rest);
+        let Some(j) = rest.find("\"state\"") else {
+            break;
+        };
+        rest = &rest[j + 7..];
+        let state = next_string(rest);
+        if let (Some(n), Some(s)) = (name, state) {
+            out.push((n, s));
+        }
+    }
+    out
+}
+
+fn next_string(s: &str) -> Option<String> {
+    // After the key: optional spaces, ':', spaces, '"value"'.
+    let s = s
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let end = s.find('"')?;
+    Some(s[..end].to_string())
+}
+
+pub fn state_of(socket: &Path, group: &str) -> Option<String> {
+    states(socket)
+        .into_iter()
+        .find(|(n, _)| n == group)
+        .map(|(_, s)| s)
+}
+
+/// Poll `f` every 50 ms until it returns true or `timeout` passes; Some(elapsed).
+pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return Some(start.elapsed());
+        }
+        if start.elapsed() >= timeout {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Wait until `group` on `r` is in `state`; panics with logs on timeout.
+pub fn expect_state(
+    lab: &Lab,
+    r: &Router,
+    group: &str,
+    state: &str,
+    timeout: Duration,
+) -> Duration {
+    match wait_for(timeout, || {
+        state_of(&r.socket, group).as_deref() == Some(state)
+    }) {
+        Some(d) => d,
+        None => {
+            lab.dump_logs();
+            panic!(
+                "{}: group {group} not {state} within {timeout:?}; states now {:?}",
+                r.ns,
+                states(&r.socket)
+            );
+        }
+    }
+}
+
+/// Reply timestamps (seconds) from `ping -D` output.
+pub fn ping_times(output: &str) -> Vec<f64> {
+    output
+        .lines()
+        .filter(|l| l.contains("bytes from"))
+        .filter_map(|l| l.strip_prefix('[')?.split(']').next()?.parse::<f64>().ok())
+        .collect()
+}
+
+/// The largest gap between consecutive replies, seconds.
+pub fn max_gap(times: &[f64]) -> f64 {
+    times.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+}
+
+/// Start `ping -D -i <interval> -c <count> -w <deadline> <dst>` in `ns`.
+pub fn start_ping(
+    lab: &mut Lab,
+    ns: &str,
+    tag: &str,
+    dst: &str,
+    interval: &str,
+    count: u32,
+    deadline: u32,
+) -> usize {
+    let c = count.to_string();
+    let w = deadline.to_string();
+    lab.spawn(
+        ns,
+        tag,
+        &["ping", "-D", "-n", "-i", interval, "-c", &c, "-w", &w, dst],
+    )
+}
+
+/// Build a two-router, one-client LAN: segment "l", routers `a`/`b` with
+/// `lan0`, client `c` with `eth0` at `client_cidr` and default route via `vip`.
+pub fn lan_topology(
+    lab: &mut Lab,
+    a_cfg: &str,
+    b_cfg: &str,
+    client_cidr: &str,
+    vip: &str,
+) -> (Router, Router, String) {
+    lab.segment("l");
+    let a = lab.router("a", a_cfg);
+    let b = lab.router("b", b_cfg);
+    let c = lab.ns("c");
+    lab.plug("l", &a.ns, "lan0");
+    lab.plug("l", &b.ns, "lan0");
+    lab.plug("l", &c, "eth0");
+    lab.addr(&c, "eth0", client_cidr);
+    sh(&["ip", "-n", &c, "route", "add", "default", "via", vip]);
+    (a, b, c)
+}
+
+/// The raw value of the first `"key": value` in a JSON text (number, bool or string).
+pub fn json_value(body: &str, key: &str) -> Option<String> {
+    let pat = format!("\"{key}\"");
+    let i = body.find(&pat)?;
+    let rest = body[i + pat.len()..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    if let Some(s) = rest.strip_prefix('"') {
+        return Some(s[..s.find('"')?].to_string());
+    }
+    let end = rest.find([',', '}', '\n', ']']).unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string())
+}
+
+pub fn json_u64(body: &str, key: &str) -> u64 {
+    json_value(body, key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A hagw router config: one group on lan0 (`addr`/24), vrid 42, VIP `vip`.
+pub fn hagw_conf(addr: &str, priority: u8, version: u8, advert_cs: u16, vip: &str) -> String {
+    let adv = if version == 2 {
+        format!("{}", advert_cs / 100)
+    } else {
+        format!("{}.{:02}", advert_cs / 100, advert_cs % 100)
+    };
+    format!(
+        "config globals 'globals'\n\toption node_id '1'\n\n\
+         config interface 'lan'\n\toption device 'lan0'\n\toption role 'lan'\n\toption address '{addr}/24'\n\n\
+         config vrrp_group 'lan_gw'\n\toption interface 'lan'\n\toption vrid '42'\n\tlist virtual_address '{vip}'\n\
+         \toption priority '{priority}'\n\toption version '{version}'\n\toption advertise_interval '{adv}'\n"
+    )
+}
+
+/// A keepalived config with one instance on lan0 (vrid 42, VIP `vip`/24);
+/// notify scripts append "ka STATE" to `notify_out`.
+pub fn keepalived_conf(
+    priority: u8,
+    version: u8,
+    advert: &str,
+    vip: &str,
+    script: &Path,
+) -> String {
+    let s = script.display();
+    format!(
+        "global_defs {{\n  router_id ka{priority}\n  script_user root\n  enable_script_security\n  vrrp_garp_master_delay 0\n}}\n\
+         vrrp_instance VI_42 {{\n  state BACKUP\n  interface lan0\n  virtual_router_id 42\n  priority {priority}\n\
+         \x20 advert_int {advert}\n  version {version}\n  virtual_ipaddress {{\n    {vip}/24\n  }}\n\
+         \x20 notify_master \"{s} ka master\"\n  notify_backup \"{s} ka backup\"\n  notify_fault \"{s} ka fault\"\n}}\n"
+    )
+}
+
+/// A running keepalived (main process, and the path of its VRRP child's pidfile).
+pub struct Keepalived {
+    pub main: usize,
+    pub vrrp_pidfile: PathBuf,
+    pub notify_log: PathBuf,
+}
+
+/// Start keepalived in `ns` (foreground main process, VRRP subsystem only).
+pub fn start_keepalived(
+    lab: &mut Lab,
+    ns: &str,
+    tag: &str,
+    priority: u8,
+    version: u8,
+    advert: &str,
+    vip: &str,
+) -> Keepalived {
+    let notify_log = lab.dir.join(format!("{tag}.notify"));
+    // The notify script gets "ka STATE" as its arguments.
+    let script = lab.dir.join(format!("notify-{tag}.sh"));
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1 $2\" >> {}\n", notify_log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = lab.dir.join(format!("{tag}.conf"));
+    std::fs::write(
+        &conf,
+        keepalived_conf(priority, version, advert, vip, &script),
+    )
+    .unwrap();
+    let pid = lab.dir.join(format!("{tag}.pid"));
+    let vpid = lab.dir.join(format!("{tag}.vrrp.pid"));
+    let (c, p, v) = (
+        conf.to_string_lossy().into_owned(),
+        pid.to_string_lossy().into_owned(),
+        vpid.to_string_lossy().into_owned(),
+    );
+    let main = lab.spawn(
+        ns,
+        tag,
+        &[
+            "keepalived",
+            "-n",
+            "-l",
+            "-D",
+            "-P",
+            "-f",
+            &c,
+            "-p",
+            &p,
+            "-r",
+            &v,
+        ],
+    );
+    // Track the VRRP child too, so the guard kills it.
+    if wait_for(Duration::from_secs(5), || read_pid(&vpid).is_some()).is_some() {
+        if let Some(child) = read_pid(&vpid) {
+            let log = lab.procs[main].log.clone();
+            lab.adopt_pid(child, log);
+        }
+    }
+    Keepalived {
+        main,
+        vrrp_pidfile: vpid,
+        notify_log,
+    }
+}
+
+pub fn read_pid(p: &Path) -> Option<u32> {
+    std::fs::read_to_string(p).ok()?.trim().parse().ok()
+}
+
+/// The last state keepalived's notify script reported.
+pub fn keepalived_state(k: &Keepalived) -> Option<String> {
+    let t = std::fs::read_to_string(&k.notify_log).ok()?;
+    Some(t.lines().last()?.split_whitespace().nth(1)?.to_string())
+}
+
+/// SIGKILL keepalived (main and VRRP child): a dead node.
+pub fn kill_keepalived(lab: &mut Lab, k: &Keepalived) {
+    if let Some(v) = read_pid(&k.vrrp_pidfile) {
+        kill(v, libc::SIGKILL);
+    }
+    let p = lab.proc(k.main);
+    kill(p.pid, libc::SIGKILL);
+    p.wait_exit(Duration::from_secs(5));
+}
+
+/// Ping `vip` from `client` every 2 ms for about `secs` seconds; after
+/// `kill_after`, run `kill`; return the largest gap between replies (s) and
+/// the number of replies.
+pub fn ping_gap(
+    lab: &mut Lab,
+    client: &str,
+    vip: &str,
+    secs: u32,
+    kill_after: Duration,
+    kill: impl FnOnce(&mut Lab),
+) -> (f64, usize) {
+    let count = secs * 500;
+    let i = start_ping(lab, client, "ping", vip, "0.002", count, secs + 8);
+    std::thread::sleep(kill_after);
+    kill(lab);
+    let p = lab.proc(i);
+    p.wait_exit(Duration::from_secs(u64::from(secs) + 12));
+    let text = p.log_text();
+    // Next measurement in the same lab starts a fresh log.
+    let _ = std::fs::remove_file(&p.log);
+    let times = ping_times(&text);
+    (max_gap(&times), times.len())
+}

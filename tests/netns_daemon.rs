@@ -1,0 +1,187 @@
+//! The daemon as a process in a network namespace: control socket, SIGTERM,
+//! waiting for a missing interface, SIGHUP with a broken and a good config,
+//! per-port counters. Needs root (prints "skipped: needs root" otherwise).
+
+mod netns;
+use netns::*;
+use std::time::Duration;
+
+const ONE_GROUP: &str = "config globals 'globals'
+\toption node_id '1'
+
+config interface 'lan'
+\toption device 'lan0'
+\toption role 'lan'
+\toption address '192.168.42.1/24'
+
+config vrrp_group 'lan_gw'
+\toption interface 'lan'
+\toption vrid '42'
+\tlist virtual_address '192.168.42.50'
+\toption priority '100'
+";
+
+#[test]
+fn control_socket_answers_and_sigterm_exits_zero() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("control_sigterm");
+    lab.segment("l");
+    let mut r = lab.router("a", ONE_GROUP);
+    let c = lab.ns("c");
+    lab.plug("l", &r.ns, "lan0");
+    lab.plug("l", &c, "eth0");
+    lab.addr(&c, "eth0", "192.168.42.100/24");
+    lab.start(&mut r);
+
+    let mode = std::fs::metadata(&r.socket).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    let body = query(&r.socket, "interfaces --json").unwrap();
+    assert_eq!(
+        json_value(&body, "device").as_deref(),
+        Some("lan0"),
+        "{body}"
+    );
+    // The port comes up (veth with a peer in the switch).
+    wait_for(Duration::from_secs(5), || {
+        json_value(
+            &query(&r.socket, "interfaces --json").unwrap_or_default(),
+            "up",
+        )
+        .as_deref()
+            == Some("true")
+    })
+    .expect("lan port up");
+    // A bad request gets an error answer, not a hang or a crash.
+    assert!(query(&r.socket, "no such thing").is_err());
+
+    // Frames on the wire are counted: the client's ARP for .1 reaches the router.
+    let before = json_u64(&query(&r.socket, "interfaces --json").unwrap(), "rx_frames");
+    let _ = lab.exec(
+        &c,
+        &["ping", "-c", "3", "-i", "0.2", "-W", "1", "192.168.42.1"],
+    );
+    let after = json_u64(&query(&r.socket, "interfaces --json").unwrap(), "rx_frames");
+    assert!(
+        after >= before + 2,
+        "rx_frames {before} -> {after} (the client ARPs at least twice)"
+    );
+
+    let p = lab.hagw(&r);
+    kill(p.pid, libc::SIGTERM);
+    let code = p.wait_exit(Duration::from_secs(5));
+    assert_eq!(code, Some(0), "log:\n{}", p.log_text());
+    assert!(!r.socket.exists(), "control socket removed on exit");
+}
+
+#[test]
+fn missing_interface_is_waited_for() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("missing_iface");
+    lab.segment("l");
+    let mut r = lab.router("a", ONE_GROUP);
+    lab.start(&mut r); // lan0 does not exist yet
+    std::thread::sleep(Duration::from_millis(1500));
+    let p = lab.hagw(&r);
+    assert!(p.alive(), "daemon exited:\n{}", p.log_text());
+    assert!(
+        p.log_text().contains("lan0"),
+        "log names the missing device:\n{}",
+        p.log_text()
+    );
+    let body = query(&r.socket, "interfaces --json").unwrap();
+    assert_eq!(json_value(&body, "up").as_deref(), Some("false"), "{body}");
+
+    lab.plug("l", &r.ns, "lan0");
+    wait_for(Duration::from_secs(5), || {
+        json_value(
+            &query(&r.socket, "interfaces --json").unwrap_or_default(),
+            "up",
+        )
+        .as_deref()
+            == Some("true")
+    })
+    .unwrap_or_else(|| panic!("port never came up:\n{}", lab.hagw(&r).log_text()));
+    assert!(lab.hagw(&r).log_text().contains("packet socket open"));
+
+    // Link down is noticed (SIOCGIFFLAGS polling) and reported.
+    lab.link(&r.ns, "lan0", false);
+    wait_for(Duration::from_secs(3), || {
+        json_value(
+            &query(&r.socket, "interfaces --json").unwrap_or_default(),
+            "up",
+        )
+        .as_deref()
+            == Some("false")
+    })
+    .expect("port down");
+}
+
+#[test]
+fn sighup_with_broken_config_keeps_running() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("sighup");
+    lab.segment("l");
+    let mut r = lab.router("a", ONE_GROUP);
+    lab.plug("l", &r.ns, "lan0");
+    lab.start(&mut r);
+    let good = std::fs::read_to_string(&r.config).unwrap();
+
+    // Break it: an out-of-range priority on a known line.
+    let broken = good.replace("option priority '100'", "option priority '300'");
+    let bad_line = broken.lines().position(|l| l.contains("'300'")).unwrap() + 1;
+    std::fs::write(&r.config, &broken).unwrap();
+    let pid = lab.hagw(&r).pid;
+    kill(pid, libc::SIGHUP);
+    let want = format!("{}:{bad_line}:", r.config.display());
+    wait_for(Duration::from_secs(5), || {
+        lab.procs[r.proc.unwrap()].log_text().contains(&want)
+    })
+    .unwrap_or_else(|| panic!("no `{want}` in log:\n{}", lab.hagw(&r).log_text()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(lab.hagw(&r).alive());
+    assert!(query(&r.socket, "interfaces").is_ok(), "still answering");
+
+    // A good config is applied.
+    std::fs::write(
+        &r.config,
+        good.replace("option priority '100'", "option priority '120'"),
+    )
+    .unwrap();
+    kill(pid, libc::SIGHUP);
+    wait_for(Duration::from_secs(5), || {
+        lab.procs[r.proc.unwrap()]
+            .log_text()
+            .contains("reload: configuration applied")
+    })
+    .unwrap_or_else(|| panic!("good reload not applied:\n{}", lab.hagw(&r).log_text()));
+    assert!(lab.hagw(&r).alive());
+}
+
+#[test]
+fn bad_config_at_start_exits_one_with_file_line() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("badstart");
+    let ns = lab.ns("a");
+    let cfg = lab.dir.join("bad.uci");
+    std::fs::write(&cfg, "config globals 'globals'\n\toption bogus '1'\n").unwrap();
+    let c = cfg.to_string_lossy().into_owned();
+    let i = lab.spawn(&ns, "bad", &[hagw_bin(), "run", "-c", &c]);
+    let code = lab.proc(i).wait_exit(Duration::from_secs(5));
+    assert_eq!(code, Some(1));
+    assert!(
+        lab.proc(i).log_text().contains(&format!("{c}:2:")),
+        "{}",
+        lab.proc(i).log_text()
+    );
+}
