@@ -11,6 +11,9 @@ use hagw::wire::checksum;
 use hagw::wire::ethernet::{EthernetAddress, EthernetFrame, EthernetRepr};
 use hagw::wire::icmp::{IcmpPacket, IcmpRepr};
 use hagw::wire::ipv4::{Ipv4Packet, Ipv4Repr};
+use hagw::wire::rewrite::{Side, fill_checksums, rewrite_icmp_inner, rewrite_ipv4};
+use hagw::wire::tcp::TcpPacket;
+use hagw::wire::udp::{UdpPacket, UdpRepr};
 use hagw::wire::vrrp::{ChecksumMode, VrrpPacket, VrrpRepr, parse_advert_frame};
 use std::net::Ipv4Addr;
 
@@ -84,6 +87,39 @@ fn seeds() -> Vec<Vec<u8>> {
         kind,
         3,
     );
+    out.push(buf[..n].to_vec());
+    // UDP and TCP datagrams, and an ICMP error quoting the UDP one.
+    let dst = Ipv4Addr::new(198, 51, 100, 7);
+    for proto in [17u8, 6] {
+        let hl = if proto == 6 { 20 } else { 8 };
+        let mut f = vec![0u8; 14 + 20 + hl + 12];
+        f[12] = 0x08;
+        Ipv4Repr::new(src, dst, proto, hl + 12)
+            .emit(&mut Ipv4Packet::new_unchecked(&mut f[14..34]));
+        if proto == 6 {
+            let mut t = TcpPacket::new_unchecked(&mut f[34..]);
+            t.set_src_port(40000);
+            t.set_dst_port(443);
+            t.set_header_len(20);
+            t.set_flags(0x02);
+            t.fill_checksum(src, dst);
+        } else {
+            let r = UdpRepr {
+                src_port: 40000,
+                dst_port: 53,
+                payload_len: 12,
+            };
+            assert!(r.emit(&mut UdpPacket::new_unchecked(&mut f[34..]), src, dst));
+        }
+        out.push(f);
+    }
+    let udp = out[out.len() - 2].clone();
+    let kind = IcmpRepr::DstUnreachable {
+        code: 3,
+        next_hop_mtu: 0,
+        invoking: &udp[14..],
+    };
+    let n = build::icmp_error(&mut buf, (mac, dst), (mac, src), kind, 4);
     out.push(buf[..n].to_vec());
     out
 }
@@ -165,6 +201,45 @@ fn exercise(b: &[u8], rng: &mut Rng) {
     }
     let _ = parse_advert_frame(b);
 
+    let t = TcpPacket::new_unchecked(ip_payload);
+    let _ = (
+        t.seq_number(),
+        t.ack_number(),
+        t.header_len(),
+        t.options().len(),
+        t.payload().len(),
+    );
+    let _ = (
+        t.segment_len(),
+        t.verify_checksum(src, dst),
+        TcpPacket::new_checked(ip_payload).is_ok(),
+    );
+    let u = UdpPacket::new_unchecked(ip_payload);
+    let _ = (u.len(), u.payload().len(), u.verify_checksum(src, dst));
+    if let Ok(u) = UdpPacket::new_checked(ip_payload) {
+        let _ = UdpRepr::parse(&u, src, dst);
+    }
+    // NAT surgery: either succeeds or leaves the bytes untouched.
+    for side in [Side::Src, Side::Dst] {
+        let mut m = p.to_vec();
+        let port = (rng.next() % 2 == 0).then_some(rng.next() as u16);
+        if rewrite_ipv4(&mut m, side, src, port).is_err() {
+            assert_eq!(m, p);
+        } else if Ipv4Packet::new_checked(p).is_ok_and(|x| x.verify_checksum()) {
+            assert!(Ipv4Packet::new_checked(&m[..]).unwrap().verify_checksum());
+        }
+        let mut m = p.to_vec();
+        if rewrite_icmp_inner(&mut m, side, dst, port).is_err() {
+            assert_eq!(m, p);
+        }
+        let mut m = p.to_vec();
+        if fill_checksums(&mut m).is_err() {
+            assert_eq!(m, p);
+        } else {
+            assert!(Ipv4Packet::new_checked(&m[..]).unwrap().verify_checksum());
+        }
+    }
+
     // Mutable views on a copy: setters must be total too.
     let mut m = b.to_vec();
     {
@@ -184,6 +259,8 @@ fn exercise(b: &[u8], rng: &mut Rng) {
     // Builders and local delivery with random output sizes.
     let mac = EthernetAddress([2, 0, 0, 0, 0, 2]);
     let _ = build::echo_reply(&mut out, b, mac, 1);
+    let _ = build::tcp_reset(&mut out, b, mac, 1);
+    let _ = build::icmp_error_allowed(p);
     let _ = local::answer_arp(b, |_| Some(mac), &mut out);
     let _ = local::answer_echo(b, |_| Some(mac), &mut out, 1);
     let _ = local::answer(

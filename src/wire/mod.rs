@@ -3,8 +3,12 @@
 //! meaning with `parse` and `emit`. Never allocates, never trusts a length
 //! field before checking it against the buffer, never touches a socket.
 //!
-//! Layers: [`ethernet`], [`arp`], [`ipv4`], [`icmp`], [`vrrp`], the
-//! internet checksum in [`checksum`], and whole-frame builders in [`build`].
+//! Layers: [`ethernet`], [`arp`], [`ipv4`], [`icmp`], [`udp`], [`tcp`],
+//! [`vrrp`]; the internet checksum (RFC 1071, RFC 1624) in [`checksum`];
+//! whole-frame builders (adverts, ARP, echo replies, ICMP errors, TCP
+//! resets) in [`build`]; in-place NAT rewrites with incremental checksum
+//! updates in [`rewrite`]. Real keepalived adverts are test vectors in
+//! `tests/vectors/keepalived/` (see `tests/wire_keepalived.rs`).
 
 pub mod arp;
 pub mod build;
@@ -12,12 +16,17 @@ pub mod checksum;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
+pub mod rewrite;
+pub mod tcp;
+pub mod udp;
 pub mod vrrp;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use ethernet::{EthernetAddress, EthernetFrame, EthernetRepr, ethertype};
 pub use icmp::{IcmpPacket, IcmpRepr};
 pub use ipv4::{Ipv4Packet, Ipv4Repr, protocol};
+pub use tcp::TcpPacket;
+pub use udp::{UdpPacket, UdpRepr};
 pub use vrrp::{
     AdvertRxError, ChecksumMode, ReceivedAdvert, VrrpError, VrrpPacket, VrrpRepr,
     parse_advert_frame,
