@@ -176,7 +176,8 @@ fn bad_config_at_start_exits_one_with_file_line() {
     let cfg = lab.dir.join("bad.uci");
     std::fs::write(&cfg, "config globals 'globals'\n\toption bogus '1'\n").unwrap();
     let c = cfg.to_string_lossy().into_owned();
-    let i = lab.spawn(&ns, "bad", &[hagw_bin(), "run", "-c", &c]);
+    let bin = hagw_bin();
+    let i = lab.spawn(&ns, "bad", &[&bin, "run", "-c", &c]);
     let code = lab.proc(i).wait_exit(Duration::from_secs(5));
     assert_eq!(code, Some(1));
     assert!(
