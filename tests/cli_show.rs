@@ -142,6 +142,20 @@ fn no_daemon_is_one_line_and_exit_3() {
 }
 
 #[test]
+fn show_without_words_lists_the_views_without_connecting() {
+    let dir = TempDir::new("empty");
+    let sock = dir.path("none.sock");
+    let out = hagw(&["show", "--json", "--socket", sock.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        format!("hagw: show what? known views: {}\n", hagw::cli::show::VIEWS)
+    );
+    assert!(text(&out.stderr).contains("vrrp interface NAME"));
+}
+
+#[test]
 fn stale_socket_file_is_no_daemon_too() {
     let dir = TempDir::new("stale");
     let sock = dir.path("stale.sock");

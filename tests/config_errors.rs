@@ -205,6 +205,14 @@ const CASES: &[Case] = &[
         )],
         "config interface needs a name",
     ),
+    c(
+        "two interfaces with one address",
+        &[(
+            "option address '10.0.0.2/24'",
+            "option address '192.168.10.2/16' # <-",
+        )],
+        "192.168.10.2 is already the address of interface 'lan' (line 9)",
+    ),
     // --- routes
     c(
         "route target with host bits",
@@ -237,6 +245,14 @@ const CASES: &[Case] = &[
             "option gateway '10.1.0.254' # <-",
         )],
         "is not inside interface 'wan''s subnet 10.0.0.0/24",
+    ),
+    c(
+        "two routes to one prefix",
+        &[(
+            "config vrrp_group 'lan_gw'",
+            "config route\n\toption target '0.0.0.0/0' # <-\n\toption gateway '10.0.0.253'\n\toption interface 'wan'\n\nconfig vrrp_group 'lan_gw'",
+        )],
+        "a route to 0.0.0.0/0 already exists (line 22)",
     ),
     // --- VRRP groups
     c(
@@ -319,6 +335,22 @@ const CASES: &[Case] = &[
             "list virtual_address '192.168.10.300' # <-",
         )],
         "'192.168.10.300' is not an IPv4 address",
+    ),
+    c(
+        "one VIP in two groups",
+        &[(
+            "option sync_group 'gw'\n\nconfig vrrp_group 'wan_gw'",
+            "option sync_group 'gw'\n\nconfig vrrp_group 'lan_gw2'\n\toption interface 'lan'\n\toption vrid '53'\n\tlist virtual_address '192.168.10.1' # <-\n\nconfig vrrp_group 'wan_gw'",
+        )],
+        "192.168.10.1 is already a virtual address of vrrp_group 'lan_gw' (line 29)",
+    ),
+    c(
+        "VIP is another interface's address",
+        &[(
+            "list virtual_address '192.168.10.1/24'",
+            "list virtual_address '10.0.0.2/24' # <-",
+        )],
+        "10.0.0.2 is the address of interface 'wan' (line 14); a group can only own the address of its own interface",
     ),
     c(
         "group without a name",
@@ -892,4 +924,136 @@ fn missing_file_is_an_error_not_a_panic() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/hagw.uci"));
+}
+
+/// Random mutations of the canonical example (values swapped for odd ones,
+/// lines deleted, duplicated, moved): never a panic, and every error names a
+/// real line of the file, in line order.
+#[test]
+fn mutated_configs_never_panic_and_name_real_lines() {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const VALUES: &[&str] = &[
+        "",
+        "0",
+        "1",
+        "2",
+        "3",
+        "255",
+        "256",
+        "65535",
+        "65536",
+        "-1",
+        "99999999999999999999",
+        "abc",
+        "lan",
+        "wan",
+        "sync",
+        "gw",
+        "10.0.0.1",
+        "10.0.0.1/24",
+        "10.0.0.0/8",
+        "0.0.0.0/0",
+        "224.0.0.18",
+        "1.5",
+        "0.01",
+        "tcp",
+        "icmp",
+        "all",
+        "1000-2000",
+        "2000-1000",
+        "ah",
+        "plaintext-password",
+        "none",
+        "in",
+        "local",
+        "established,new",
+        "accept",
+        "legacy",
+        "true",
+        "off",
+        "/x",
+        "10.0.0.1-10.0.0.3",
+        "x y z",
+        "é",
+    ];
+    let base: Vec<&str> = BASE.lines().collect();
+    let mut rejected = 0;
+    for _ in 0..3000 {
+        let mut lines: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        for _ in 0..(1 + next() % 4) {
+            let i = (next() % lines.len() as u64) as usize;
+            match next() % 5 {
+                0 | 1 => {
+                    // Replace the quoted value of the line, if it has one.
+                    let v = VALUES[(next() % VALUES.len() as u64) as usize];
+                    if let Some(q) = lines[i].find('\'') {
+                        let head = lines[i][..q].to_string();
+                        lines[i] = format!("{head}'{v}'");
+                    }
+                }
+                2 => {
+                    lines.remove(i);
+                }
+                3 => {
+                    let l = lines[i].clone();
+                    lines.insert(i, l);
+                }
+                _ => {
+                    let j = (next() % lines.len() as u64) as usize;
+                    lines.swap(i, j);
+                }
+            }
+            if lines.is_empty() {
+                break;
+            }
+        }
+        let text = lines.join("\n");
+        let n = lines.len();
+        if let Err(errors) = hagw::config::parse_str("m.uci", &text) {
+            rejected += 1;
+            assert!(!errors.is_empty());
+            let mut prev = 0;
+            for e in &errors {
+                assert!(
+                    e.line >= 1 && e.line <= n,
+                    "line {} of {n}: {e}\n{text}",
+                    e.line
+                );
+                assert!(e.line >= prev, "not in order: {errors:#?}");
+                prev = e.line;
+                assert!(!e.message.is_empty());
+            }
+        }
+    }
+    assert!(rejected > 1000, "mutations too gentle: {rejected} rejected");
+}
+
+#[test]
+fn non_utf8_file_names_the_line() {
+    let dir = std::env::temp_dir().join(format!("hagw-cfgutf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.uci");
+    std::fs::write(
+        &path,
+        b"config globals\n\toption node_id '1'\n\toption log_level 'caf\xe9'\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hagw"))
+        .args(["check-config", "-c"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with(&format!("{}:3: not valid UTF-8", path.display())),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -3,7 +3,8 @@
 //! RFC-form checksum is Good, no expert warnings; and the legacy (v2-style)
 //! VRRPv3 checksum is what tshark calls Bad by default and Good with its
 //! `vrrp.v3_checksum_as_in_v2` preference — i.e. it really is the other form.
-//! Skips (with a message) when tshark is not installed.
+//! tcpdump's VRRP printer is checked the same way as a second decoder.
+//! Each test skips (with a message) when its tool is not installed.
 
 #[path = "common/pcap.rs"]
 mod pcap;
@@ -265,21 +266,16 @@ fn get<'a>(row: &'a [(&'static str, String)], name: &str) -> &'a str {
     row.iter().find(|(f, _)| *f == name).unwrap().1.as_str()
 }
 
-#[test]
-fn tshark_decodes_our_adverts() {
-    if !tshark_present() {
-        println!("skipped: tshark not installed");
-        return;
-    }
-    let dir = TempDir::new("adverts");
+/// Every case (IP id = position + 1), then a v2 advert with one checksum
+/// bit flipped, as a control: it must be Bad, so a Good for the others
+/// cannot come from a check that never runs.
+fn write_pcap(dir: &TempDir) -> PathBuf {
     let file = dir.0.join("adverts.pcap");
     let mut w = PcapWriter::new();
     for (i, c) in CASES.iter().enumerate() {
         let id = u16::try_from(i + 1).unwrap();
         w.frame(1_000_000 * u64::from(id), &build(c, id));
     }
-    // Control: a v2 advert with one checksum bit flipped must be Bad, so a
-    // Good above cannot come from a check that never runs.
     let mut corrupt = build(&CASES[0], 99);
     let ck = 14 + 20 + 6; // Ethernet + IPv4 header + VRRP checksum offset
     corrupt[ck] ^= 0x01;
@@ -289,6 +285,17 @@ fn tshark_decodes_our_adverts() {
     if let Some(keep) = std::env::var_os("HAGW_KEEP_PCAP") {
         w.write_to(Path::new(&keep));
     }
+    file
+}
+
+#[test]
+fn tshark_decodes_our_adverts() {
+    if !tshark_present() {
+        println!("skipped: tshark not installed");
+        return;
+    }
+    let dir = TempDir::new("adverts");
+    let file = write_pcap(&dir);
 
     let rows = fields(&file, &[]);
     assert_eq!(rows.len(), CASES.len() + 1);
@@ -412,4 +419,88 @@ fn tshark_decodes_our_adverts() {
         CASES.len() - 1
     );
     assert_eq!(verbose.matches("[Checksum Status: Bad]").count(), 2); // legacy v3 + control
+}
+
+fn tcpdump_present() -> bool {
+    Command::new("tcpdump")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// tcpdump's VRRP printer is a second, independent decoder; with -vv it
+/// verifies the checksum (pseudo-header form for v3) and prints
+/// `(bad vrrp cksum X)` when it fails.
+#[test]
+fn tcpdump_decodes_our_adverts() {
+    if !tcpdump_present() {
+        println!("skipped: tcpdump not installed");
+        return;
+    }
+    let dir = TempDir::new("tcpdump");
+    let file = write_pcap(&dir);
+    let out = Command::new("tcpdump")
+        .args(["-nn", "-vv", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Each packet is two lines: the IP header, then the VRRP summary.
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 * (CASES.len() + 1), "{text}");
+    for (i, c) in CASES.iter().enumerate() {
+        let (ip, vrrp) = (lines[2 * i], lines[2 * i + 1]);
+        let what = c.what;
+        assert!(ip.contains("ttl 255,"), "{what}: {ip}");
+        assert!(ip.contains("proto VRRP (112)"), "{what}: {ip}");
+        assert!(ip.contains(&format!("id {},", i + 1)), "{what}: {ip}");
+        let src = Ipv4Addr::from(c.src);
+        let mut want = format!(
+            "{src} > 224.0.0.18: VRRPv{}, Advertisement, vrid {}, prio {}, ",
+            c.version, c.vrid, c.priority
+        );
+        if c.version == 2 {
+            let auth = if c.auth_type == AUTH_PLAINTEXT {
+                "simple"
+            } else {
+                "none"
+            };
+            want += &format!("authtype {auth}, intvl {}s, ", c.interval);
+        } else {
+            want += &format!("intvl {}cs, ", c.interval);
+        }
+        let vrrp_len = 8 + 4 * c.addrs.len() + if c.version == 2 { 8 } else { 0 };
+        want += &format!("length {vrrp_len}, ");
+        if c.version == 3 && c.mode == ChecksumMode::Legacy {
+            want += "(bad vrrp cksum ";
+        } else {
+            let addrs: Vec<String> = c
+                .addrs
+                .iter()
+                .map(|a| Ipv4Addr::from(*a).to_string())
+                .collect();
+            if addrs.len() == 1 {
+                want += &format!("addrs: {}", addrs[0]);
+            } else {
+                want += &format!("addrs({}): {}", addrs.len(), addrs.join(","));
+            }
+        }
+        assert!(
+            vrrp.trim_start().starts_with(&want),
+            "{what}:\n got {vrrp}\nwant {want}"
+        );
+        if c.auth_type == AUTH_PLAINTEXT {
+            let pw = std::str::from_utf8(c.password).unwrap();
+            assert!(vrrp.ends_with(&format!(" auth \"{pw}\"")), "{what}: {vrrp}");
+        }
+    }
+    let control = lines[2 * CASES.len() + 1];
+    assert!(control.contains("(bad vrrp cksum "), "control: {control}");
+    assert_eq!(text.matches("bad vrrp cksum").count(), 2, "{text}");
 }

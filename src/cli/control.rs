@@ -163,6 +163,11 @@ pub fn socket_path(args: &ShowArgs) -> Result<String, String> {
 /// Run `hagw show …`: connect, ask, print; returns the exit code:
 /// 0 answered, 1 refused or failed, 3 no daemon running.
 pub fn show_command(args: &ShowArgs) -> i32 {
+    if args.what.is_empty() {
+        // Nothing to ask the daemon; say what could be asked.
+        eprintln!("hagw: show what? known views: {}", super::show::VIEWS);
+        return 1;
+    }
     let path = match socket_path(args) {
         Ok(p) => p,
         Err(msg) => {
@@ -235,6 +240,89 @@ mod tests {
             panic!()
         };
         assert!(msg.starts_with("unknown view `bogus`; known views: vrrp summary"));
+    }
+
+    #[test]
+    fn garbage_requests_never_panic_and_always_frame() {
+        use crate::config::Ipv4Cidr;
+        use crate::vrrp::{GroupCounters, GroupStatus, VrrpState};
+        let snap = Snapshot {
+            groups: vec![GroupStatus {
+                name: "g".into(),
+                interface: "lan".into(),
+                interface_up: true,
+                vrid: 1,
+                version: 3,
+                state: VrrpState::Master,
+                address_owner: true,
+                priority: 255,
+                configured_priority: 255,
+                advert_interval_cs: 4095,
+                master_advert_interval_cs: 0,
+                auth_type: "none",
+                preempt: true,
+                preempt_delay_secs: 3600,
+                vips: vec![Ipv4Cidr {
+                    addr: [10, 0, 0, 1].into(),
+                    prefix_len: 32,
+                }],
+                source_address: [10, 0, 0, 1].into(),
+                master_router: None,
+                master_priority: None,
+                sync_group: None,
+                last_transition: Some(std::time::Duration::MAX),
+                counters: GroupCounters {
+                    adverts_rx: u64::MAX,
+                    rx_ttl_error: u64::MAX,
+                    rx_auth_error: u64::MAX,
+                    ..GroupCounters::default()
+                },
+            }],
+            ports: Vec::new(),
+        };
+        let words = [
+            "vrrp",
+            "summary",
+            "interface",
+            "lan",
+            "--json",
+            "metrics",
+            "interfaces",
+            "detail",
+            "\0",
+            "\n",
+            "\u{202e}",
+            "\u{7f}",
+            "--",
+            "-",
+            "",
+        ];
+        // xorshift: deterministic, no dev-dependency.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..5000 {
+            let mut req = String::new();
+            for _ in 0..(next() % 6) {
+                if next() % 4 == 0 {
+                    let bytes: Vec<u8> = (0..next() % 12).map(|_| next() as u8).collect();
+                    req.push_str(&String::from_utf8_lossy(&bytes));
+                } else {
+                    req.push_str(words[(next() % words.len() as u64) as usize]);
+                }
+                req.push(' ');
+            }
+            let r = respond(&req, &snap, Instant::from_micros(next()));
+            match parse_response(&r).unwrap() {
+                Reply::Ok(body) => assert!(body.ends_with(b"\n") && body.len() > 1, "{req:?}"),
+                // An error is exactly one line, free of control characters.
+                Reply::Error(m) => assert!(!m.chars().any(char::is_control), "{req:?}: {m:?}"),
+            }
+        }
     }
 
     #[test]

@@ -206,6 +206,9 @@ fn vrrp_summary(snap: &Snapshot) -> String {
 }
 
 fn vrrp_detail(groups: &[&GroupStatus]) -> String {
+    if groups.is_empty() {
+        return "No VRRP groups configured.\n".to_string();
+    }
     let mut out = String::new();
     for (i, g) in groups.iter().enumerate() {
         if i > 0 {
@@ -401,6 +404,9 @@ fn port_drop_total(p: &PortStatus) -> u64 {
 }
 
 fn interfaces(snap: &Snapshot) -> String {
+    if snap.ports.is_empty() {
+        return "No interfaces configured.\n".to_string();
+    }
     let mut out = String::new();
     for (i, p) in snap.ports.iter().enumerate() {
         if i > 0 {
@@ -958,6 +964,31 @@ Adverts dropped: 0
             );
             assert!(!e.chars().any(|c| c.is_control()), "{bad:?}: {e:?}");
         }
+    }
+
+    #[test]
+    fn empty_views_say_so() {
+        let s = snap(vec![], vec![]);
+        assert_eq!(
+            answer("vrrp", &s, NOW).unwrap(),
+            "No VRRP groups configured.\n"
+        );
+        assert_eq!(
+            answer("interfaces", &s, NOW).unwrap(),
+            "No interfaces configured.\n"
+        );
+        assert_eq!(
+            answer("vrrp --json", &s, NOW).unwrap(),
+            "{\n  \"groups\": []\n}\n"
+        );
+        assert_eq!(
+            answer("interfaces --json", &s, NOW).unwrap(),
+            "{\n  \"interfaces\": []\n}\n"
+        );
+        // Metrics still declare every family, with no samples.
+        let m = answer("metrics", &s, NOW).unwrap();
+        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 17);
+        assert!(m.lines().all(|l| l.starts_with('#')), "{m}");
     }
 
     #[test]

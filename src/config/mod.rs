@@ -33,11 +33,23 @@ pub fn parse_str(file: &str, text: &str) -> Result<Config, Vec<ConfigError>> {
 
 /// Read, parse and validate a config file.
 pub fn load(path: &str) -> Result<Config, Vec<ConfigError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         vec![ConfigError {
             file: path.to_string(),
             line: 0,
-            message: format!("cannot read: {e}"),
+            message: format!("cannot read the config file: {e}"),
+        }]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let good = e
+            .as_bytes()
+            .get(..e.utf8_error().valid_up_to())
+            .unwrap_or(&[]);
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        vec![ConfigError {
+            file: path.to_string(),
+            line,
+            message: "not valid UTF-8 text; save the config file as UTF-8".to_string(),
         }]
     })?;
     parse_str(path, &text)

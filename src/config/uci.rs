@@ -141,6 +141,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<UciSection>, ConfigError> {
         message,
     };
     let mut sections: Vec<UciSection> = Vec::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (idx, raw) in text.split('\n').enumerate() {
         let lineno = idx.saturating_add(1);
         if raw.contains('\0') {
@@ -351,7 +352,7 @@ mod tests {
 
     #[test]
     fn package_and_quoted_section_names() {
-        let s = p("package hagw\nconfig \"globals\" \"main\"\n");
+        let s = p("\u{feff}package hagw\nconfig \"globals\" \"main\"\n");
         assert_eq!(s[0].kind, "globals");
         assert_eq!(s[0].name.as_deref(), Some("main"));
     }

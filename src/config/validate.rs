@@ -158,7 +158,14 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> String {
+    // A unique candidate that extends the word ("vrrp" -> "vrrp_group") first.
+    let mut prefixed = candidates
+        .clone()
+        .filter(|c| word.len() >= 3 && c.starts_with(word));
+    if let (Some(c), None) = (prefixed.next(), prefixed.next()) {
+        return format!(" (did you mean '{c}'?)");
+    }
     let best = candidates
         .map(|c| (distance(word, c), c))
         .filter(|(d, _)| *d <= 2.max(word.len() / 4))
@@ -754,7 +761,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     let mut ifinfo: HashMap<String, IfInfo> = HashMap::new();
     let mut devices: HashMap<String, (String, usize)> = HashMap::new();
     let mut sync_iface: Option<(String, usize)> = None;
+    let mut own_addrs: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
     for sec in get("interface") {
+        let errors_before = cx.errors.len();
         let device = cx.req(sec, "device", "the kernel device, e.g. 'eth0'", |v| {
             if v.is_empty()
                 || v.len() > 15
@@ -797,6 +806,19 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 );
             }
         }
+        if let (Some(a), Some(o)) = (address, sec.one("address")) {
+            if let Some((other, line)) = own_addrs.get(&a.addr) {
+                cx.err(
+                    o.line,
+                    format!(
+                        "option 'address': {} is already the address of interface '{other}' (line {line}); each interface needs its own address",
+                        a.addr
+                    ),
+                );
+            } else {
+                own_addrs.insert(a.addr, (sec.s.name.clone().unwrap_or_default(), o.line));
+            }
+        }
         if let (Some(Role::Sync), Some(o)) = (role, sec.one("role")) {
             if let Some((other, line)) = &sync_iface {
                 cx.err(
@@ -812,7 +834,10 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         if let (Some(name), Some(device), Some(role), Some(address)) =
             (&sec.s.name, device, role, address)
         {
-            ifinfo.insert(name.clone(), IfInfo { role, address });
+            // A broken interface takes no part in cross-checks (no cascades).
+            if cx.errors.len() == errors_before {
+                ifinfo.insert(name.clone(), IfInfo { role, address });
+            }
             interfaces.push(Interface {
                 name: name.clone(),
                 device,
@@ -840,10 +865,21 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // routes
     let mut routes = Vec::new();
+    let mut route_targets: HashMap<Ipv4Cidr, usize> = HashMap::new();
     for sec in get("route") {
         let target = cx.req(sec, "target", "a prefix, e.g. 0.0.0.0/0", |v| {
             parse_prefix(v, false)
         });
+        if let (Some(t), Some(o)) = (target, sec.one("target")) {
+            if let Some(first) = route_targets.get(&t) {
+                cx.err(
+                    o.line,
+                    format!("option 'target': a route to {t} already exists (line {first}); one route per prefix"),
+                );
+            } else {
+                route_targets.insert(t, o.line);
+            }
+        }
         let gateway = cx.opt(sec, "gateway", parse_unicast);
         let iface = dataplane_ref(&mut cx, sec, "interface", "a route");
         if let (Ok(Some(gw)), Some(i), Some(o)) = (gateway, &iface, sec.one("gateway")) {
@@ -875,6 +911,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     // Any group with an error: its VIPs are unknown, so the SNAT-is-a-VIP
     // check below would only repeat the group's error.
     let mut vrrp_errors = false;
+    let mut all_vips: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
     let mut vrids: HashMap<(String, u8), (String, usize)> = HashMap::new();
     for sec in get("vrrp_group") {
         let errors_before = cx.errors.len();
@@ -942,7 +979,32 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                         format!("option 'virtual_address': '{v}' is listed twice"),
                     );
                 }
-                Ok(c) => vips.push(c),
+                Ok(c) => {
+                    if let Some((other, first)) = all_vips.get(&c.addr) {
+                        cx.err(
+                            *line,
+                            format!(
+                                "option 'virtual_address': {} is already a virtual address of vrrp_group '{other}' (line {first}); each virtual address belongs to one group",
+                                c.addr
+                            ),
+                        );
+                    } else {
+                        all_vips.insert(c.addr, (sec.s.name.clone().unwrap_or_default(), *line));
+                    }
+                    if let Some((other, first)) = own_addrs
+                        .get(&c.addr)
+                        .filter(|(n, _)| Some(n) != iface.as_ref())
+                    {
+                        cx.err(
+                            *line,
+                            format!(
+                                "option 'virtual_address': {} is the address of interface '{other}' (line {first}); a group can only own the address of its own interface",
+                                c.addr
+                            ),
+                        );
+                    }
+                    vips.push(c)
+                }
                 Err(m) => {
                     cx.err(*line, format!("option 'virtual_address': {m}"));
                     ok = false;
@@ -1508,4 +1570,316 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         nat_destination,
         conntrack_sync,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_str;
+
+    const MIN: &str = "config interface 'lan'\n\toption device 'lan0'\n\toption role 'lan'\n\toption address '192.168.1.2/24'\n\nconfig interface 'wan'\n\toption device 'wan0'\n\toption role 'wan'\n\toption address '10.0.0.2/24'\n";
+
+    fn ok(extra: &str) -> Config {
+        parse_str("t.uci", &format!("{MIN}{extra}")).unwrap_or_else(|e| panic!("{e:#?}"))
+    }
+    fn bad(extra: &str) -> Vec<String> {
+        match parse_str("t.uci", &format!("{MIN}{extra}")) {
+            Ok(c) => panic!("accepted: {c:#?}"),
+            Err(e) => e.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_when_sections_absent() {
+        let c = ok("");
+        assert_eq!(c.globals, Globals::default());
+        assert_eq!(c.globals.node_id, 1);
+        assert_eq!(c.globals.log_level, LogLevel::Info);
+        assert_eq!(c.conntrack, Conntrack::default());
+        assert_eq!(c.conntrack.timeouts.tcp_established, 432_000);
+        assert!(c.conntrack_sync.is_none());
+        assert_eq!(c.path, "t.uci");
+    }
+
+    #[test]
+    fn vrrp_defaults_and_vip_prefix_from_interface() {
+        let c = ok(
+            "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\toption virtual_address '192.168.1.50'\n",
+        );
+        let g = &c.vrrp_groups[0];
+        assert_eq!(g.virtual_addresses[0].to_string(), "192.168.1.50/24");
+        assert_eq!(g.priority, 1);
+        assert!(g.preempt);
+        assert_eq!(g.preempt_delay_secs, 0);
+        assert_eq!(g.advert_interval_cs, 100);
+        assert_eq!(g.version, 2);
+        assert!(!g.rfc3768_compatibility);
+        assert_eq!(g.auth, VrrpAuth::None);
+        assert_eq!((g.garp_repeat, g.garp_refresh_secs), (3, 60));
+        assert!(!g.v3_checksum_legacy);
+        assert_eq!(g.line, 10);
+    }
+
+    #[test]
+    fn vrrp_all_options() {
+        let c = ok(concat!(
+            "config vrrp_group 'g'\n",
+            "\toption interface 'lan'\n",
+            "\toption vrid '7'\n",
+            "\tlist virtual_address '192.168.1.50/25'\n",
+            "\tlist virtual_address '172.16.0.1'\n",
+            "\toption priority '255'\n",
+            "\toption preempt 'off'\n",
+            "\toption preempt_delay '3600'\n",
+            "\toption version '3'\n",
+            "\toption advertise_interval '0.1'\n",
+            "\toption rfc3768_compatibility 'yes'\n",
+            "\toption sync_group 'gw'\n",
+            "\toption track_interface 'wan lan'\n",
+            "\toption notify '/etc/hagw/notify.sh'\n",
+            "\tlist unicast_peer '192.168.1.3'\n",
+            "\tlist unicast_peer '192.168.1.4'\n",
+            "\toption garp_repeat '100'\n",
+            "\toption garp_refresh '0'\n",
+            "\toption v3_checksum 'legacy'\n",
+        ));
+        let g = &c.vrrp_groups[0];
+        assert_eq!(g.virtual_addresses[0].to_string(), "192.168.1.50/25");
+        assert_eq!(g.virtual_addresses[1].to_string(), "172.16.0.1/24");
+        assert_eq!(g.priority, 255);
+        assert!(!g.preempt);
+        assert_eq!(g.preempt_delay_secs, 3600);
+        assert_eq!((g.version, g.advert_interval_cs), (3, 10));
+        assert!(g.rfc3768_compatibility);
+        assert_eq!(g.sync_group.as_deref(), Some("gw"));
+        assert_eq!(g.track_interfaces, vec!["wan", "lan"]);
+        assert_eq!(g.notify.as_deref(), Some("/etc/hagw/notify.sh"));
+        assert_eq!(
+            g.unicast_peers,
+            vec![Ipv4Addr::new(192, 168, 1, 3), Ipv4Addr::new(192, 168, 1, 4)]
+        );
+        assert_eq!((g.garp_repeat, g.garp_refresh_secs), (100, 0));
+        assert!(g.v3_checksum_legacy);
+        assert!(!c.is_address_owner(g));
+    }
+
+    #[test]
+    fn plaintext_auth_and_address_owner() {
+        let c = ok(
+            "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.2'\n\toption auth_type 'plaintext-password'\n\toption auth_password '12345678'\n",
+        );
+        let g = &c.vrrp_groups[0];
+        assert_eq!(g.auth, VrrpAuth::Plaintext("12345678".into()));
+        assert!(c.is_address_owner(g));
+    }
+
+    #[test]
+    fn interval_parsing() {
+        assert_eq!(parse_interval("1", 2), Ok(100));
+        assert_eq!(parse_interval("255", 2), Ok(25500));
+        assert!(parse_interval("0", 2).is_err());
+        assert!(parse_interval("1.0", 2).is_err());
+        assert_eq!(parse_interval("0.01", 3), Ok(1));
+        assert_eq!(parse_interval("0.1", 3), Ok(10));
+        assert_eq!(parse_interval(".5", 3), Ok(50));
+        assert_eq!(parse_interval("1", 3), Ok(100));
+        assert_eq!(parse_interval("1.50", 3), Ok(150));
+        assert_eq!(parse_interval("0.100", 3), Ok(10));
+        assert_eq!(parse_interval("40.95", 3), Ok(4095));
+        for badv in [
+            "0", "0.00", "40.96", "41", "0.001", "0.015", "1.", ".", "", "-1", "1e2", "99999",
+        ] {
+            if badv == "1." {
+                // "1." reads as 1 second; accepted like "1".
+                assert_eq!(parse_interval(badv, 3), Ok(100));
+                continue;
+            }
+            assert!(parse_interval(badv, 3).is_err(), "{badv}");
+        }
+    }
+
+    #[test]
+    fn value_parsers() {
+        for t in ["1", "true", "yes", "on", "TRUE"] {
+            assert_eq!(parse_bool(t), Ok(true), "{t}");
+        }
+        for f in ["0", "false", "no", "off"] {
+            assert_eq!(parse_bool(f), Ok(false), "{f}");
+        }
+        assert!(parse_bool("2").is_err());
+        assert_eq!(parse_uint("00042", 1, 255), Ok(42));
+        assert!(parse_uint("+1", 1, 255).is_err());
+        assert!(
+            parse_uint("99999999999999999999999", 1, 255)
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert_eq!(
+            parse_prefix("10.0.0.7", true).unwrap().to_string(),
+            "10.0.0.7/32"
+        );
+        assert!(parse_prefix("10.0.0.7", false).is_err());
+        assert_eq!(parse_prefix("0.0.0.0/0", false).unwrap().prefix_len, 0);
+        assert!(parse_prefix("10.0.0.0/-1", false).is_err());
+        assert!(parse_prefix("10.0.0.0/033", false).is_err());
+        assert_eq!(parse_port_range("22"), Ok(PortRange { lo: 22, hi: 22 }));
+        assert_eq!(
+            parse_port_range("1000-2000"),
+            Ok(PortRange { lo: 1000, hi: 2000 })
+        );
+        for p in ["0", "65536", "1-", "-1", "a", "1-2-3", ""] {
+            assert!(parse_port_range(p).is_err(), "{p}");
+        }
+        assert_eq!(parse_protocol("6"), Ok(Some(Protocol::Tcp)));
+        assert_eq!(parse_protocol("17"), Ok(Some(Protocol::Udp)));
+        assert_eq!(parse_protocol("47"), Ok(Some(Protocol::Other(47))));
+        assert_eq!(parse_protocol("all"), Ok(None));
+        assert_eq!(
+            parse_addr_range("10.0.0.1-10.0.0.4").map(|r| r.len()),
+            Ok(4)
+        );
+        assert!(
+            parse_host_cidr("192.168.1.255/24")
+                .unwrap_err()
+                .contains("broadcast")
+        );
+        assert!(parse_host_cidr("10.0.0.0/31").is_ok());
+        assert!(parse_host_cidr("224.0.0.1/24").is_err());
+        let s = parse_state(" new , invalid").unwrap();
+        assert!(s.new && s.invalid && !s.established && !s.related);
+        assert!(parse_state(",").is_err());
+    }
+
+    #[test]
+    fn snat_to_non_vip_is_fine_without_sync() {
+        let c = ok(
+            "config nat_source\n\toption rule '1'\n\toption outbound_interface 'wan'\n\toption translation_address '10.0.0.2'\n\toption translation_port '1024-65535'\n\toption protocol 'udp'\n",
+        );
+        assert_eq!(
+            c.nat_source[0].translation_address.lo,
+            Ipv4Addr::new(10, 0, 0, 2)
+        );
+        assert_eq!(
+            c.nat_source[0].translation_port,
+            Some(PortRange {
+                lo: 1024,
+                hi: 65535
+            })
+        );
+        assert_eq!(c.nat_source[0].protocol, Some(Protocol::Udp));
+    }
+
+    #[test]
+    fn firewall_rule_full() {
+        let c = ok(
+            "config firewall_ruleset 'r'\n\toption default_action 'reject'\nconfig firewall_rule\n\toption ruleset 'r'\n\toption description 'ssh'\n\toption protocol 'tcp'\n\toption source '192.168.1.0/24'\n\toption destination '10.0.0.9'\n\toption source_port '1024-65535'\n\toption destination_port '22'\n\toption state 'new'\n\toption action 'drop'\nconfig firewall_attach\n\toption interface 'lan'\n\toption direction 'local'\n\toption ruleset 'r'\nconfig firewall_attach\n\toption interface 'lan'\n\toption direction 'out'\n\toption ruleset 'r'\n",
+        );
+        assert_eq!(
+            c.firewall_rulesets[0].default_action,
+            FirewallAction::Reject
+        );
+        let r = &c.firewall_rules[0];
+        assert_eq!(r.description.as_deref(), Some("ssh"));
+        assert_eq!(r.destination.unwrap().to_string(), "10.0.0.9/32");
+        assert_eq!(
+            r.source_port,
+            Some(PortRange {
+                lo: 1024,
+                hi: 65535
+            })
+        );
+        assert_eq!(r.action, FirewallAction::Drop);
+        assert_eq!(c.firewall_attaches.len(), 2);
+        assert_eq!(c.firewall_attaches[0].direction, Direction::Local);
+    }
+
+    #[test]
+    fn conntrack_external_defaults_to_max_entries() {
+        let c = ok("config conntrack\n\toption max_entries '1024'\n\toption icmp_timeout '5'\n");
+        assert_eq!(
+            (c.conntrack.max_entries, c.conntrack.external_max_entries),
+            (1024, 1024)
+        );
+        assert_eq!(c.conntrack.timeouts.icmp, 5);
+        let c = ok(
+            "config conntrack\n\toption max_entries '1024'\n\toption external_max_entries '64'\n",
+        );
+        assert_eq!(c.conntrack.external_max_entries, 64);
+    }
+
+    #[test]
+    fn sync_section_defaults_and_peer() {
+        let c = ok(
+            "config interface 's'\n\toption device 's0'\n\toption role 'sync'\n\toption address '10.9.0.1/30'\nconfig conntrack_sync\n\toption interface 's'\n\toption peer '10.9.0.2'\n\toption auth_key 'abcdefgh'\n\toption resync_timeout '5'\n",
+        );
+        let s = c.conntrack_sync.unwrap();
+        assert_eq!(s.name, "sync");
+        assert_eq!(s.sync_group, None);
+        assert_eq!(s.mcast_group, Ipv4Addr::new(225, 0, 0, 50));
+        assert_eq!(s.port, 3780);
+        assert_eq!(s.peer, Some(Ipv4Addr::new(10, 9, 0, 2)));
+        assert_eq!(s.auth_key.as_deref(), Some("abcdefgh"));
+        assert_eq!(s.resync_timeout_secs, 5);
+    }
+
+    #[test]
+    fn ah_message_is_exact() {
+        let e = bad(
+            "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption auth_type 'ah'\n",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "t.uci:14: option 'auth_type': auth_type 'ah' is not supported by this version; use plaintext-password or none"
+            ]
+        );
+    }
+
+    #[test]
+    fn same_vrid_on_different_interfaces_is_fine() {
+        let c = ok(
+            "config vrrp_group 'a'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption sync_group 'x'\nconfig vrrp_group 'b'\n\toption interface 'wan'\n\toption vrid '7'\n\tlist virtual_address '10.0.0.50'\n\toption sync_group 'x'\n",
+        );
+        assert_eq!(c.sync_group_members("x").len(), 2);
+    }
+
+    /// The operator's reference in board/examples/README.md names every
+    /// section and option of the schema.
+    #[test]
+    fn readme_documents_every_option() {
+        let readme = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/board/examples/README.md"
+        ))
+        .unwrap();
+        for kind in SECTION_TYPES {
+            assert!(
+                readme.contains(&format!("`{kind}")),
+                "section {kind} undocumented"
+            );
+            for (key, _) in schema(kind).unwrap() {
+                let documented = readme.contains(&format!("`{key}`"))
+                    || key
+                        .strip_suffix("_timeout")
+                        .is_some_and(|t| readme.contains(&format!("{t} [")));
+                assert!(documented, "option {kind}.{key} undocumented");
+            }
+        }
+    }
+
+    #[test]
+    fn hints() {
+        assert_eq!(distance("prority", "priority"), 1);
+        assert_eq!(
+            did_you_mean("prority", ["priority", "preempt"].into_iter()),
+            " (did you mean 'priority'?)"
+        );
+        assert_eq!(did_you_mean("zzzzzz", ["priority"].into_iter()), "");
+        assert_eq!(
+            did_you_mean("vrrp", SECTION_TYPES.iter().copied()),
+            " (did you mean 'vrrp_group'?)"
+        );
+        // Ambiguous prefix: no guess.
+        assert_eq!(did_you_mean("firewall", SECTION_TYPES.iter().copied()), "");
+    }
 }

@@ -22,13 +22,16 @@
 //!   member is in FAULT, in which case nobody moves (retry after another
 //!   Master_Down_Interval). Same as keepalived's vrrp_sync_group.
 
-mod frames;
-
 use crate::config::{Config, Ipv4Cidr, Role};
+use crate::local;
 use crate::time::{Duration, Instant};
 use crate::vrrp::group::{self, Group, GroupParams, Output};
 use crate::vrrp::{GroupStatus, VrrpState};
-use crate::wire::vrrp::VrrpError;
+use crate::wire::build::{self, AdvertHeader};
+use crate::wire::{
+    ChecksumMode, EthernetAddress, EthernetFrame, Ipv4Packet, VrrpError, VrrpRepr, ethertype,
+    protocol,
+};
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 
@@ -346,21 +349,23 @@ impl Engine {
         self.ip_id
     }
 
+    /// Queue a frame built by `write`; false when nothing was queued.
     fn send(
         ports: &mut [Port],
         tx: &mut TxQueue,
         port: PortId,
         write: impl FnOnce(&mut [u8]) -> usize,
-    ) {
+    ) -> bool {
         let mut n = 0;
-        if tx.push(port, |b| {
+        let queued = tx.push(port, |b| {
             n = write(b);
             n
-        }) && let Some(p) = ports.get_mut(port)
-        {
+        });
+        if queued && let Some(p) = ports.get_mut(port) {
             p.tx_frames += 1;
             p.tx_bytes += n as u64;
         }
+        queued
     }
 
     /// A frame arrived on `port`.
@@ -377,104 +382,79 @@ impl Engine {
             return self.drop(port, Why::LinkDown);
         }
         let my_mac = p.mac;
-        let Some(eth) = frames::parse_eth(frame) else {
+        let Ok(eth) = EthernetFrame::new_checked(frame) else {
             return self.drop(port, Why::Malformed);
         };
+        let dst = eth.dst_addr();
         let to_vmac = self.slots.iter().any(|s| {
             s.port == port
                 && s.rfc_mode
                 && s.group.state() == VrrpState::Master
-                && eth.dst == s.vmac()
+                && dst.0 == s.vmac()
         });
-        if eth.dst[0] & 1 == 0 && eth.dst != my_mac && !to_vmac {
+        if !dst.is_multicast() && dst.0 != my_mac && !to_vmac {
             return self.drop(port, Why::NotForUs);
         }
-        let Some(payload) = frame.get(frames::ETH_LEN..) else {
-            return self.drop(port, Why::Malformed);
-        };
-        match eth.ethertype {
-            frames::ETHERTYPE_ARP => self.handle_arp(port, payload, tx),
-            frames::ETHERTYPE_IPV4 => self.handle_ipv4(now, port, eth.src, payload, tx),
+        match eth.ethertype() {
+            ethertype::ARP => {
+                let owner = |ip| {
+                    local_mac(&self.config, &self.slots, port, my_mac, ip).map(EthernetAddress)
+                };
+                if !Self::send(&mut self.ports, tx, port, |b| {
+                    local::answer_arp(frame, owner, b).unwrap_or(0)
+                }) {
+                    self.drop(port, Why::NotLocal);
+                }
+            }
+            ethertype::IPV4 => self.handle_ipv4(now, port, my_mac, frame, eth.payload(), tx),
             _ => self.drop(port, Why::Unsupported),
         }
     }
 
     fn port_addr(&self, port: PortId) -> Ipv4Addr {
-        self.config
-            .interfaces
-            .get(port)
-            .map_or(Ipv4Addr::UNSPECIFIED, |i| i.address.addr)
-    }
-
-    /// Whose MAC answers for `ip` on `port`: the interface's own address, or
-    /// a VIP of a group that is MASTER there.
-    fn local_mac(&self, port: PortId, ip: Ipv4Addr) -> Option<[u8; 6]> {
-        let mac = self.ports.get(port)?.mac;
-        if ip == self.port_addr(port) {
-            return Some(mac);
-        }
-        self.slots
-            .iter()
-            .find(|s| {
-                s.port == port
-                    && s.group.state() == VrrpState::Master
-                    && s.group.params.vips.contains(&ip)
-            })
-            .map(|s| if s.rfc_mode { s.vmac() } else { mac })
-    }
-
-    fn handle_arp(&mut self, port: PortId, payload: &[u8], tx: &mut TxQueue) {
-        let Some(arp) = frames::parse_arp(payload) else {
-            return self.drop(port, Why::Malformed);
-        };
-        if arp.op != 1 {
-            return; // replies and gratuitous announcements: nothing to learn yet
-        }
-        let Some(mac) = self.local_mac(port, arp.tpa) else {
-            return self.drop(port, Why::NotLocal);
-        };
-        Self::send(&mut self.ports, tx, port, |b| {
-            frames::emit_arp(b, arp.sha, mac, 2, mac, arp.tpa, arp.sha, arp.spa)
-        });
+        port_addr(&self.config, port)
     }
 
     fn handle_ipv4(
         &mut self,
         now: Instant,
         port: PortId,
-        src_mac: [u8; 6],
+        my_mac: [u8; 6],
+        frame: &[u8],
         payload: &[u8],
         tx: &mut TxQueue,
     ) {
-        let Some(ip) = frames::parse_ipv4(payload) else {
+        let Ok(ip) = Ipv4Packet::new_checked(payload) else {
             return self.drop(port, Why::Malformed);
         };
+        if !ip.verify_checksum() || ip.is_fragment() {
+            return self.drop(port, Why::Malformed);
+        }
         let own = self.port_addr(port);
-        match ip.proto {
-            frames::PROTO_VRRP => {
-                if ip.dst != frames::VRRP_MCAST && ip.dst != own {
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+        match ip.protocol() {
+            protocol::VRRP => {
+                if dst != crate::wire::vrrp::MULTICAST_ADDR && dst != own {
                     return self.drop(port, Why::VrrpBadDst);
                 }
-                if ip.src == own {
+                if src == own {
                     return self.drop(port, Why::VrrpOwn);
                 }
-                self.handle_vrrp(now, port, &ip, tx);
+                self.handle_vrrp(now, port, src, dst, ip.ttl(), ip.payload(), tx);
             }
-            frames::PROTO_ICMP => {
-                let Some(mac) = self.local_mac(port, ip.dst) else {
-                    return self.drop(port, Why::NotLocal);
-                };
+            protocol::ICMP => {
                 let id = self.next_id();
-                let before = self.ports.get(port).map_or(0, |p| p.tx_frames);
-                Self::send(&mut self.ports, tx, port, |b| {
-                    frames::emit_echo_reply(b, src_mac, mac, ip.dst, ip.src, id, ip.payload)
-                });
-                if self.ports.get(port).map_or(0, |p| p.tx_frames) == before {
-                    self.drop(port, Why::Unsupported);
+                let owner = |ip| {
+                    local_mac(&self.config, &self.slots, port, my_mac, ip).map(EthernetAddress)
+                };
+                if !Self::send(&mut self.ports, tx, port, |b| {
+                    local::answer_echo(frame, owner, b, id).unwrap_or(0)
+                }) {
+                    self.drop(port, Why::NotLocal);
                 }
             }
             _ => {
-                if self.local_mac(port, ip.dst).is_some() {
+                if local_mac(&self.config, &self.slots, port, my_mac, dst).is_some() {
                     self.drop(port, Why::Unsupported)
                 } else {
                     self.drop(port, Why::NotLocal)
@@ -483,18 +463,27 @@ impl Engine {
         }
     }
 
-    fn handle_vrrp(&mut self, now: Instant, port: PortId, ip: &frames::Ipv4, tx: &mut TxQueue) {
-        let vrid = frames::vrrp_vrid(ip.payload);
+    #[allow(clippy::too_many_arguments)]
+    fn handle_vrrp(
+        &mut self,
+        now: Instant,
+        port: PortId,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        ttl: u8,
+        vrrp: &[u8],
+        tx: &mut TxQueue,
+    ) {
+        let vrid = vrrp.get(1).copied();
         let slot = vrid.and_then(|v| {
             self.slots
                 .iter()
                 .position(|s| s.port == port && s.group.params.vrid == v)
         });
-        let parsed = frames::parse_vrrp(ip.payload, ip.src, ip.dst);
         let Some(i) = slot else {
             return self.drop(port, Why::VrrpUnknownVrid);
         };
-        let adv = match parsed {
+        let adv = match VrrpRepr::parse(vrrp, src, dst) {
             Ok(a) => a,
             Err(e) => {
                 let c = &mut self.slots[i].group.counters;
@@ -527,7 +516,7 @@ impl Engine {
         if !self.slots[i].started {
             return;
         }
-        match self.slots[i].group.handle_advert(now, ip.src, ip.ttl, &adv) {
+        match self.slots[i].group.handle_advert(now, src, ttl, &adv) {
             Ok(out) => self.apply(now, i, out, tx),
             Err(d) => {
                 let why = match d {
@@ -557,30 +546,37 @@ impl Engine {
         };
         let p = &s.group.params;
         let interval = p.wire_interval();
+        let mut repr = VrrpRepr {
+            version: p.version,
+            vrid: p.vrid,
+            priority,
+            advert_interval: interval,
+            auth_type: u8::from(p.auth.is_some()),
+            auth_data: p.auth.unwrap_or([0; 8]),
+            addresses: heapless::Vec::new(),
+        };
+        for v in &p.vips {
+            let _ = repr.addresses.push(*v);
+        }
+        let mode = if s.legacy_checksum {
+            ChecksumMode::Legacy
+        } else {
+            ChecksumMode::Rfc
+        };
+        let primary = p.primary;
         let peers = s.unicast_peers.len();
         for k in 0..peers.max(1) {
-            let (dst, dst_mac) = if peers == 0 {
-                (frames::VRRP_MCAST, frames::VRRP_MCAST_MAC)
-            } else {
-                (self.slots[i].unicast_peers[k], frames::BROADCAST)
-            };
             let id = self.next_id();
-            let s = &self.slots[i];
-            let spec = frames::AdvertSpec {
-                dst_mac,
-                src_mac,
-                src: s.group.params.primary,
-                dst,
-                ip_id: id,
-                version: s.group.params.version,
-                vrid: s.group.params.vrid,
-                priority,
-                interval,
-                auth: s.group.params.auth,
-                addrs: &s.group.params.vips,
-                legacy_checksum: s.legacy_checksum,
+            let src_mac = EthernetAddress(src_mac);
+            let hdr = match self.slots[i].unicast_peers.get(k) {
+                None => AdvertHeader::multicast(src_mac, primary, id),
+                Some(peer) => {
+                    AdvertHeader::unicast(src_mac, primary, EthernetAddress::BROADCAST, *peer, id)
+                }
             };
-            Self::send(&mut self.ports, tx, port, |b| frames::emit_advert(b, &spec));
+            Self::send(&mut self.ports, tx, port, |b| {
+                build::vrrp_advert(b, &hdr, &repr, mode)
+            });
         }
     }
 
@@ -600,7 +596,7 @@ impl Engine {
         for k in 0..s.group.params.vips.len() {
             let vip = self.slots[i].group.params.vips[k];
             Self::send(&mut self.ports, tx, port, |b| {
-                frames::emit_arp(b, frames::BROADCAST, mac, 1, mac, vip, [0; 6], vip)
+                build::gratuitous_arp(b, EthernetAddress(mac), vip)
             });
         }
     }
@@ -685,7 +681,7 @@ impl Engine {
         if blocked {
             log::debug!(
                 "vrrp {}: not master: a sync group member is in fault",
-                self.slots[i].cfg
+                self.slots[i].group.params.name
             );
             let o = self.slots[i].group.stay_backup(now);
             return self.apply(now, i, o, tx);
@@ -973,6 +969,36 @@ impl Engine {
 
 impl Slot {
     fn vmac(&self) -> [u8; 6] {
-        frames::virtual_mac(self.group.params.vrid)
+        EthernetAddress::vrrp_virtual(self.group.params.vrid).0
     }
+}
+
+fn port_addr(config: &Config, port: PortId) -> Ipv4Addr {
+    config
+        .interfaces
+        .get(port)
+        .map_or(Ipv4Addr::UNSPECIFIED, |i| i.address.addr)
+}
+
+/// Whose MAC answers for `ip` on `port`: the interface's own address
+/// (interface MAC), or a VIP of a group that is MASTER there (the interface
+/// MAC, or the virtual MAC in RFC mode).
+fn local_mac(
+    config: &Config,
+    slots: &[Slot],
+    port: PortId,
+    mac: [u8; 6],
+    ip: Ipv4Addr,
+) -> Option<[u8; 6]> {
+    if ip == port_addr(config, port) {
+        return Some(mac);
+    }
+    slots
+        .iter()
+        .find(|s| {
+            s.port == port
+                && s.group.state() == VrrpState::Master
+                && s.group.params.vips.contains(&ip)
+        })
+        .map(|s| if s.rfc_mode { s.vmac() } else { mac })
 }

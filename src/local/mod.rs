@@ -83,6 +83,21 @@ pub fn answer_echo(
     }
 }
 
+/// [`answer_arp`] or [`answer_echo`], whichever fits the frame's
+/// EtherType: one call for the engine's local-delivery path.
+pub fn answer(
+    frame: &[u8],
+    owner: impl FnMut(Ipv4Addr) -> Option<EthernetAddress>,
+    out: &mut [u8],
+    ip_id: u16,
+) -> Option<usize> {
+    match EthernetFrame::new_checked(frame).ok()?.ethertype() {
+        ethertype::ARP => answer_arp(frame, owner, out),
+        ethertype::IPV4 => answer_echo(frame, owner, out, ip_id),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +305,22 @@ mod tests {
             None
         );
         assert_eq!(answer_arp(&good, owner, &mut out), None);
+    }
+
+    #[test]
+    fn answer_dispatches() {
+        let mut out = [0u8; 1518];
+        let arp = arp_frame(1, CLIENT_MAC, CLIENT, OUR_IP);
+        assert_eq!(answer(&arp, owner, &mut out, 1), Some(42));
+        assert_eq!(out[21], 2);
+        let echo = echo_frame(CLIENT, OUR_IP, b"x");
+        assert_eq!(answer(&echo, owner, &mut out, 1), Some(echo.len()));
+        assert_eq!(out[34], 0);
+        let mut other = echo.clone();
+        other[12] = 0x86;
+        other[13] = 0xdd;
+        assert_eq!(answer(&other, owner, &mut out, 1), None);
+        assert_eq!(answer(&[], owner, &mut out, 1), None);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub const PRIORITY_STOP: u8 = 0;
 /// The protocol parameters of one group, derived from the config.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupParams {
+    /// The group's config name (for logs).
+    pub name: String,
     pub vrid: u8,
     pub version: u8,
     /// Priority as sent and used in the election (255 owner, 254 for a
@@ -74,6 +76,7 @@ impl GroupParams {
             }
         };
         GroupParams {
+            name: g.name.clone(),
             vrid: g.vrid,
             version: g.version,
             priority,
@@ -209,7 +212,8 @@ impl Group {
             self.master_priority = Some(self.params.priority);
         }
         log::info!(
-            "vrrp vrid {} ({}): {} -> {}: {}",
+            "vrrp {} (vrid {}, {}): {} -> {}: {}",
+            self.params.name,
             self.params.vrid,
             self.params.primary,
             from.as_str(),
@@ -494,6 +498,7 @@ mod tests {
         let mut vips = heapless::Vec::new();
         vips.push(Ipv4Addr::new(192, 168, 42, 50)).unwrap();
         GroupParams {
+            name: "g42".into(),
             vrid: 42,
             version,
             priority,

@@ -18,7 +18,10 @@ pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use ethernet::{EthernetAddress, EthernetFrame, EthernetRepr, ethertype};
 pub use icmp::{IcmpPacket, IcmpRepr};
 pub use ipv4::{Ipv4Packet, Ipv4Repr, protocol};
-pub use vrrp::{ChecksumMode, VrrpError, VrrpPacket, VrrpRepr};
+pub use vrrp::{
+    AdvertRxError, ChecksumMode, ReceivedAdvert, VrrpError, VrrpPacket, VrrpRepr,
+    parse_advert_frame,
+};
 
 /// Why bytes were not accepted by a view or a `Repr::parse`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

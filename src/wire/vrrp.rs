@@ -5,7 +5,8 @@
 //! is checked by the caller, authentication is compared by the state machine.
 
 use super::checksum;
-use super::ipv4::protocol;
+use super::ethernet::{EthernetAddress, EthernetFrame, ethertype};
+use super::ipv4::{Ipv4Packet, protocol};
 use super::{get_ipv4, get_u8, get_u16, set_ipv4, set_u8, set_u16};
 use std::net::Ipv4Addr;
 
@@ -383,6 +384,68 @@ impl VrrpRepr {
     }
 }
 
+/// An advert as received in a whole Ethernet frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedAdvert {
+    pub src_mac: EthernetAddress,
+    pub dst_mac: EthernetAddress,
+    pub src_ip: Ipv4Addr,
+    pub dst_ip: Ipv4Addr,
+    pub ttl: u8,
+    /// Which checksum form verified (`Legacy` for every v2 advert).
+    pub checksum_mode: ChecksumMode,
+    pub repr: VrrpRepr,
+}
+
+/// Why a frame was not a usable advert.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AdvertRxError {
+    /// Not IPv4 protocol 112 (not an advert at all: not counted as VRRP).
+    NotVrrp,
+    /// The IPv4 header is bad (length, version, checksum) or a fragment.
+    Ip(super::Error),
+    /// IPv4 TTL was not 255 (RFC 3768 §7.1, RFC 5798 §7.1).
+    Ttl(u8),
+    /// The VRRP message itself was rejected.
+    Vrrp(VrrpError),
+}
+
+/// The receive path for a whole Ethernet frame: Ethernet II, IPv4 with a
+/// good header checksum and not fragmented, protocol 112, TTL 255, then
+/// [`VrrpRepr::parse_with_mode`] over exactly the IPv4 payload (Ethernet
+/// padding ignored). Never panics.
+pub fn parse_advert_frame(frame: &[u8]) -> Result<ReceivedAdvert, AdvertRxError> {
+    let eth = EthernetFrame::new_checked(frame).map_err(|_| AdvertRxError::NotVrrp)?;
+    if eth.ethertype() != ethertype::IPV4 {
+        return Err(AdvertRxError::NotVrrp);
+    }
+    let ip = Ipv4Packet::new_checked(eth.payload()).map_err(AdvertRxError::Ip)?;
+    if ip.protocol() != protocol::VRRP {
+        return Err(AdvertRxError::NotVrrp);
+    }
+    if !ip.verify_checksum() {
+        return Err(AdvertRxError::Ip(super::Error::Checksum));
+    }
+    if ip.is_fragment() {
+        return Err(AdvertRxError::Ip(super::Error::Unsupported));
+    }
+    if ip.ttl() != TTL {
+        return Err(AdvertRxError::Ttl(ip.ttl()));
+    }
+    let (src_ip, dst_ip) = (ip.src_addr(), ip.dst_addr());
+    let (repr, checksum_mode) =
+        VrrpRepr::parse_with_mode(ip.payload(), src_ip, dst_ip).map_err(AdvertRxError::Vrrp)?;
+    Ok(ReceivedAdvert {
+        src_mac: eth.src_addr(),
+        dst_mac: eth.dst_addr(),
+        src_ip,
+        dst_ip,
+        ttl: ip.ttl(),
+        checksum_mode,
+        repr,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,6 +635,69 @@ mod tests {
                 let res = VrrpRepr::parse(&b, SRC, DST);
                 assert!(res.is_err(), "bit {i} accepted");
             }
+        }
+    }
+
+    #[test]
+    fn advert_frame_receive_path() {
+        use crate::wire::build::{AdvertHeader, vrrp_advert};
+        let mac = EthernetAddress([2, 0, 0, 0, 0, 1]);
+        let mut f = [0u8; 128];
+        let n = vrrp_advert(
+            &mut f,
+            &AdvertHeader::multicast(mac, SRC, 1),
+            &v3(),
+            ChecksumMode::Rfc,
+        );
+        let mut padded = f[..n].to_vec();
+        padded.resize(60, 0);
+        let got = parse_advert_frame(&padded).unwrap();
+        assert_eq!(got.repr, v3());
+        assert_eq!(
+            (got.src_mac, got.src_ip, got.dst_ip, got.ttl),
+            (mac, SRC, DST, 255)
+        );
+        assert_eq!(got.checksum_mode, ChecksumMode::Rfc);
+        // TTL 254 with a fixed IP checksum.
+        let mut b = f[..n].to_vec();
+        {
+            let mut ip = Ipv4Packet::new_checked(&mut b[14..]).unwrap();
+            ip.set_ttl(254);
+            ip.fill_checksum();
+        }
+        assert_eq!(parse_advert_frame(&b), Err(AdvertRxError::Ttl(254)));
+        // A fragment.
+        let mut b = f[..n].to_vec();
+        {
+            let mut ip = Ipv4Packet::new_checked(&mut b[14..]).unwrap();
+            ip.set_flags_and_offset(false, true, 0);
+            ip.fill_checksum();
+        }
+        assert_eq!(
+            parse_advert_frame(&b),
+            Err(AdvertRxError::Ip(super::super::Error::Unsupported))
+        );
+        // Bad IP checksum, bad VRRP checksum, other protocol, ARP.
+        let mut b = f[..n].to_vec();
+        b[22] = 200;
+        assert_eq!(
+            parse_advert_frame(&b),
+            Err(AdvertRxError::Ip(super::super::Error::Checksum))
+        );
+        let mut b = f[..n].to_vec();
+        b[n - 1] ^= 1;
+        assert_eq!(
+            parse_advert_frame(&b),
+            Err(AdvertRxError::Vrrp(VrrpError::Checksum))
+        );
+        let mut b = f[..n].to_vec();
+        b[23] = 17;
+        assert_eq!(parse_advert_frame(&b), Err(AdvertRxError::NotVrrp));
+        let mut b = f[..n].to_vec();
+        b[13] = 6;
+        assert_eq!(parse_advert_frame(&b), Err(AdvertRxError::NotVrrp));
+        for k in 0..n {
+            assert!(parse_advert_frame(&f[..k]).is_err());
         }
     }
 }

@@ -1,0 +1,229 @@
+//! `show metrics` read by real implementations: the Prometheus reference
+//! text parser (Debian's python3-prometheus-client) parses the text form,
+//! Python's `json` parses `show metrics --json`, and the two must agree on
+//! every family, type, help text, sample, label (escaping included) and
+//! value. Also: `show vrrp --json` / `show interfaces --json` parse with
+//! Python's `json` to what the snapshot holds. Skips (with a message) when
+//! the Python module is missing.
+
+use hagw::cli::show::answer;
+use hagw::config::{Ipv4Cidr, Role};
+use hagw::engine::{PortStatus, Snapshot};
+use hagw::time::{Duration, Instant};
+use hagw::vrrp::{GroupCounters, GroupStatus, VrrpState};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Debian's interpreter (the module is a Debian package; a pyenv python
+/// earlier in PATH would not see it).
+const PYTHON: &str = "/usr/bin/python3";
+
+fn have_parser() -> bool {
+    Command::new(PYTHON)
+        .args(["-c", "import prometheus_client.parser"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("hagw-prom-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn snapshot() -> Snapshot {
+    let group = |name: &str, iface: &str, vrid: u8, state, rx: u64| GroupStatus {
+        name: name.into(),
+        interface: iface.into(),
+        interface_up: true,
+        vrid,
+        version: 3,
+        state,
+        address_owner: false,
+        priority: 100,
+        configured_priority: 100,
+        advert_interval_cs: 10,
+        master_advert_interval_cs: 10,
+        auth_type: "none",
+        preempt: true,
+        preempt_delay_secs: 0,
+        vips: vec![Ipv4Cidr {
+            addr: Ipv4Addr::new(10, 0, vrid, 1),
+            prefix_len: 24,
+        }],
+        source_address: Ipv4Addr::new(10, 0, vrid, 2),
+        master_router: None,
+        master_priority: None,
+        sync_group: Some("s\"1".into()),
+        last_transition: Some(Duration::from_millis(12_345)),
+        counters: GroupCounters {
+            adverts_rx: rx,
+            adverts_tx: 2,
+            rx_checksum_error: 9,
+            ..GroupCounters::default()
+        },
+    };
+    Snapshot {
+        groups: vec![
+            group(
+                "lan_gw",
+                "lan",
+                42,
+                VrrpState::Master,
+                u64::from(u32::MAX) + 5,
+            ),
+            // Hostile characters in a name must survive label escaping.
+            group("we\"ird\\name\nx", "wan", 7, VrrpState::Fault, 0),
+        ],
+        ports: vec![PortStatus {
+            name: "lan".into(),
+            device: "lan0".into(),
+            role: Role::Lan,
+            mac: [2, 0, 0, 0, 0, 1],
+            address: Ipv4Cidr {
+                addr: Ipv4Addr::new(10, 0, 42, 2),
+                prefix_len: 24,
+            },
+            up: false,
+            rx_frames: 1,
+            rx_bytes: 2,
+            tx_frames: 3,
+            tx_bytes: 4,
+            drops: vec![("vrrp_ttl", 5), ("no_route", 0)],
+        }],
+    }
+}
+
+const CHECK: &str = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+text = open(sys.argv[1]).read()
+doc = json.load(open(sys.argv[2]))
+fams = list(text_string_to_metric_families(text))
+ours = doc["metrics"]
+assert len(fams) == len(ours), (len(fams), len(ours))
+n = 0
+for f, o in zip(fams, ours):
+    # The parser names a counter family without its _total suffix.
+    want = o["name"][:-len("_total")] if o["type"] == "counter" else o["name"]
+    assert f.name == want, (f.name, o["name"])
+    assert f.type == o["type"], (f.name, f.type, o["type"])
+    assert f.documentation == o["help"], (f.name, f.documentation)
+    assert len(f.samples) == len(o["samples"]), f.name
+    for s, os in zip(f.samples, o["samples"]):
+        assert s.name == o["name"], (s.name, o["name"])
+        assert s.labels == os["labels"], (s.labels, os["labels"])
+        assert s.value == os["value"], (s.name, s.value, os["value"])
+        n += 1
+print("families", len(fams), "samples", n)
+for f in fams:
+    for s in f.samples:
+        print(s.name, json.dumps(s.labels, sort_keys=True), int(s.value))
+"#;
+
+#[test]
+fn prometheus_reference_parser_reads_our_metrics() {
+    if !have_parser() {
+        println!("skipped: python3-prometheus-client not installed ({PYTHON})");
+        return;
+    }
+    let dir = TempDir::new("metrics");
+    let snap = snapshot();
+    let now = Instant::from_secs(100);
+    let text_path = dir.0.join("metrics.txt");
+    let json_path = dir.0.join("metrics.json");
+    std::fs::write(&text_path, answer("metrics", &snap, now).unwrap()).unwrap();
+    std::fs::write(&json_path, answer("metrics --json", &snap, now).unwrap()).unwrap();
+    let out = Command::new(PYTHON)
+        .args(["-c", CHECK])
+        .arg(&text_path)
+        .arg(&json_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "reference parser disagrees:\n{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 11 VRRP families + 6 port families; 2 groups × (10 single + 7 drop
+    // reasons) + 5 port counters + 2 port drop reasons.
+    assert_eq!(
+        stdout.lines().next(),
+        Some("families 17 samples 41"),
+        "{stdout}"
+    );
+    // What the reference parser read, spot-checked against the snapshot.
+    let lines: Vec<&str> = stdout.lines().collect();
+    for want in [
+        r#"hagw_vrrp_state {"group": "lan_gw", "interface": "lan", "vrid": "42"} 2"#,
+        r#"hagw_vrrp_state {"group": "we\"ird\\name\nx", "interface": "wan", "vrid": "7"} 3"#,
+        r#"hagw_vrrp_adverts_received_total {"group": "lan_gw", "interface": "lan", "vrid": "42"} 4294967300"#,
+        r#"hagw_vrrp_adverts_dropped_total {"group": "lan_gw", "interface": "lan", "reason": "checksum", "vrid": "42"} 9"#,
+        r#"hagw_vrrp_last_transition_seconds {"group": "lan_gw", "interface": "lan", "vrid": "42"} 12"#,
+        r#"hagw_interface_up {"device": "lan0", "interface": "lan", "role": "lan"} 0"#,
+        r#"hagw_interface_drops_total {"device": "lan0", "interface": "lan", "reason": "vrrp_ttl", "role": "lan"} 5"#,
+    ] {
+        assert!(lines.contains(&want), "missing {want}\n{stdout}");
+    }
+}
+
+const CHECK_JSON: &str = r#"
+import json, sys
+v = json.load(open(sys.argv[1]))
+g = v["groups"][1]
+print(g["name"] == "we\"ird\\name\nx", g["state"], g["vrid"], g["advert_interval_seconds"],
+      g["last_transition_seconds"], g["sync_group"], g["master_router"],
+      g["counters"]["drops"]["checksum"], g["vips"][0]["address"])
+p = json.load(open(sys.argv[2]))["interfaces"][0]
+print(p["name"], p["up"], p["mac"], p["drops_total"], sorted(p["drops"].items()))
+"#;
+
+#[test]
+fn python_json_reads_our_documents() {
+    let ok = Command::new(PYTHON)
+        .args(["-c", "import json"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        println!("skipped: {PYTHON} not installed");
+        return;
+    }
+    let dir = TempDir::new("json");
+    let snap = snapshot();
+    let now = Instant::from_secs(100);
+    let vrrp = dir.0.join("vrrp.json");
+    let ifs = dir.0.join("interfaces.json");
+    std::fs::write(&vrrp, answer("vrrp --json", &snap, now).unwrap()).unwrap();
+    std::fs::write(&ifs, answer("interfaces --json", &snap, now).unwrap()).unwrap();
+    let out = Command::new(PYTHON)
+        .args(["-c", CHECK_JSON])
+        .arg(&vrrp)
+        .arg(&ifs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "True fault 7 0.1 12.345 s\"1 None 9 10.0.7.1\n\
+         lan False 02:00:00:00:00:01 5 [('no_route', 0), ('vrrp_ttl', 5)]\n"
+    );
+}

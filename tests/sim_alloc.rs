@@ -1,0 +1,124 @@
+//! Steady state allocates nothing: two engines exchanging adverts, ARP and
+//! echo for 100 s of virtual time, with a counting global allocator.
+
+mod sim;
+
+use hagw::engine::{Engine, MAX_FRAME, TxQueue};
+use hagw::time::Instant;
+use sim::config::ConfigBuilder;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static COUNT: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if COUNT.with(|c| c.get()) {
+            ALLOCS.with(|a| a.set(a.get() + 1));
+        }
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        if COUNT.with(|c| c.get()) {
+            ALLOCS.with(|a| a.set(a.get() + 1));
+        }
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Move every queued frame of `from` to `to` (port 0), via a stack buffer.
+fn shuttle(now: Instant, from: &mut TxQueue, to: &mut Engine, to_tx: &mut TxQueue) -> usize {
+    let mut buf = [0u8; MAX_FRAME];
+    let mut n = 0;
+    for (_, f) in from.iter() {
+        buf[..f.len()].copy_from_slice(f);
+        to.handle_frame(now, 0, &buf[..f.len()], to_tx);
+        n += 1;
+    }
+    from.clear();
+    n
+}
+
+struct World<'a> {
+    a: &'a mut Engine,
+    b: &'a mut Engine,
+    ta: &'a mut TxQueue,
+    tb: &'a mut TxQueue,
+    arp: &'a [u8],
+}
+
+impl World<'_> {
+    fn run(&mut self, until: Instant, count: bool, now: &mut Instant, frames: &mut usize) {
+        while let Some(next) = [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+        {
+            if next > until {
+                break;
+            }
+            *now = next;
+            COUNT.with(|c| c.set(count));
+            self.a.handle_timeout(*now, self.ta);
+            self.b.handle_timeout(*now, self.tb);
+            self.a.handle_frame(*now, 0, self.arp, self.ta);
+            *frames += shuttle(*now, self.ta, self.b, self.tb);
+            *frames += shuttle(*now, self.tb, self.a, self.ta);
+            self.ta.clear();
+            while self.a.poll_event().is_some() {}
+            while self.b.poll_event().is_some() {}
+            COUNT.with(|c| c.set(false));
+        }
+    }
+}
+
+#[test]
+fn steady_state_does_not_allocate() {
+    let mk = |n: u16, prio: u8| {
+        ConfigBuilder::new(n)
+            .interface("lan", &format!("192.168.42.{}/24", n + 1))
+            .group("g", "lan", 42, &["192.168.42.50/24"], |g| {
+                g.priority = prio;
+                g.garp_refresh_secs = 5;
+            })
+            .build()
+    };
+    let t0 = Instant::from_secs(1);
+    let mut a = Engine::new(&mk(1, 200), &[[2, 0, 0, 0, 0, 1]], t0).unwrap();
+    let mut b = Engine::new(&mk(2, 100), &[[2, 0, 0, 0, 0, 2]], t0).unwrap();
+    let (mut ta, mut tb) = (TxQueue::with_capacity(64), TxQueue::with_capacity(64));
+    let arp = sim::arp_request("192.168.42.77", "192.168.42.50");
+    let mut now = t0;
+    let mut frames = 0;
+    let mut w = World {
+        a: &mut a,
+        b: &mut b,
+        ta: &mut ta,
+        tb: &mut tb,
+        arp: &arp,
+    };
+    w.run(Instant::from_secs(20), false, &mut now, &mut frames);
+    assert_eq!(
+        w.a.snapshot(now).groups[0].state,
+        hagw::vrrp::VrrpState::Master
+    );
+    let before = frames;
+    w.run(Instant::from_secs(120), true, &mut now, &mut frames);
+    assert!(
+        frames - before > 200,
+        "frames exchanged: {}",
+        frames - before
+    );
+    assert_eq!(ALLOCS.with(|a| a.get()), 0, "allocations in steady state");
+}

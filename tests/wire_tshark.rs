@@ -1,0 +1,282 @@
+//! Frames built by `hagw::wire::build` are dissected by tshark (an
+//! independent implementation): every IPv4, VRRP and ICMP checksum must be
+//! "Good" and the fields must read back as built. Skipped (with a message)
+//! when tshark is not installed.
+
+use hagw::wire::build::{self, AdvertHeader};
+use hagw::wire::checksum;
+use hagw::wire::ethernet::EthernetAddress;
+use hagw::wire::icmp::IcmpRepr;
+use hagw::wire::vrrp::{ChecksumMode, VrrpRepr};
+use std::net::Ipv4Addr;
+use std::process::Command;
+
+const MAC: EthernetAddress = EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x00, 0x0a]);
+const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x00, 0x0b]);
+const SRC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+const VIP1: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+const VIP2: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
+
+fn have_tshark() -> bool {
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
+    for (i, f) in frames.iter().enumerate() {
+        out.extend_from_slice(&(i as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Run tshark over `frames` and return, per frame, field name -> value.
+fn dissect(frames: &[Vec<u8>], fields: &[&str], prefs: &[&str]) -> Vec<Vec<(String, String)>> {
+    let path = std::env::temp_dir().join(format!(
+        "hagw-wire-tshark-{}-{}.pcap",
+        std::process::id(),
+        prefs.len()
+    ));
+    write_pcap(&path, frames);
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r")
+        .arg(&path)
+        .args(["-o", "ip.check_checksum:TRUE"]);
+    for p in prefs {
+        cmd.args(["-o", p]);
+    }
+    cmd.args([
+        "-T",
+        "fields",
+        "-E",
+        "separator=|",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+    ]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<_> = text
+        .lines()
+        .map(|l| {
+            fields
+                .iter()
+                .map(|s| s.to_string())
+                .zip(l.split('|').map(|s| s.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(rows.len(), frames.len(), "{text}");
+    rows
+}
+
+fn get<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
+    row.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+fn advert(version: u8, hdr: &AdvertHeader, mode: ChecksumMode) -> Vec<u8> {
+    let repr = VrrpRepr {
+        version,
+        vrid: 42,
+        priority: 200,
+        advert_interval: if version == 2 { 3 } else { 250 },
+        auth_type: if version == 2 { 1 } else { 0 },
+        auth_data: if version == 2 { *b"secret12" } else { [0; 8] },
+        addresses: heapless::Vec::from_slice(&[VIP1, VIP2]).unwrap(),
+    };
+    let mut buf = [0u8; 1518];
+    let n = build::vrrp_advert(&mut buf, hdr, &repr, mode);
+    assert!(n > 0);
+    buf[..n].to_vec()
+}
+
+/// An echo request written byte by byte.
+fn echo_request() -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&MAC.0);
+    f.extend_from_slice(&PEER_MAC.0);
+    f.extend_from_slice(&[0x08, 0x00]);
+    let mut ip = vec![0x45, 0x00, 0x00, 0x30, 0xab, 0xcd, 0x40, 0x00, 64, 1, 0, 0];
+    ip.extend_from_slice(&PEER.octets());
+    ip.extend_from_slice(&VIP1.octets());
+    let c = checksum::checksum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    let mut icmp = vec![8, 0, 0, 0, 0x12, 0x34, 0x00, 0x07];
+    icmp.extend_from_slice(b"0123456789abcdefghij");
+    let c = checksum::checksum(&icmp);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(&icmp);
+    f
+}
+
+#[test]
+fn tshark_agrees_with_our_frames() {
+    if !have_tshark() {
+        println!("skipped: tshark not installed");
+        return;
+    }
+    let mc = AdvertHeader::multicast(MAC, SRC, 100);
+    let uc = AdvertHeader::unicast(EthernetAddress::vrrp_virtual(42), SRC, PEER_MAC, PEER, 101);
+    let mut frames = vec![
+        advert(2, &mc, ChecksumMode::Rfc),
+        advert(3, &mc, ChecksumMode::Rfc),
+        advert(3, &uc, ChecksumMode::Rfc),
+        advert(3, &mc, ChecksumMode::Legacy),
+    ];
+    let mut buf = [0u8; 1518];
+    let n = build::gratuitous_arp(&mut buf, MAC, VIP1);
+    frames.push(buf[..n].to_vec());
+    let n = build::arp_reply(&mut buf, MAC, VIP1, PEER_MAC, PEER);
+    frames.push(buf[..n].to_vec());
+    let req = echo_request();
+    let n = build::echo_reply(&mut buf, &req, MAC, 7);
+    frames.push(buf[..n].to_vec());
+    let kind = IcmpRepr::DstUnreachable {
+        code: 4,
+        next_hop_mtu: 1400,
+        invoking: &req[14..],
+    };
+    let n = build::icmp_error(&mut buf, (MAC, SRC), (PEER_MAC, PEER), kind, 8);
+    frames.push(buf[..n].to_vec());
+    let kind = IcmpRepr::TimeExceeded {
+        code: 0,
+        invoking: &req[14..],
+    };
+    let n = build::icmp_error(&mut buf, (MAC, SRC), (PEER_MAC, PEER), kind, 9);
+    frames.push(buf[..n].to_vec());
+
+    let fields = [
+        "ip.checksum.status",
+        "ip.ttl",
+        "ip.dsfield",
+        "ip.flags.df",
+        "ip.id",
+        "ip.src",
+        "ip.dst",
+        "vrrp.checksum.status",
+        "vrrp.version",
+        "vrrp.virt_rtr_id",
+        "vrrp.prio",
+        "vrrp.addr_count",
+        "vrrp.adver_int",
+        "vrrp.short_adver_int",
+        "vrrp.ip_addr",
+        "vrrp.auth_type",
+        "vrrp.auth_string",
+        "arp.opcode",
+        "arp.src.hw_mac",
+        "arp.src.proto_ipv4",
+        "arp.dst.hw_mac",
+        "arp.dst.proto_ipv4",
+        "arp.isgratuitous",
+        "icmp.type",
+        "icmp.code",
+        "icmp.checksum.status",
+        "icmp.ident",
+        "icmp.seq",
+        "icmp.mtu",
+        "eth.src",
+        "eth.dst",
+    ];
+    let rows = dissect(&frames, &fields, &[]);
+    for r in &rows[..4] {
+        assert_eq!(get(r, "ip.checksum.status"), "1", "{r:?}");
+        assert_eq!(get(r, "ip.ttl"), "255");
+        assert_eq!(get(r, "ip.dsfield"), "0xc0");
+        assert_eq!(get(r, "ip.flags.df"), "0");
+        assert_eq!(get(r, "ip.src"), "192.0.2.1");
+        assert_eq!(get(r, "vrrp.virt_rtr_id"), "42");
+        assert_eq!(get(r, "vrrp.prio"), "200");
+        assert_eq!(get(r, "vrrp.addr_count"), "2");
+        assert_eq!(get(r, "vrrp.ip_addr"), "192.0.2.10,192.0.2.11");
+    }
+    // v2 multicast with plaintext auth.
+    let r = &rows[0];
+    assert_eq!(get(r, "vrrp.checksum.status"), "1");
+    assert_eq!(get(r, "vrrp.version"), "2");
+    assert_eq!(get(r, "vrrp.adver_int"), "3");
+    assert_eq!(get(r, "vrrp.auth_type"), "1");
+    assert_eq!(get(r, "vrrp.auth_string"), "secret12");
+    assert_eq!(get(r, "ip.id"), "0x0064");
+    assert_eq!(get(r, "ip.dst"), "224.0.0.18");
+    assert_eq!(get(r, "eth.dst"), "01:00:5e:00:00:12");
+    // v3 RFC checksum, multicast and unicast (pseudo-header uses the peer).
+    for r in &rows[1..3] {
+        assert_eq!(get(r, "vrrp.checksum.status"), "1", "{r:?}");
+        assert_eq!(get(r, "vrrp.version"), "3");
+        assert_eq!(get(r, "vrrp.short_adver_int"), "250");
+    }
+    assert_eq!(get(&rows[2], "ip.dst"), "192.0.2.2");
+    assert_eq!(get(&rows[2], "eth.src"), "00:00:5e:00:01:2a");
+    assert_eq!(get(&rows[2], "eth.dst"), "02:68:67:00:00:0b");
+    // v3 legacy checksum is "Bad" for a strict RFC dissector...
+    assert_eq!(get(&rows[3], "vrrp.checksum.status"), "0"); // 0 = Bad, 1 = Good
+    // GARP.
+    let r = &rows[4];
+    assert_eq!(get(r, "arp.opcode"), "1");
+    assert_eq!(get(r, "arp.isgratuitous"), "1");
+    assert_eq!(get(r, "arp.src.proto_ipv4"), "192.0.2.10");
+    assert_eq!(get(r, "arp.dst.proto_ipv4"), "192.0.2.10");
+    assert_eq!(get(r, "arp.dst.hw_mac"), "ff:ff:ff:ff:ff:ff");
+    assert_eq!(get(r, "eth.dst"), "ff:ff:ff:ff:ff:ff");
+    // ARP reply.
+    let r = &rows[5];
+    assert_eq!(get(r, "arp.opcode"), "2");
+    assert_eq!(get(r, "arp.src.hw_mac"), "02:68:67:00:00:0a");
+    assert_eq!(get(r, "arp.src.proto_ipv4"), "192.0.2.10");
+    assert_eq!(get(r, "arp.dst.hw_mac"), "02:68:67:00:00:0b");
+    assert_eq!(get(r, "arp.dst.proto_ipv4"), "192.0.2.2");
+    // Echo reply.
+    let r = &rows[6];
+    assert_eq!(get(r, "ip.checksum.status"), "1");
+    assert_eq!(get(r, "icmp.type"), "0");
+    assert_eq!(get(r, "icmp.checksum.status"), "1");
+    assert_eq!(get(r, "icmp.ident"), "4660");
+    assert_eq!(get(r, "icmp.seq"), "7");
+    assert_eq!(get(r, "ip.src"), "192.0.2.10");
+    assert_eq!(get(r, "ip.dst"), "192.0.2.2");
+    // Frag needed with MTU, time exceeded: outer and quoted headers good.
+    let r = &rows[7];
+    // The quoted echo request is dissected too (second occurrence).
+    assert_eq!(get(r, "icmp.type"), "3,8");
+    assert_eq!(get(r, "icmp.code"), "4,0");
+    assert_eq!(get(r, "icmp.mtu"), "1400");
+    assert!(get(r, "icmp.checksum.status").starts_with('1'), "{r:?}");
+    assert_eq!(get(r, "ip.checksum.status"), "1,1");
+    assert_eq!(get(r, "ip.src"), "192.0.2.1,192.0.2.2");
+    let r = &rows[8];
+    assert_eq!(get(r, "icmp.type"), "11,8");
+    assert!(get(r, "icmp.checksum.status").starts_with('1'), "{r:?}");
+
+    // ...and "Good" when tshark is told v3 checksums are v2-style.
+    let rows = dissect(&frames[3..4], &fields, &["vrrp.v3_checksum_as_in_v2:TRUE"]);
+    assert_eq!(get(&rows[0], "vrrp.checksum.status"), "1");
+}
