@@ -19,3 +19,8 @@ lint:
 
 clean:
 	$(CARGO) clean
+
+# Two hagw routers and a client in namespaces: failover demo (needs root).
+demo:
+	$(CARGO) build
+	./tests/demo.sh
