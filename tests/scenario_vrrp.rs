@@ -81,6 +81,14 @@ fn scenario1_basic_higher_address_wins_and_failover_timing() {
         .expect("A took over");
     assert_near("backup takeover", got, want);
     assert_eq!(sim.masters("g42"), vec![a]);
+    let st = &sim.routers[a]
+        .engine
+        .as_ref()
+        .unwrap()
+        .snapshot(sim.now)
+        .groups[0];
+    assert_eq!(st.last_transition, Some(sim.now - got));
+    assert_eq!(st.master_router, Some(ip("192.168.42.2")));
     // On becoming master A sends gratuitous ARP for the VIP (3 by default, 1 s apart).
     let garps: Vec<Instant> = sim
         .sent

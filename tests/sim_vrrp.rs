@@ -166,6 +166,9 @@ fn bad_adverts_counted_and_ignored() {
     let mut a = good();
     a.vips = vec![ip("192.168.42.51")];
     bad.push(("vrrp_address_list", a.build()));
+    let mut a = good();
+    a.dst = ip("224.0.0.19");
+    bad.push(("vrrp_bad_dst", a.build()));
     // version 4: rejected by the parser
     let mut f = good().build();
     f[14 + 20] = 0x41;
@@ -522,4 +525,93 @@ fn garp_repeat_and_refresh() {
     }
     assert_eq!(garps(0), want);
     assert!(garps(1).is_empty());
+}
+
+/// Partition with a 5 ms link: both sides become master (the isolated backup
+/// after Master_Down_Interval, counted from the last advert + the delay,
+/// GARP before its first advert); on heal the lower master's advert reaches
+/// the higher one, which counts the split brain, re-asserts and re-sends
+/// gratuitous ARP; the lower one yields.
+#[test]
+fn partition_split_brain_and_heal() {
+    let mut sim = pair(20, |r, g| g.priority = if r == 0 { 200 } else { 100 });
+    let delay = Duration::from_millis(5);
+    sim.set_delay(0, delay);
+    sim.run_until(secs(10));
+    assert_eq!(sim.masters("g"), vec![0]);
+    sim.partition(0, &[1]);
+    let last = sim.adverts(0, 42).last().unwrap().0;
+    sim.run_until(secs(20));
+    assert_eq!(
+        sim.masters("g"),
+        vec![0, 1],
+        "split brain while partitioned"
+    );
+    let mdi = Duration::from_secs(3) + Duration::from_micros(156 * 1_000_000 / 256);
+    let t1 = sim.entered(1, "g", Master, secs(10)).unwrap();
+    assert_near("isolated takeover", t1, last + delay + mdi);
+    let first: Vec<bool> = sim
+        .sent
+        .iter()
+        .filter(|s| s.router == 1 && s.at == t1)
+        .map(|s| garp_of(&s.bytes).is_some())
+        .collect();
+    assert_eq!(first, vec![true, false], "GARP first, then the advert");
+    // Heal right after R0's advert so that R1's advert is the first to cross:
+    // R0 (the winner) then sees the other master.
+    let l0 = sim.adverts(0, 42).last().unwrap().0;
+    assert!(l0 <= sim.now);
+    sim.run_until(l0 + Duration::from_secs(1) + Duration::from_micros(10));
+    assert_eq!(
+        sim.adverts(0, 42).last().unwrap().0,
+        l0 + Duration::from_secs(1)
+    );
+    sim.heal(0);
+    sim.run_until(secs(22));
+    assert_eq!(sim.masters("g"), vec![0]);
+    assert_eq!(sim.state(1, "g"), Some(Backup));
+    assert!(group_status(&sim, 0).counters.split_brain >= 1);
+    let regarp = sim.sent.iter().any(|s| {
+        s.router == 0 && s.at > secs(20) && s.at <= secs(22) && garp_of(&s.bytes).is_some()
+    });
+    assert!(regarp, "the winner re-sends gratuitous ARP");
+}
+
+/// An address owner in a sync group is master at once and pulls its sync
+/// partner along; if the partner's link is down at start, nobody is master.
+#[test]
+fn sync_group_with_owner_at_start() {
+    let cfg = || {
+        ConfigBuilder::new(1)
+            .interface("lan", "192.168.10.1/24")
+            .interface("wan", "10.0.0.2/24")
+            .group("lan_gw", "lan", 51, &["192.168.10.1/24"], |g| {
+                g.sync_group = Some("gw".into())
+            })
+            .group("wan_gw", "wan", 52, &["10.0.0.1/24"], |g| {
+                g.priority = 100;
+                g.sync_group = Some("gw".into())
+            })
+            .build()
+    };
+    let mut sim = Sim::new(21);
+    sim.add_router("A", cfg());
+    sim.run_until(secs(1));
+    assert_eq!(sim.entered(0, "lan_gw", Master, secs(0)), Some(secs(1)));
+    assert_eq!(sim.entered(0, "wan_gw", Master, secs(0)), Some(secs(1)));
+
+    let mut sim = Sim::new(22);
+    sim.add_router("A", cfg());
+    sim.set_link(0, "wan", false);
+    sim.run_until(secs(30));
+    assert_eq!(sim.state(0, "wan_gw"), Some(Fault));
+    assert_eq!(sim.state(0, "lan_gw"), Some(Backup));
+    assert!(
+        sim.adverts(0, 51).is_empty(),
+        "a blocked owner does not advertise"
+    );
+    sim.set_link(0, "wan", true);
+    sim.run_until(secs(40));
+    assert_eq!(sim.state(0, "lan_gw"), Some(Master));
+    assert_eq!(sim.state(0, "wan_gw"), Some(Master));
 }

@@ -24,11 +24,17 @@ struct Expect {
     auth_type: u8,
     auth_data: [u8; 8],
     vips: &'static [Ipv4Addr],
+    /// `unicast_peer`: adverts go to this MAC/IP instead of 224.0.0.18.
+    peer: Option<(EthernetAddress, Ipv4Addr)>,
 }
 
 const KA_MAC: EthernetAddress = EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x00, 0x01]);
 const KA_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
 const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+const PEER: (EthernetAddress, Ipv4Addr) = (
+    EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x00, 0x02]),
+    Ipv4Addr::new(10, 99, 0, 2),
+);
 
 const fn ip(d: u8) -> Ipv4Addr {
     Ipv4Addr::new(10, 99, 0, d)
@@ -44,6 +50,7 @@ const EXPECT: &[Expect] = &[
         auth_type: 0,
         auth_data: [0; 8],
         vips: &[ip(100)],
+        peer: None,
     },
     Expect {
         name: "v2_pass",
@@ -54,6 +61,7 @@ const EXPECT: &[Expect] = &[
         auth_type: 1,
         auth_data: *b"secret12",
         vips: &[ip(101)],
+        peer: None,
     },
     Expect {
         name: "v2_pass_long",
@@ -65,6 +73,7 @@ const EXPECT: &[Expect] = &[
         // auth_pass longpassword: keepalived sends the first 8 bytes.
         auth_data: *b"longpass",
         vips: &[ip(105)],
+        peer: None,
     },
     Expect {
         name: "v2_3vips",
@@ -75,6 +84,7 @@ const EXPECT: &[Expect] = &[
         auth_type: 0,
         auth_data: [0; 8],
         vips: &[ip(110), ip(111), ip(112)],
+        peer: None,
     },
     Expect {
         name: "v3_2vips",
@@ -86,6 +96,29 @@ const EXPECT: &[Expect] = &[
         auth_type: 0,
         auth_data: [0; 8],
         vips: &[ip(120), ip(121)],
+        peer: None,
+    },
+    Expect {
+        name: "v2_unicast",
+        version: 2,
+        vrid: 56,
+        priority: 110,
+        interval: 1,
+        auth_type: 0,
+        auth_data: [0; 8],
+        vips: &[ip(130)],
+        peer: Some(PEER),
+    },
+    Expect {
+        name: "v3_unicast",
+        version: 3,
+        vrid: 57,
+        priority: 130,
+        interval: 100,
+        auth_type: 0,
+        auth_data: [0; 8],
+        vips: &[ip(131)],
+        peer: Some(PEER),
     },
 ];
 
@@ -156,17 +189,15 @@ fn adverts_decode_to_config_values() {
         let mut ids = Vec::new();
         for f in &ads {
             let eth = EthernetFrame::new_checked(&f[..]).unwrap();
-            assert_eq!(
-                eth.dst_addr(),
-                EthernetAddress::VRRP_MULTICAST,
-                "{}",
-                ex.name
-            );
-            assert_eq!(eth.dst_addr().to_string(), "01:00:5e:00:00:12");
+            let (dst_mac, dst_ip) = ex.peer.unwrap_or((EthernetAddress::VRRP_MULTICAST, GROUP));
+            assert_eq!(eth.dst_addr(), dst_mac, "{}", ex.name);
+            if ex.peer.is_none() {
+                assert_eq!(eth.dst_addr().to_string(), "01:00:5e:00:00:12");
+            }
             assert_eq!(eth.src_addr(), KA_MAC);
             let (ip, v, mode) = decode_advert(f).unwrap_or_else(|e| panic!("{}: {e}", ex.name));
             assert_eq!(ip.ttl, 255);
-            assert_eq!(ip.dst_addr, GROUP);
+            assert_eq!(ip.dst_addr, dst_ip);
             assert_eq!(ip.src_addr, KA_IP);
             assert_eq!(ip.tos, 0xc0, "keepalived sets TOS 0xc0");
             assert!(!ip.dont_frag && !ip.more_frags && ip.frag_offset == 0);
@@ -193,7 +224,7 @@ fn adverts_decode_to_config_values() {
             let rx = parse_advert_frame(f).unwrap();
             assert_eq!(
                 (rx.src_mac, rx.src_ip, rx.dst_ip, rx.ttl),
-                (KA_MAC, KA_IP, GROUP, 255)
+                (KA_MAC, KA_IP, dst_ip, 255)
             );
             assert_eq!((&rx.repr, rx.checksum_mode), (&v, mode));
             last_prio = Some(v.priority);
@@ -231,7 +262,12 @@ fn adverts_reencode_byte_for_byte() {
             assert_eq!(&msg[..n], &f[34..], "{}: VRRP message", ex.name);
             // The whole frame, from what the engine knows + the IP id.
             let src_mac = EthernetFrame::new_checked(&f[..]).unwrap().src_addr();
-            let hdr = AdvertHeader::multicast(src_mac, ip.src_addr, ip.ident);
+            let hdr = match ex.peer {
+                None => AdvertHeader::multicast(src_mac, ip.src_addr, ip.ident),
+                Some((mac, peer)) => {
+                    AdvertHeader::unicast(src_mac, ip.src_addr, mac, peer, ip.ident)
+                }
+            };
             let mut buf = [0u8; 1518];
             let n = build::vrrp_advert(&mut buf, &hdr, &v, ChecksumMode::Rfc);
             assert_eq!(&buf[..n], &f[..], "{}: whole frame", ex.name);

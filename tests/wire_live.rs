@@ -335,7 +335,9 @@ fn keepalived_interop(case: Interop) {
                         frame[n - 1] ^= 0x5a;
                     }
                     sock.send(&frame[..n]);
-                    next_tx += case.interval;
+                    // Twice per interval: a stalled test thread must not look
+                    // like a dead master (only the advert field matters).
+                    next_tx += case.interval / 2;
                 }
                 if let Some(n) = sock.recv(&mut buf)
                     && let Some(prio) = keepalived_adverts(&buf[..n], ka_ip, case.repr.vrid)

@@ -7,6 +7,10 @@ use hagw::wire::build::{self, AdvertHeader};
 use hagw::wire::checksum;
 use hagw::wire::ethernet::EthernetAddress;
 use hagw::wire::icmp::IcmpRepr;
+use hagw::wire::ipv4::{Ipv4Packet, Ipv4Repr, protocol};
+use hagw::wire::rewrite::{Side, rewrite_icmp_inner, rewrite_ipv4};
+use hagw::wire::tcp::TcpPacket;
+use hagw::wire::udp::{UdpPacket, UdpRepr};
 use hagw::wire::vrrp::{ChecksumMode, VrrpRepr};
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -279,4 +283,128 @@ fn tshark_agrees_with_our_frames() {
     // ...and "Good" when tshark is told v3 checksums are v2-style.
     let rows = dissect(&frames[3..4], &fields, &["vrrp.v3_checksum_as_in_v2:TRUE"]);
     assert_eq!(get(&rows[0], "vrrp.checksum.status"), "1");
+}
+
+/// Ethernet + IPv4 + TCP or UDP with our fill_checksum.
+fn l4_frame(proto: u8, src: Ipv4Addr, dst: Ipv4Addr, sp: u16, dp: u16, data: &[u8]) -> Vec<u8> {
+    let hl = if proto == protocol::TCP { 20 } else { 8 };
+    let mut f = vec![0u8; 14 + 20 + hl + data.len()];
+    f[..6].copy_from_slice(&PEER_MAC.0);
+    f[6..12].copy_from_slice(&MAC.0);
+    f[12] = 0x08;
+    Ipv4Repr::new(src, dst, proto, hl + data.len())
+        .emit(&mut Ipv4Packet::new_unchecked(&mut f[14..34]));
+    f[34 + hl..].copy_from_slice(data);
+    let l4 = &mut f[34..];
+    if proto == protocol::TCP {
+        let mut t = TcpPacket::new_unchecked(l4);
+        t.set_src_port(sp);
+        t.set_dst_port(dp);
+        t.set_seq_number(1_000_000);
+        t.set_ack_number(2_000_000);
+        t.set_header_len(20);
+        t.set_flags(0x18);
+        t.set_window_len(1024);
+        t.fill_checksum(src, dst);
+    } else {
+        let r = UdpRepr {
+            src_port: sp,
+            dst_port: dp,
+            payload_len: data.len(),
+        };
+        assert!(r.emit(&mut UdpPacket::new_unchecked(l4), src, dst));
+    }
+    f
+}
+
+#[test]
+fn tshark_agrees_with_tcp_udp_and_nat_rewrites() {
+    if !have_tshark() {
+        println!("skipped: tshark not installed");
+        return;
+    }
+    let lan = Ipv4Addr::new(192, 168, 11, 31);
+    let server = Ipv4Addr::new(198, 51, 100, 13);
+    let nat = Ipv4Addr::new(203, 0, 113, 5);
+    let mut frames = Vec::new();
+    for proto in [protocol::UDP, protocol::TCP] {
+        let f = l4_frame(proto, lan, server, 47284, 53, b"some payload bytes!");
+        frames.push(f.clone());
+        // SNAT: source address and port.
+        let mut g = f.clone();
+        rewrite_ipv4(&mut g[14..], Side::Src, nat, Some(1025)).unwrap();
+        frames.push(g.clone());
+        // An ICMP error from a router about the translated packet, de-NATed:
+        // outer destination and quoted source back to the LAN host.
+        let inv = &g[14..];
+        let kind = IcmpRepr::DstUnreachable {
+            code: 3,
+            next_hop_mtu: 0,
+            invoking: inv,
+        };
+        let mut buf = [0u8; 1518];
+        let n = build::icmp_error(&mut buf, (PEER_MAC, server), (MAC, nat), kind, 3);
+        let mut e = buf[..n].to_vec();
+        rewrite_ipv4(&mut e[14..], Side::Dst, lan, None).unwrap();
+        rewrite_icmp_inner(&mut e[14..], Side::Src, lan, Some(47284)).unwrap();
+        frames.push(e);
+    }
+    // A reset answering the (untranslated) TCP segment.
+    let mut buf = [0u8; 1518];
+    let n = build::tcp_reset(&mut buf, &frames[3], MAC, 77);
+    assert!(n > 0);
+    frames.push(buf[..n].to_vec());
+    let fields = [
+        "ip.checksum.status",
+        "ip.src",
+        "ip.dst",
+        "tcp.flags.reset",
+        "tcp.flags.ack",
+        "tcp.seq_raw",
+        "tcp.dstport",
+        "udp.checksum.status",
+        "udp.srcport",
+        "tcp.checksum.status",
+        "tcp.srcport",
+        "icmp.checksum.status",
+    ];
+    let rows = dissect(
+        &frames,
+        &fields,
+        &["udp.check_checksum:TRUE", "tcp.check_checksum:TRUE"],
+    );
+    let rst = &rows[6];
+    assert_eq!(get(rst, "ip.checksum.status"), "1", "{rst:?}");
+    assert_eq!(get(rst, "tcp.checksum.status"), "1", "{rst:?}");
+    assert_eq!(get(rst, "tcp.flags.reset"), "1");
+    assert_eq!(get(rst, "tcp.flags.ack"), "0");
+    assert_eq!(get(rst, "tcp.seq_raw"), "2000000");
+    assert_eq!(get(rst, "tcp.dstport"), "47284");
+    assert_eq!(get(rst, "ip.src"), "198.51.100.13");
+    for (i, r) in rows[..6].iter().enumerate() {
+        let l4 = if i < 3 { "udp" } else { "tcp" };
+        match i % 3 {
+            0 => {
+                assert_eq!(get(r, "ip.checksum.status"), "1", "{r:?}");
+                assert_eq!(get(r, &format!("{l4}.checksum.status")), "1", "{r:?}");
+                assert_eq!(get(r, &format!("{l4}.srcport")), "47284");
+            }
+            1 => {
+                assert_eq!(get(r, "ip.checksum.status"), "1", "{r:?}");
+                assert_eq!(get(r, "ip.src"), "203.0.113.5");
+                assert_eq!(get(r, &format!("{l4}.checksum.status")), "1", "{r:?}");
+                assert_eq!(get(r, &format!("{l4}.srcport")), "1025");
+            }
+            _ => {
+                // Outer and quoted IPv4 headers, the ICMP checksum, and the
+                // quoted transport header all read back translated.
+                assert_eq!(get(r, "ip.checksum.status"), "1,1", "{r:?}");
+                assert_eq!(get(r, "ip.src"), "198.51.100.13,192.168.11.31");
+                assert_eq!(get(r, "ip.dst"), "192.168.11.31,198.51.100.13");
+                assert!(get(r, "icmp.checksum.status").starts_with('1'), "{r:?}");
+                assert_eq!(get(r, &format!("{l4}.srcport")), "47284");
+                assert_eq!(get(r, &format!("{l4}.checksum.status")), "1", "{r:?}");
+            }
+        }
+    }
 }

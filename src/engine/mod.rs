@@ -215,6 +215,8 @@ struct Slot {
     port: PortId,
     group: Group,
     started: bool,
+    /// Being started by the current `start_groups` call.
+    starting: bool,
     /// Index of the sync group (by name) shared by its members.
     sync: Option<usize>,
     track: Vec<PortId>,
@@ -273,6 +275,7 @@ fn build_slot(
         port,
         group: Group::new(GroupParams::from_config(g, iface)),
         started: false,
+        starting: false,
         sync,
         track,
         rfc_mode: g.rfc3768_compatibility,
@@ -602,12 +605,21 @@ impl Engine {
     }
 
     /// Carry out what a group asked for, including sync-group consequences.
+    /// Order (SPEC §4a): on becoming master, announce the VIPs (GARP)
+    /// before the first advert; on leaving, advertise (priority 0) first.
     fn apply(&mut self, now: Instant, i: usize, out: Output, tx: &mut TxQueue) {
-        if let Some(prio) = out.advert {
+        let to_master = matches!(out.transition, Some((_, VrrpState::Master, _)));
+        if !to_master && let Some(prio) = out.advert {
             self.send_advert(i, prio, tx);
         }
         if let Some((from, to, _reason)) = out.transition {
             self.on_transition(now, i, from, to, tx);
+        }
+        if to_master && let Some(prio) = out.advert {
+            self.send_advert(i, prio, tx);
+        }
+        if out.reassert {
+            self.send_garps(i, tx);
         }
         if let Some(reason) = out.want_master {
             self.grant_master(now, i, reason, tx);
@@ -708,13 +720,20 @@ impl Engine {
         (!link || s.track.iter().any(|t| !up(*t)), link)
     }
 
+    /// Start every unstarted group: first mark them all started and put the
+    /// faulted ones in FAULT, then start the rest, so that a sync group
+    /// decision (e.g. an owner asking for MASTER) sees every member as it is.
     fn start_groups(&mut self, now: Instant, tx: &mut TxQueue) {
-        for i in 0..self.slots.len() {
-            if !self.slots[i].started {
-                self.slots[i].started = true;
-                let (faulted, _) = self.faulted(i);
-                let o = self.slots[i].group.start(now, faulted);
-                self.apply(now, i, o, tx);
+        for s in self.slots.iter_mut() {
+            s.starting = !s.started;
+            s.started = true;
+        }
+        for faulted_pass in [true, false] {
+            for i in 0..self.slots.len() {
+                if self.slots[i].starting && self.faulted(i).0 == faulted_pass {
+                    let o = self.slots[i].group.start(now, faulted_pass);
+                    self.apply(now, i, o, tx);
+                }
             }
         }
     }

@@ -110,6 +110,8 @@ pub struct Output {
     pub transition: Option<(VrrpState, VrrpState, &'static str)>,
     /// The group wants to become MASTER, for this reason; the engine decides.
     pub want_master: Option<&'static str>,
+    /// Another master was seen and lost to us: re-send gratuitous ARP.
+    pub reassert: bool,
 }
 
 /// Why an advert for this group was dropped.
@@ -234,8 +236,12 @@ impl Group {
 
     /// INIT (or FAULT cleared) → BACKUP, or ask for MASTER when address owner.
     /// `faulted`: the own link or a tracked interface is down.
+    /// No-op unless in INIT (a sync group may already have moved it).
     pub fn start(&mut self, now: Instant, faulted: bool) -> Output {
         let mut out = Output::default();
+        if self.state != VrrpState::Init {
+            return out;
+        }
         if faulted {
             self.set_state(now, VrrpState::Fault, "interface down at start", &mut out);
             self.timer = None;
@@ -471,9 +477,18 @@ impl Group {
                     self.set_state(now, VrrpState::Backup, reason, &mut out);
                     self.arm_master_down(now);
                 } else {
-                    // A lower master: assert ourselves at once.
+                    // Another master that loses to us (split brain): assert
+                    // ourselves at once, and re-announce the VIPs.
+                    self.counters.split_brain += 1;
+                    log::warn!(
+                        "vrrp {}: split brain: {} is also master (priority {}); re-asserting",
+                        self.params.name,
+                        src,
+                        adv.priority
+                    );
                     self.counters.adverts_tx += 1;
                     out.advert = Some(self.params.priority);
+                    out.reassert = true;
                 }
             }
         }
@@ -605,6 +620,8 @@ mod tests {
             .handle_advert(t(1), PEER_LOW, 255, &adv(2, 100, 1))
             .unwrap();
         assert_eq!(o.advert, Some(100));
+        assert!(o.reassert);
+        assert_eq!(g.counters.split_brain, 1);
         assert_eq!(g.state(), VrrpState::Master);
         // higher address, same priority: we yield
         let o = g
@@ -735,6 +752,24 @@ mod tests {
         );
         assert!(g.handle_advert(t(2), PEER_HIGH, 255, &good).is_ok());
         assert_eq!(g.deadline(), Some(t(2) + g.master_down_interval()));
+    }
+
+    #[test]
+    fn v3_address_list_mismatch_counted_but_accepted() {
+        let mut g = Group::new(params(3, 100));
+        g.start(t(0), false);
+        let mut a = adv(3, 200, 100);
+        a.addresses[0] = Ipv4Addr::new(10, 0, 0, 1);
+        assert!(g.handle_advert(t(5), PEER_HIGH, 255, &a).is_ok());
+        assert_eq!(g.counters.rx_address_list_error, 1);
+        assert_eq!(g.master_router(), Some(PEER_HIGH));
+        // v2: accepted from the owner only
+        let mut g = Group::new(params(2, 100));
+        g.start(t(0), false);
+        let mut a = adv(2, 255, 1);
+        a.addresses[0] = Ipv4Addr::new(10, 0, 0, 1);
+        assert!(g.handle_advert(t(5), PEER_HIGH, 255, &a).is_ok());
+        assert_eq!(g.counters.rx_address_list_error, 1);
     }
 
     #[test]

@@ -1,8 +1,24 @@
 //! VRRP (RFC 3768 v2, RFC 5798/9568 v3, IPv4) as a pure state machine.
 //!
 //! Owns: per-group state (INIT/BACKUP/MASTER/FAULT), timers, election,
-//! preemption, sync groups, per-group counters. Never: sockets, clocks,
-//! byte parsing (that is `wire::vrrp`), or frames other than adverts.
+//! preemption, per-group counters (`group`). Sync groups are decided by the
+//! engine, which sees every group. Never: sockets, clocks, byte parsing
+//! (that is `wire::vrrp`), or frames.
+//!
+//! Decisions where the RFCs leave room:
+//! * Address list mismatch: always counted (`rx_address_list_error`);
+//!   dropped for v2 unless the sender is the owner (priority 255, RFC 3768
+//!   §7.1), accepted for v3 (RFC 5798 §7.1 only asks to log; keepalived
+//!   accepts too).
+//! * preempt_delay: a backup that sees a lower-priority master keeps it as
+//!   master (its adverts reset Master_Down_Timer) and preempts exactly
+//!   preempt_delay after the first such advert; a higher or equal advert
+//!   cancels the wait. With preempt_delay 0 the RFC rule applies (ignore the
+//!   lower advert, take over at Master_Down_Interval).
+//! * A master that sees a lower-priority master advertises at once and
+//!   re-sends gratuitous ARP (split brain, counted in `split_brain`).
+//! * A master forced out by its sync group or a FAULT sends priority 0 (when
+//!   its link is up) so the peer takes over after Skew_Time.
 
 use crate::config::Ipv4Cidr;
 use crate::time::Duration;
@@ -45,6 +61,9 @@ pub struct GroupCounters {
     pub rx_address_list_error: u64,
     pub rx_auth_error: u64,
     pub rx_interval_mismatch: u64,
+    /// Adverts from another master that lost the election to us (two
+    /// masters at once: split brain, resolved by re-asserting).
+    pub split_brain: u64,
 }
 
 /// A read-only view of one group, for `show vrrp` and metrics.

@@ -9,6 +9,7 @@ use super::arp::{self, ArpOperation, ArpPacket, ArpRepr};
 use super::ethernet::{self, EthernetAddress, EthernetFrame, EthernetRepr, ethertype};
 use super::icmp::{self, IcmpPacket, IcmpRepr};
 use super::ipv4::{self, Ipv4Packet, Ipv4Repr, protocol};
+use super::tcp::{self, TcpPacket};
 use super::vrrp::{self, ChecksumMode, VrrpRepr};
 use std::net::Ipv4Addr;
 
@@ -74,10 +75,10 @@ fn ip_frame<'b>(
     dst_mac: EthernetAddress,
     ip: &Ipv4Repr,
 ) -> Option<(&'b mut [u8], usize)> {
-    let total = ethernet::HEADER_LEN + ipv4::HEADER_LEN + ip.payload_len;
     if ip.payload_len > usize::from(u16::MAX) - ipv4::HEADER_LEN {
         return None;
     }
+    let total = ethernet::HEADER_LEN + ipv4::HEADER_LEN + ip.payload_len;
     let frame = buf.get_mut(..total)?;
     EthernetRepr {
         src_addr: src_mac,
@@ -294,6 +295,93 @@ pub fn icmp_error(
     icmp_frame(buf, src.0, dst.0, &ip, &msg)
 }
 
+/// RFC 1812 §4.3.2.7: may an ICMP error be sent about the IPv4 packet
+/// `invoking`? Not about an ICMP error, a non-first fragment, a packet to
+/// a multicast/broadcast address, or from an address that does not name a
+/// single host (unspecified, multicast, broadcast, loopback). `invoking`
+/// must at least hold a valid IPv4 header.
+pub fn icmp_error_allowed(invoking: &[u8]) -> bool {
+    let Ok(p) = Ipv4Packet::new_embedded(invoking) else {
+        return false;
+    };
+    let (src, dst) = (p.src_addr(), p.dst_addr());
+    if p.frag_offset() != 0 || dst.is_multicast() || dst.is_broadcast() {
+        return false;
+    }
+    if src.is_unspecified() || src.is_multicast() || src.is_broadcast() || src.is_loopback() {
+        return false;
+    }
+    if p.protocol() == protocol::ICMP {
+        // Only queries (echo etc.) may be answered with an error.
+        return matches!(
+            p.payload().first(),
+            Some(&(icmp::msg_type::ECHO_REQUEST | icmp::msg_type::ECHO_REPLY | 13 | 14 | 17 | 18))
+        );
+    }
+    true
+}
+
+/// A TCP reset answering the TCP segment in `offending` (a whole frame),
+/// per RFC 9293 §3.10.7.1: if it carried ACK, RST with seq = its ack;
+/// otherwise RST|ACK with seq 0 and ack = its seq + segment length. Sent
+/// from `src_mac` to the frame's source MAC, from its destination address
+/// and port back to its source; IPv4 TTL 64, DF set, TOS 0 (like Linux's
+/// nf_reject). Returns 0 when `offending` is not a valid unfragmented
+/// IPv4 TCP segment with good checksums, is itself a RST, or it does not
+/// fit.
+pub fn tcp_reset(buf: &mut [u8], offending: &[u8], src_mac: EthernetAddress, ip_id: u16) -> usize {
+    let Ok(eth) = EthernetFrame::new_checked(offending) else {
+        return 0;
+    };
+    if eth.ethertype() != ethertype::IPV4 {
+        return 0;
+    }
+    let Ok(ipp) = Ipv4Packet::new_checked(eth.payload()) else {
+        return 0;
+    };
+    let Ok(ip) = Ipv4Repr::parse(&ipp) else {
+        return 0;
+    };
+    if ip.protocol != protocol::TCP || ipp.is_fragment() {
+        return 0;
+    }
+    let Ok(t) = TcpPacket::new_checked(ipp.payload()) else {
+        return 0;
+    };
+    if t.rst() || !t.verify_checksum(ip.src_addr, ip.dst_addr) {
+        return 0;
+    }
+    let (seq, ack, flags) = if t.ack() {
+        (t.ack_number(), 0, tcp::flags::RST)
+    } else {
+        // segment_len <= 65535 + 2, fits u32.
+        let len = u32::try_from(t.segment_len()).unwrap_or(0);
+        (
+            0,
+            t.seq_number().wrapping_add(len),
+            tcp::flags::RST | tcp::flags::ACK,
+        )
+    };
+    let out_ip = Ipv4Repr {
+        ident: ip_id,
+        dont_frag: true,
+        ..Ipv4Repr::new(ip.dst_addr, ip.src_addr, protocol::TCP, tcp::HEADER_LEN)
+    };
+    let Some((payload, total)) = ip_frame(buf, src_mac, eth.src_addr(), &out_ip) else {
+        return 0;
+    };
+    payload.fill(0);
+    let mut r = TcpPacket::new_unchecked(payload);
+    r.set_src_port(t.dst_port());
+    r.set_dst_port(t.src_port());
+    r.set_seq_number(seq);
+    r.set_ack_number(ack);
+    r.set_header_len(tcp::HEADER_LEN);
+    r.set_flags(flags);
+    r.fill_checksum(ip.dst_addr, ip.src_addr);
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,5 +590,104 @@ mod tests {
             icmp_error(&mut buf, (MAC, IP), (PEER_MAC, PEER), echo, 5),
             0
         );
+    }
+
+    fn tcp_frame(flags: u8, seq: u32, ack: u32, data: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20 + 20 + data.len()];
+        f[..6].copy_from_slice(&MAC.0);
+        f[6..12].copy_from_slice(&PEER_MAC.0);
+        f[12] = 0x08;
+        Ipv4Repr::new(PEER, VIP, protocol::TCP, 20 + data.len())
+            .emit(&mut Ipv4Packet::new_unchecked(&mut f[14..34]));
+        f[54..].copy_from_slice(data);
+        let mut t = TcpPacket::new_unchecked(&mut f[34..]);
+        t.set_src_port(40000);
+        t.set_dst_port(22);
+        t.set_seq_number(seq);
+        t.set_ack_number(ack);
+        t.set_header_len(20);
+        t.set_flags(flags);
+        t.set_window_len(1000);
+        t.fill_checksum(PEER, VIP);
+        f
+    }
+
+    #[test]
+    fn tcp_reset_rules() {
+        use crate::wire::tcp::flags::*;
+        let mut buf = [0u8; 1518];
+        // A SYN: RST|ACK, seq 0, ack = seq + 1.
+        let n = tcp_reset(&mut buf, &tcp_frame(SYN, 0xffff_ffff, 0, b""), MAC, 9);
+        assert_eq!(n, 54);
+        let ip = Ipv4Packet::new_checked(&buf[14..n]).unwrap();
+        assert!(ip.verify_checksum() && ip.dont_frag());
+        assert_eq!((ip.src_addr(), ip.dst_addr(), ip.ttl()), (VIP, PEER, 64));
+        let t = TcpPacket::new_checked(ip.payload()).unwrap();
+        assert!(t.verify_checksum(VIP, PEER));
+        assert_eq!((t.src_port(), t.dst_port()), (22, 40000));
+        assert_eq!(
+            (t.flags(), t.seq_number(), t.ack_number()),
+            (RST | ACK, 0, 0)
+        );
+        assert_eq!(&buf[..6], &PEER_MAC.0);
+        // Data with ACK: RST with seq = their ack.
+        let n = tcp_reset(&mut buf, &tcp_frame(ACK | PSH, 100, 5000, b"hello"), MAC, 9);
+        let t = TcpPacket::new_checked(&buf[34..n]).unwrap();
+        assert_eq!((t.flags(), t.seq_number(), t.ack_number()), (RST, 5000, 0));
+        // FIN with data, no ACK: ack = seq + len + 1.
+        let n = tcp_reset(&mut buf, &tcp_frame(FIN, 100, 0, b"abc"), MAC, 9);
+        let t = TcpPacket::new_checked(&buf[34..n]).unwrap();
+        assert_eq!((t.flags(), t.ack_number()), (RST | ACK, 104));
+        // Never answer a RST, a bad checksum, or a truncated segment.
+        assert_eq!(tcp_reset(&mut buf, &tcp_frame(RST, 1, 0, b""), MAC, 9), 0);
+        let mut bad = tcp_frame(SYN, 1, 0, b"");
+        bad[40] ^= 1;
+        assert_eq!(tcp_reset(&mut buf, &bad, MAC, 9), 0);
+        let f = tcp_frame(SYN, 1, 0, b"");
+        assert_eq!(tcp_reset(&mut buf, &f[..53], MAC, 9), 0);
+        assert_eq!(tcp_reset(&mut buf[..53], &f, MAC, 9), 0);
+    }
+
+    #[test]
+    fn icmp_error_policy() {
+        let f = tcp_frame(0x02, 1, 0, b"");
+        assert!(icmp_error_allowed(&f[14..]));
+        let req = echo_request_frame(VIP, b"x");
+        assert!(icmp_error_allowed(&req[14..]));
+        // About an ICMP error: no.
+        let kind = IcmpRepr::TimeExceeded {
+            code: 0,
+            invoking: &f[14..],
+        };
+        let mut buf = [0u8; 1518];
+        let n = icmp_error(&mut buf, (MAC, IP), (PEER_MAC, PEER), kind, 1);
+        assert!(!icmp_error_allowed(&buf[14..n]));
+        // Non-first fragment, multicast/broadcast destination, bad sources.
+        for (at, val) in [
+            (20usize, 0x00u8),
+            (30, 224),
+            (30, 255),
+            (26, 0),
+            (26, 127),
+            (26, 239),
+        ] {
+            let mut g = f.clone();
+            if at == 20 {
+                g[21] = 1; // offset 1
+            } else {
+                for k in 0..4 {
+                    g[at + k] = if k == 0 {
+                        val
+                    } else {
+                        255 * u8::from(val == 255)
+                    };
+                }
+                if val == 0 {
+                    g[at..at + 4].fill(0);
+                }
+            }
+            assert!(!icmp_error_allowed(&g[14..]), "case {at} {val}");
+        }
+        assert!(!icmp_error_allowed(&[0x45, 0]));
     }
 }

@@ -12,12 +12,17 @@ pub mod checksum;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
+pub mod rewrite;
+pub mod tcp;
+pub mod udp;
 pub mod vrrp;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use ethernet::{EthernetAddress, EthernetFrame, EthernetRepr, ethertype};
 pub use icmp::{IcmpPacket, IcmpRepr};
 pub use ipv4::{Ipv4Packet, Ipv4Repr, protocol};
+pub use tcp::TcpPacket;
+pub use udp::{UdpPacket, UdpRepr};
 pub use vrrp::{
     AdvertRxError, ChecksumMode, ReceivedAdvert, VrrpError, VrrpPacket, VrrpRepr,
     parse_advert_frame,

@@ -8,7 +8,7 @@
 # SIGTERM (so it sends its priority-0 advert), and write the captured
 # frames as hex, one frame per line, after '#' comment lines naming the
 # keepalived version and the config. Keeps the first ADVERTS adverts, every
-# priority-0 advert and every ARP frame, in capture order.
+# priority-0 advert and every gratuitous ARP, in capture order.
 #
 # Needs root, keepalived, tcpdump, iproute2, python3. Namespaces and veths
 # are prefixed with this run's PID and removed on exit (trap), every step is
@@ -104,7 +104,9 @@ kept, adverts = [], 0
 for f in frames:
     et = f[12:14]
     if et == b"\x08\x06":
-        kept.append(f)
+        # Gratuitous ARP only (spa == tpa), not the kernel resolving a unicast peer.
+        if f[28:32] == f[38:42]:
+            kept.append(f)
     elif et == b"\x08\x00" and f[23] == 112:
         ihl = (f[14] & 15) * 4
         prio = f[14 + ihl + 2]
@@ -118,7 +120,7 @@ with open(out, "w") as o:
     o.write("# config: %s on %s (keepalived side of a veth pair)\n" % (conf.rsplit("/", 1)[-1], iface))
     for line in open(conf):
         o.write("#   " + line.rstrip("\n") + "\n")
-    o.write("# frames: first %d adverts, every priority-0 advert, every ARP frame; one per line\n" % keep)
+    o.write("# frames: first %d adverts, every priority-0 advert, every gratuitous ARP; one per line\n" % keep)
     for f in kept:
         o.write(f.hex() + "\n")
 print("  %d frames captured, %d kept -> %s" % (len(frames), len(kept), out))
