@@ -28,6 +28,48 @@ fn assert_near(what: &str, got: Instant, want: Instant) {
     assert!(d <= TICK, "{what}: got {got:?}, want {want:?} (±1 ms)");
 }
 
+/// Scenario 1 when the lower address starts first: it becomes master alone,
+/// and the higher address, started later, takes over one Master_Down_Interval
+/// after its start (preempt is on by default; equal priority goes to the
+/// higher address whoever started first).
+#[test]
+fn scenario1_higher_address_wins_even_when_started_last() {
+    let mut sim = Sim::new(7);
+    let a = sim.add_router(
+        "A",
+        ConfigBuilder::new(1)
+            .interface("lan", "192.168.42.2/24")
+            .group("g42", "lan", 42, &["192.168.42.50/24"], |_| {})
+            .build(),
+    );
+    let b = sim.add_router(
+        "B",
+        ConfigBuilder::new(2)
+            .interface("lan", "192.168.42.3/24")
+            .group("g42", "lan", 42, &["192.168.42.50/24"], |_| {})
+            .build(),
+    );
+    sim.connect("lan", &[(a, "lan"), (b, "lan")]);
+    sim.kill(b);
+    sim.run_until(secs(10));
+    assert_eq!(
+        sim.masters("g42"),
+        vec![a],
+        "alone, the lower address is master"
+    );
+    sim.restart(b);
+    let started = sim.now;
+    sim.run_until(secs(30));
+    assert_eq!(sim.masters("g42"), vec![b], "the higher address takes over");
+    assert_eq!(sim.state(a, "g42"), Some(Backup));
+    let got = sim
+        .entered(b, "g42", Master, started)
+        .expect("B became master");
+    assert_near("takeover by the higher address", got, started + mdi(1));
+    let yielded = sim.entered(a, "g42", Backup, started).expect("A yielded");
+    assert_near("A yields on B's first advert", yielded, got + LINK_DELAY);
+}
+
 /// Scenario 1: two routers, group 42, VIP 192.168.42.50, no priority: the
 /// higher address is master; killing it moves the VIP after exactly
 /// Master_Down_Interval since its last advert reached the backup.

@@ -442,11 +442,12 @@ impl Group {
                     self.preempt_at = None;
                     self.master_router = None;
                     self.master_priority = None;
-                } else if !self.params.preempt || adv.priority >= self.params.priority {
+                } else if !self.params.preempt || !self.beats(src, adv.priority) {
                     self.accept_master(now, src, adv);
                     self.preempt_at = None;
                 } else {
-                    // A lower-priority master and we may preempt.
+                    // A master we beat (lower priority, or equal priority
+                    // from a lower address) and we may preempt.
                     self.master_router = Some(src);
                     self.master_priority = Some(adv.priority);
                     if self.params.preempt_delay > Duration::ZERO {
@@ -464,10 +465,7 @@ impl Group {
                     self.counters.adverts_tx += 1;
                     out.advert = Some(self.params.priority);
                     self.timer = Some(now + cs(self.params.advert_interval_cs));
-                } else if adv.priority > self.params.priority
-                    || (adv.priority == self.params.priority
-                        && u32::from(src) > u32::from(self.params.primary))
-                {
+                } else if !self.beats(src, adv.priority) && src != self.params.primary {
                     self.accept_master(now, src, adv);
                     let reason = if adv.priority > self.params.priority {
                         "higher-priority advert received"
@@ -493,6 +491,13 @@ impl Group {
             }
         }
         Ok(out)
+    }
+
+    /// Whether we win the election against an advert of `priority` from
+    /// `src`: higher priority, ties broken by the higher primary address.
+    fn beats(&self, src: Ipv4Addr, priority: u8) -> bool {
+        priority < self.params.priority
+            || (priority == self.params.priority && u32::from(src) < u32::from(self.params.primary))
     }
 
     fn accept_master(&mut self, now: Instant, src: Ipv4Addr, adv: &VrrpRepr) {
@@ -652,6 +657,34 @@ mod tests {
         );
         // without preempt it does
         let mut p = params(2, 200);
+        p.preempt = false;
+        let mut g = Group::new(p);
+        g.start(t(0), false);
+        g.handle_advert(t(500), PEER_LOW, 255, &adv(2, 100, 1))
+            .unwrap();
+        assert_eq!(g.deadline(), Some(t(500) + g.master_down_interval()));
+    }
+
+    #[test]
+    fn equal_priority_tie_goes_to_the_higher_address_whoever_started_first() {
+        // We (192.168.42.2 in params) are backup; an equal-priority master
+        // from a lower address is preempted: its adverts do not reset the timer.
+        let mut g = Group::new(params(2, 100));
+        g.start(t(0), false);
+        let d0 = g.deadline().unwrap();
+        g.handle_advert(t(500), PEER_LOW, 255, &adv(2, 100, 1))
+            .unwrap();
+        assert_eq!(
+            g.deadline(),
+            Some(d0),
+            "equal master with a lower address must be preempted"
+        );
+        // From a higher address it is accepted as master.
+        g.handle_advert(t(600), PEER_HIGH, 255, &adv(2, 100, 1))
+            .unwrap();
+        assert_eq!(g.deadline(), Some(t(600) + g.master_down_interval()));
+        // Without preempt the RFC rule holds: any equal master is kept.
+        let mut p = params(2, 100);
         p.preempt = false;
         let mut g = Group::new(p);
         g.start(t(0), false);

@@ -15,6 +15,13 @@
 //!   preempt_delay after the first such advert; a higher or equal advert
 //!   cancels the wait. With preempt_delay 0 the RFC rule applies (ignore the
 //!   lower advert, take over at Master_Down_Interval).
+//! * Preempt and equal priority: RFC 3768 §6.4.2 lets a backup keep an
+//!   equal-priority master whatever its address, so the winner would depend
+//!   on start order. With preempt on (the default) a backup treats an
+//!   equal-priority master with a lower primary address like a lower-priority
+//!   one and takes over (after preempt_delay), so "ties go to the higher
+//!   address" holds however the routers start (SPEC §7 scenario 1). The
+//!   master side is the RFC's own rule (§6.4.3), so RFC peers agree.
 //! * A master that sees a lower-priority master advertises at once and
 //!   re-sends gratuitous ARP (split brain, counted in `split_brain`).
 //! * A master forced out by its sync group or a FAULT sends priority 0 (when
