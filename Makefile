@@ -20,6 +20,11 @@ lint:
 clean:
 	$(CARGO) clean
 
+# Two hagw routers and a client in namespaces: failover demo (needs root).
+demo:
+	$(CARGO) build
+	./tests/demo.sh
+
 # ---- firmware: cross builds, size, tests under qemu, OpenWrt package ----
 # (cross/README.md explains; board/README.md covers installing on a router)
 CROSS_TARGETS ?= x86_64-unknown-linux-musl aarch64-unknown-linux-musl \

@@ -121,6 +121,28 @@ fn missing_interface_is_waited_for() {
             == Some("false")
     })
     .expect("port down");
+
+    // The device is deleted and re-created (new ifindex): the socket is reopened.
+    sh(&["ip", "-n", &r.ns, "link", "del", "lan0"]);
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(lab.hagw(&r).alive());
+    lab.plug("l", &r.ns, "lan0");
+    wait_for(Duration::from_secs(5), || {
+        json_value(
+            &query(&r.socket, "interfaces --json").unwrap_or_default(),
+            "up",
+        )
+        .as_deref()
+            == Some("true")
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "port not back after re-creation:\n{}",
+            lab.hagw(&r).log_text()
+        )
+    });
+    let log = lab.hagw(&r).log_text();
+    assert_eq!(log.matches("packet socket open").count(), 2, "{log}");
 }
 
 #[test]
@@ -164,6 +186,22 @@ fn sighup_with_broken_config_keeps_running() {
     })
     .unwrap_or_else(|| panic!("good reload not applied:\n{}", lab.hagw(&r).log_text()));
     assert!(lab.hagw(&r).alive());
+
+    // A new interface cannot be applied by a reload: refused, old config kept.
+    let more = format!(
+        "{good}\nconfig interface 'wan'\n\toption device 'wan0'\n\toption role 'wan'\n\toption address '10.0.0.2/24'\n"
+    );
+    std::fs::write(&r.config, more).unwrap();
+    kill(pid, libc::SIGHUP);
+    wait_for(Duration::from_secs(5), || {
+        lab.procs[r.proc.unwrap()]
+            .log_text()
+            .contains("interface list")
+    })
+    .unwrap_or_else(|| panic!("interface change not refused:\n{}", lab.hagw(&r).log_text()));
+    assert!(lab.hagw(&r).alive());
+    let body = query(&r.socket, "interfaces --json").unwrap();
+    assert!(!body.contains("wan0"), "{body}");
 }
 
 #[test]
@@ -176,7 +214,8 @@ fn bad_config_at_start_exits_one_with_file_line() {
     let cfg = lab.dir.join("bad.uci");
     std::fs::write(&cfg, "config globals 'globals'\n\toption bogus '1'\n").unwrap();
     let c = cfg.to_string_lossy().into_owned();
-    let i = lab.spawn(&ns, "bad", &[hagw_bin(), "run", "-c", &c]);
+    let bin = hagw_bin();
+    let i = lab.spawn(&ns, "bad", &[&bin, "run", "-c", &c]);
     let code = lab.proc(i).wait_exit(Duration::from_secs(5));
     assert_eq!(code, Some(1));
     assert!(

@@ -39,8 +39,9 @@ pub fn skip() -> bool {
     false
 }
 
-pub fn hagw_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_hagw")
+/// The hagw binary under test (`HAGW_BIN` overrides, e.g. a release build for the benchmark).
+pub fn hagw_bin() -> String {
+    std::env::var("HAGW_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hagw").to_string())
 }
 
 /// Run a command, panic with its output if it fails.
@@ -363,7 +364,8 @@ impl Lab {
     pub fn start(&mut self, r: &mut Router) {
         let tag = format!("hagw-{}", r.ns.rsplit('-').next().unwrap_or("r"));
         let cfg = r.config.to_string_lossy().into_owned();
-        let i = self.spawn(&r.ns, &tag, &[hagw_bin(), "run", "-c", &cfg]);
+        let bin = hagw_bin();
+        let i = self.spawn(&r.ns, &tag, &[&bin, "run", "-c", &cfg]);
         r.proc = Some(i);
         wait_for(Duration::from_secs(10), || {
             r.socket.exists() && query(&r.socket, "interfaces").is_ok()
@@ -768,4 +770,11 @@ pub fn ping_gap(
     let _ = std::fs::remove_file(&p.log);
     let times = ping_times(&text);
     (max_gap(&times), times.len())
+}
+
+/// VmRSS of `pid` in kB, from /proc/PID/status.
+pub fn vm_rss_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
