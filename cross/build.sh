@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 . cross/env.sh
 t=$(full_target "${1:?usage: cross/build.sh TARGET}")
 
-opt=${HAGW_OPT:-s}
-panic=${HAGW_PANIC:-abort}
+opt=${HAGW_OPT:-z}
+panic=${HAGW_PANIC:-immediate-abort}
 reloc=${HAGW_RELOC:-static}
 strip=${HAGW_STRIP:-1}
 [ "${HAGW_OFS:-1}" = 1 ] || BUILD_STD=(-Zbuild-std=std,panic_abort)
