@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static, stripped release binary for one target -> dist/<target>/hagw, then
 # checks it: `file` must say statically linked, and `hagw version` (run under
-# qemu-user for foreign targets) must print the target triple.
+# qemu-user for foreign targets) must print the target triple, and
+# `hagw check-config` must accept the scenario-5 example on the target.
 # Usage: cross/build.sh TARGET      (full triple or mips/mipsel/armv7/aarch64/x86_64)
 # Knobs (for size experiments; defaults are what ships, see cross/README.md):
 #   HAGW_OPT=s|z  HAGW_PANIC=abort|immediate-abort  HAGW_RELOC=static|default
@@ -58,5 +59,12 @@ case $ver in
   *"($t)"*) ;;
   *) echo "cross: '$runner $out version' printed '$ver', expected the triple $t" >&2; exit 1 ;;
 esac
-printf 'cross: %s  %s bytes  built in %s s  (opt=%s panic=%s reloc=%s unwind=%s ofs=%s strip=%s)\n  %s\n  %s\n' \
-  "$out" "$(stat -c %s "$out")" "$secs" "$opt" "$panic" "$reloc" "${HAGW_UNWIND:-0}" "${HAGW_OFS:-1}" "$strip" "$desc" "${runner:-native}: $ver"
+# The config parser on the target CPU/endianness: the spec's scenario 5
+# example (every section type) must validate.
+cfg=board/examples/scenario5-stateful-a.uci
+[ -f "$cfg" ] || cfg=board/openwrt/hagw.config
+if ! chk=$($runner "$out" check-config -c "$cfg" 2>&1); then
+  echo "cross: '$runner $out check-config -c $cfg' failed: $chk" >&2; exit 1
+fi
+printf 'cross: %s  %s bytes  built in %s s  (opt=%s panic=%s reloc=%s unwind=%s ofs=%s strip=%s)\n  %s\n  %s\n  %s\n' \
+  "$out" "$(stat -c %s "$out")" "$secs" "$opt" "$panic" "$reloc" "${HAGW_UNWIND:-0}" "${HAGW_OFS:-1}" "$strip" "$desc" "${runner:-native}: $ver" "$chk"

@@ -31,6 +31,10 @@ for f in tests/*.rs; do
   echo "cross-test: $t: leaving out $name ($why)"
 done
 
+# opt-level 1 (debug assertions and overflow checks stay on): the fuzz and
+# simulator tests run several times faster under qemu. HAGW_TEST_OPT=0 for
+# a plain debug build.
+opt=${HAGW_TEST_OPT:-1}
 start=$(date +%s)
-"${XCARGO[@]}" test --target "$t" -Zbuild-std "${sel[@]}" "$@"
+"${XCARGO[@]}" test --target "$t" -Zbuild-std --config "profile.dev.opt-level=$opt" "${sel[@]}" "$@"
 echo "cross-test: $t: passed in $(( $(date +%s) - start )) s (build + run under $(runner_for "$t"))"
