@@ -42,7 +42,7 @@ start=$(date +%s)
 secs=$(( $(date +%s) - start ))
 
 mkdir -p "$(dirname "$out")"
-cp "target/$t/release/hagw" "$out"
+cp "${CARGO_TARGET_DIR:-target}/$t/release/hagw" "$out"
 if [ "$strip" = 1 ]; then
   # Sections nothing loads that the linker's strip keeps: MIPS procedure
   # descriptors (.pdr, ~15% of a MIPS binary), .comment, .mdebug.abi32.
