@@ -49,9 +49,10 @@ cross-%: cross-setup
 size:
 	@cross/size.sh $(CROSS_TARGETS)
 
-# Unit + simulator/config/wire tests built for big-endian MIPS and armv7, run
-# under qemu-user (tests that spawn the hagw binary or need namespaces are
-# left out: cross/test.sh says which and why).
+# The crate's tests built for big-endian MIPS and armv7 and run under
+# qemu-user (a private binfmt_misc in a user namespace lets tests exec the
+# foreign hagw binary; tests needing root/namespaces are left out:
+# cross/test.sh prints which and why).
 test-cross: test-cross-mips test-cross-armv7
 test-cross-%: cross-setup
 	cross/test.sh $*
