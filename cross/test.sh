@@ -15,6 +15,7 @@
 #     a user namespace's root cannot create them).
 # Doc tests are not built for foreign targets by cargo.
 set -euo pipefail
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
 . cross/env.sh
 t=$(full_target "${1:?usage: cross/test.sh TARGET}"); shift
@@ -34,7 +35,7 @@ elif [ -n "$qemu" ] && [ "${HAGW_CROSS_BINFMT:-1}" = 1 ] && [ -r "$binfmt_file" 
      unshare --user --map-root-user --mount sh -c \
        'mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc' 2>/dev/null; then
   echo "cross-test: $t: running in a user namespace with a private binfmt_misc for $qemu"
-  exec env HAGW_IN_USERNS=1 unshare --user --map-root-user --mount "$0" "$t" "$@"
+  exec env HAGW_IN_USERNS=1 unshare --user --map-root-user --mount "$self" "$t" "$@"
 fi
 
 sel=(--lib)
