@@ -2,11 +2,17 @@
 //! control socket, a signal fd, one poll(2) loop on CLOCK_MONOTONIC.
 //! Everything protocol-shaped is the engine's; this module only moves bytes.
 //!
-//! Loop turn: poll(fds, timeout) where timeout is the earliest of the
-//! engine's `poll_timeout`, the next link poll, control-client and script
-//! deadlines; then signals, frames (bounded batch per socket), link state,
-//! engine timers, control clients; then the TxQueue is flushed to the
-//! sockets and engine events run notify scripts.
+//! Loop turn: link re-read if due, engine timers if due, TxQueue flushed to
+//! the sockets, engine events run notify scripts; then poll(fds, timeout)
+//! where timeout is the earliest of the engine's `poll_timeout`, the next
+//! link poll, control-client and script deadlines; then signals, netlink link
+//! notifications (immediate link re-read), frames (bounded batch per socket,
+//! flushed after each batch) and control clients.
+//!
+//! The engine is built once every lan/wan device exists (its MAC is needed);
+//! until then the daemon answers the control socket with the port list and
+//! retries each missing device every second. Never: parses frames, decides
+//! VRRP state, or blocks on anything but poll(2).
 
 pub mod clock;
 pub mod control;
