@@ -11,7 +11,7 @@ use hagw::wire::checksum;
 use hagw::wire::ethernet::{EthernetAddress, EthernetFrame, EthernetRepr};
 use hagw::wire::icmp::{IcmpPacket, IcmpRepr};
 use hagw::wire::ipv4::{Ipv4Packet, Ipv4Repr};
-use hagw::wire::rewrite::{Side, rewrite_icmp_inner, rewrite_ipv4};
+use hagw::wire::rewrite::{Side, fill_checksums, rewrite_icmp_inner, rewrite_ipv4};
 use hagw::wire::tcp::TcpPacket;
 use hagw::wire::udp::{UdpPacket, UdpRepr};
 use hagw::wire::vrrp::{ChecksumMode, VrrpPacket, VrrpRepr, parse_advert_frame};
@@ -231,6 +231,12 @@ fn exercise(b: &[u8], rng: &mut Rng) {
         let mut m = p.to_vec();
         if rewrite_icmp_inner(&mut m, side, dst, port).is_err() {
             assert_eq!(m, p);
+        }
+        let mut m = p.to_vec();
+        if fill_checksums(&mut m).is_err() {
+            assert_eq!(m, p);
+        } else {
+            assert!(Ipv4Packet::new_checked(&m[..]).unwrap().verify_checksum());
         }
     }
 

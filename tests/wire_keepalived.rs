@@ -26,6 +26,18 @@ struct Expect {
     vips: &'static [Ipv4Addr],
     /// `unicast_peer`: adverts go to this MAC/IP instead of 224.0.0.18.
     peer: Option<(EthernetAddress, Ipv4Addr)>,
+    /// `use_vmac`: sent from 00:00:5e:00:01:VRID instead of the interface MAC.
+    vmac: bool,
+}
+
+impl Expect {
+    fn mac(&self) -> EthernetAddress {
+        if self.vmac {
+            EthernetAddress::vrrp_virtual(self.vrid)
+        } else {
+            KA_MAC
+        }
+    }
 }
 
 const KA_MAC: EthernetAddress = EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x00, 0x01]);
@@ -51,6 +63,7 @@ const EXPECT: &[Expect] = &[
         auth_data: [0; 8],
         vips: &[ip(100)],
         peer: None,
+        vmac: false,
     },
     Expect {
         name: "v2_pass",
@@ -62,6 +75,7 @@ const EXPECT: &[Expect] = &[
         auth_data: *b"secret12",
         vips: &[ip(101)],
         peer: None,
+        vmac: false,
     },
     Expect {
         name: "v2_pass_long",
@@ -74,6 +88,7 @@ const EXPECT: &[Expect] = &[
         auth_data: *b"longpass",
         vips: &[ip(105)],
         peer: None,
+        vmac: false,
     },
     Expect {
         name: "v2_3vips",
@@ -85,6 +100,7 @@ const EXPECT: &[Expect] = &[
         auth_data: [0; 8],
         vips: &[ip(110), ip(111), ip(112)],
         peer: None,
+        vmac: false,
     },
     Expect {
         name: "v3_2vips",
@@ -97,6 +113,7 @@ const EXPECT: &[Expect] = &[
         auth_data: [0; 8],
         vips: &[ip(120), ip(121)],
         peer: None,
+        vmac: false,
     },
     Expect {
         name: "v2_unicast",
@@ -108,6 +125,7 @@ const EXPECT: &[Expect] = &[
         auth_data: [0; 8],
         vips: &[ip(130)],
         peer: Some(PEER),
+        vmac: false,
     },
     Expect {
         name: "v3_unicast",
@@ -119,6 +137,19 @@ const EXPECT: &[Expect] = &[
         auth_data: [0; 8],
         vips: &[ip(131)],
         peer: Some(PEER),
+        vmac: false,
+    },
+    Expect {
+        name: "v2_vmac",
+        version: 2,
+        vrid: 58,
+        priority: 140,
+        interval: 1,
+        auth_type: 0,
+        auth_data: [0; 8],
+        vips: &[ip(140)],
+        peer: None,
+        vmac: true,
     },
 ];
 
@@ -194,7 +225,7 @@ fn adverts_decode_to_config_values() {
             if ex.peer.is_none() {
                 assert_eq!(eth.dst_addr().to_string(), "01:00:5e:00:00:12");
             }
-            assert_eq!(eth.src_addr(), KA_MAC);
+            assert_eq!(eth.src_addr(), ex.mac(), "{}", ex.name);
             let (ip, v, mode) = decode_advert(f).unwrap_or_else(|e| panic!("{}: {e}", ex.name));
             assert_eq!(ip.ttl, 255);
             assert_eq!(ip.dst_addr, dst_ip);
@@ -224,7 +255,7 @@ fn adverts_decode_to_config_values() {
             let rx = parse_advert_frame(f).unwrap();
             assert_eq!(
                 (rx.src_mac, rx.src_ip, rx.dst_ip, rx.ttl),
-                (KA_MAC, KA_IP, dst_ip, 255)
+                (ex.mac(), KA_IP, dst_ip, 255)
             );
             assert_eq!((&rx.repr, rx.checksum_mode), (&v, mode));
             last_prio = Some(v.priority);
@@ -330,12 +361,12 @@ fn gratuitous_arps_match_builder() {
             assert_eq!(a.operation, ArpOperation::Request);
             assert_eq!(a.source_protocol_addr, a.target_protocol_addr);
             assert_eq!(a.source_hardware_addr, eth.src_addr());
-            assert_eq!(a.source_hardware_addr, KA_MAC);
+            assert_eq!(a.source_hardware_addr, ex.mac(), "{}", ex.name);
             assert_eq!(a.target_hardware_addr, EthernetAddress::BROADCAST);
             assert!(ex.vips.contains(&a.source_protocol_addr), "{}", ex.name);
             seen.push(a.source_protocol_addr);
             let mut buf = [0u8; 64];
-            let n = build::gratuitous_arp(&mut buf, KA_MAC, a.source_protocol_addr);
+            let n = build::gratuitous_arp(&mut buf, ex.mac(), a.source_protocol_addr);
             assert_eq!(&buf[..n], &f[..], "{}", ex.name);
         }
         for vip in ex.vips {

@@ -10,8 +10,8 @@ pub fn sum(data: &[u8]) -> u16 {
     fold(raw_sum(data))
 }
 
-/// Unfolded 32-bit accumulation; combine several with `+` then `fold`.
-/// u64 so that no realistic input can overflow.
+/// Unfolded accumulation of 16-bit words; combine several with `+`, then
+/// `fold`. A u64, so that no realistic input can overflow.
 pub fn raw_sum(data: &[u8]) -> u64 {
     let mut acc: u64 = 0;
     let mut chunks = data.chunks_exact(2);

@@ -3,8 +3,12 @@
 //! meaning with `parse` and `emit`. Never allocates, never trusts a length
 //! field before checking it against the buffer, never touches a socket.
 //!
-//! Layers: [`ethernet`], [`arp`], [`ipv4`], [`icmp`], [`vrrp`], the
-//! internet checksum in [`checksum`], and whole-frame builders in [`build`].
+//! Layers: [`ethernet`], [`arp`], [`ipv4`], [`icmp`], [`udp`], [`tcp`],
+//! [`vrrp`]; the internet checksum (RFC 1071, RFC 1624) in [`checksum`];
+//! whole-frame builders (adverts, ARP, echo replies, ICMP errors, TCP
+//! resets) in [`build`]; in-place NAT rewrites with incremental checksum
+//! updates in [`rewrite`]. Real keepalived adverts are test vectors in
+//! `tests/vectors/keepalived/` (see `tests/wire_keepalived.rs`).
 
 pub mod arp;
 pub mod build;

@@ -194,6 +194,45 @@ pub fn rewrite_icmp_inner(
     Ok(())
 }
 
+/// Recompute every checksum of the IPv4 packet at the start of `ip` from
+/// scratch: the header checksum and, for an unfragmented TCP/UDP/ICMP
+/// packet, the transport checksum (UDP: a computed 0 is sent as 0xffff).
+/// For frames the kernel hands over with an unfinished checksum
+/// (AF_PACKET `TP_STATUS_CSUMNOTREADY`: TX checksum offload on veth or a
+/// local sender leaves only the pseudo-header sum in the field): finish it
+/// before verifying or forwarding. Errors (nothing written): not a valid
+/// IPv4 packet, too short for its transport header, or a UDP length field
+/// that does not fit.
+pub fn fill_checksums(ip: &mut [u8]) -> Result<()> {
+    let p = Ipv4Packet::new_checked(&*ip)?;
+    let (hl, total) = (p.header_len(), usize::from(p.total_len()));
+    let (src, dst, proto, frag) = (p.src_addr(), p.dst_addr(), p.protocol(), p.is_fragment());
+    let need = match proto {
+        protocol::TCP => 20,
+        protocol::UDP | protocol::ICMP => 8,
+        _ => 0,
+    };
+    if !frag && total - hl < need {
+        return Err(Error::Truncated);
+    }
+    let (hdr, rest) = ip.split_at_mut(hl);
+    let l4 = rest.get_mut(..total - hl).ok_or(Error::Truncated)?;
+    if !frag && proto == protocol::UDP {
+        super::udp::UdpPacket::new_checked(&*l4)?;
+    }
+    Ipv4Packet::new_unchecked(hdr).fill_checksum();
+    if frag {
+        return Ok(());
+    }
+    match proto {
+        protocol::TCP => super::tcp::TcpPacket::new_unchecked(l4).fill_checksum(src, dst),
+        protocol::UDP => super::udp::UdpPacket::new_unchecked(l4).fill_checksum(src, dst),
+        protocol::ICMP => super::icmp::IcmpPacket::new_unchecked(l4).fill_checksum(),
+        _ => {}
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +471,29 @@ mod tests {
             }
             assert_eq!(x, y, "case {i}");
         }
+    }
+
+    #[test]
+    fn fill_checksums_finishes_partial() {
+        for mk in [udp, tcp] {
+            let want = mk(A, S, 40000, 443, b"offloaded");
+            let mut b = want.clone();
+            // What TX offload leaves: the folded pseudo-header sum, uncomplemented.
+            let ck = if b[9] == protocol::TCP { 36 } else { 26 };
+            let len = (b.len() - 20) as u16;
+            let partial = checksum::fold(checksum::pseudo_header_sum(A, S, b[9], len));
+            b[ck..ck + 2].copy_from_slice(&partial.to_be_bytes());
+            b[10] ^= 0xff; // and a stale header checksum
+            assert!(!l4_ok(&b));
+            fill_checksums(&mut b).unwrap();
+            assert_eq!(b, want);
+        }
+        let mut short = vec![
+            0x45u8, 0, 0, 30, 0, 0, 0, 0, 64, 6, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
+        ];
+        short.extend_from_slice(&[0; 10]);
+        let before = short.clone();
+        assert_eq!(fill_checksums(&mut short), Err(Error::Truncated));
+        assert_eq!(short, before);
     }
 }

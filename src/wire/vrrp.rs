@@ -24,8 +24,10 @@ pub const MAX_LEN: usize = HEADER_LEN + 4 * MAX_ADDRS + AUTH_LEN;
 pub const MULTICAST_ADDR: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// TTL every advert is sent with and must be received with.
 pub const TTL: u8 = 255;
-/// Auth type "simple text password" (RFC 2338 / RFC 3768 compatibility).
+/// v2 auth type: none.
 pub const AUTH_NONE: u8 = 0;
+/// v2 auth type "simple text password" (RFC 2338, kept by RFC 3768 for
+/// compatibility; keepalived's `auth_type PASS`).
 pub const AUTH_PLAINTEXT: u8 = 1;
 /// AH (RFC 2338); not implemented beyond reporting the type.
 pub const AUTH_AH: u8 = 2;
