@@ -190,7 +190,10 @@ fn scenario4_sync_group_moves_together() {
         expect_state(&lab, &b, g, "backup", Duration::from_secs(10));
     }
     lab.link(&a.ns, "wan0", false);
-    expect_state(&lab, &a, "wan_gw", "fault", Duration::from_secs(3));
+    let t = expect_state(&lab, &a, "wan_gw", "fault", Duration::from_secs(3));
+    println!(
+        "scenario4: wan0 down -> wan_gw fault seen after {t:?} (netlink-triggered link re-read)"
+    );
     expect_state(&lab, &a, "lan_gw", "backup", Duration::from_secs(3));
     for g in ["lan_gw", "wan_gw"] {
         // B sees priority-0 or silence; either way within Master_Down_Interval + margin.

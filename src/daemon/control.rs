@@ -266,14 +266,21 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    /// Serve until every accepted client is finished (bounded: 5 s).
     fn pump(s: &mut ControlServer, now: Instant) {
-        for _ in 0..50 {
+        let start = std::time::Instant::now();
+        let mut served = false;
+        while start.elapsed() < std::time::Duration::from_secs(5) {
             s.accept(now);
+            let before = s.conn_fds().count();
             s.serve(now, |line| format!("ok\n[{line}]\n").into_bytes());
+            served |= before > 0;
+            if served && s.conn_fds().count() == 0 {
+                return;
+            }
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
     }
-
     #[test]
     fn answers_one_line_and_closes() {
         let p = path("a");
@@ -281,6 +288,8 @@ mod tests {
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let mut c = UnixStream::connect(&p).unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
         c.write_all(b"vrrp summary\nignored").unwrap();
         pump(&mut s, Instant::from_secs(1));
         assert_eq!(read_lenient(&mut c), "ok\n[vrrp summary]\n");
@@ -296,9 +305,12 @@ mod tests {
         let p = path("b");
         let mut s = ControlServer::bind(&p).unwrap();
         let mut long = UnixStream::connect(&p).unwrap();
+        long.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
         long.write_all(&[b'x'; MAX_REQUEST + 10]).unwrap();
-        let slow = UnixStream::connect(&p).unwrap();
         pump(&mut s, Instant::from_secs(1));
+        let slow = UnixStream::connect(&p).unwrap();
+        s.accept(Instant::from_secs(1));
         assert_eq!(read_lenient(&mut long), "error\nrequest too long\n");
         // The silent client is closed at its deadline.
         assert!(s.next_deadline().is_some());

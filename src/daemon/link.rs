@@ -1,8 +1,9 @@
 //! Ports (one per configured interface) and their link state.
 //!
-//! Link state is read by polling SIOCGIFFLAGS every `LINK_POLL` (200 ms):
-//! simpler than a NETLINK_ROUTE listener and bounded in cost (one ioctl per
-//! interface per poll). A port is usable when the device exists, is UP and
+//! Link state is read with SIOCGIFFLAGS (one ioctl per interface): at once
+//! when a NETLINK_ROUTE link notification arrives (`netlink`), and as a
+//! fallback every `LINK_POLL_WITH_NETLINK` (1 s), or every `LINK_POLL`
+//! (200 ms) when the netlink socket cannot be opened. A port is usable when the device exists, is UP and
 //! RUNNING, and (lan/wan) its packet socket is open. A missing device is
 //! retried every `RETRY` without exiting.
 //!
@@ -17,6 +18,7 @@ use crate::time::{Duration, Instant};
 use log::{debug, info, warn};
 
 pub const LINK_POLL: Duration = Duration::from_millis(200);
+pub const LINK_POLL_WITH_NETLINK: Duration = Duration::from_secs(1);
 pub const RETRY: Duration = Duration::from_secs(1);
 
 /// What the driver itself counts per port (the wire truth).

@@ -2,15 +2,22 @@
 //! control socket, a signal fd, one poll(2) loop on CLOCK_MONOTONIC.
 //! Everything protocol-shaped is the engine's; this module only moves bytes.
 //!
-//! Loop turn: poll(fds, timeout) where timeout is the earliest of the
-//! engine's `poll_timeout`, the next link poll, control-client and script
-//! deadlines; then signals, frames (bounded batch per socket), link state,
-//! engine timers, control clients; then the TxQueue is flushed to the
-//! sockets and engine events run notify scripts.
+//! Loop turn: link re-read if due, engine timers if due, TxQueue flushed to
+//! the sockets, engine events run notify scripts; then poll(fds, timeout)
+//! where timeout is the earliest of the engine's `poll_timeout`, the next
+//! link poll, control-client and script deadlines; then signals, netlink link
+//! notifications (immediate link re-read), frames (bounded batch per socket,
+//! flushed after each batch) and control clients.
+//!
+//! The engine is built once every lan/wan device exists (its MAC is needed);
+//! until then the daemon answers the control socket with the port list and
+//! retries each missing device every second. Never: parses frames, decides
+//! VRRP state, or blocks on anything but poll(2).
 
 pub mod clock;
 pub mod control;
 pub mod link;
+pub mod netlink;
 pub mod notify;
 pub mod packet;
 pub mod signals;
@@ -20,8 +27,9 @@ use crate::config::{self, Config, LogLevel};
 use crate::engine::{Engine, Event, MAX_FRAME, PortStatus, Snapshot, TxQueue};
 use crate::time::Instant;
 use control::{ControlServer, Want};
-use link::{LINK_POLL, Port};
+use link::{LINK_POLL, LINK_POLL_WITH_NETLINK, Port};
 use log::{LevelFilter, debug, error, info, warn};
+use netlink::LinkMonitor;
 use notify::Notifier;
 use signals::Signals;
 use sys::IoctlSocket;
@@ -70,6 +78,7 @@ pub fn run(path: &str) -> i32 {
 enum Slot {
     Signal,
     Listener,
+    Netlink,
     Conn,
     Port(usize),
 }
@@ -81,11 +90,13 @@ struct Daemon {
     ports: Vec<Port>,
     ioctl: IoctlSocket,
     signals: Signals,
+    netlink: Option<LinkMonitor>,
     control: ControlServer,
     notifier: Notifier,
     tx: TxQueue,
     rx_buf: Box<[u8; 2048]>,
     next_link_poll: Instant,
+    link_poll: crate::time::Duration,
     fds: Vec<libc::pollfd>,
     slots: Vec<Slot>,
     tx_overflow_seen: u64,
@@ -104,8 +115,23 @@ impl Daemon {
             config.vrrp_groups.len(),
             config.globals.control_socket
         );
+        let netlink = match LinkMonitor::open() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                warn!(
+                    "netlink link monitor unavailable ({e}); polling link state every {:?}",
+                    LINK_POLL
+                );
+                None
+            }
+        };
+        let link_poll = if netlink.is_some() {
+            LINK_POLL_WITH_NETLINK
+        } else {
+            LINK_POLL
+        };
         let ports: Vec<Port> = config.interfaces.iter().map(Port::new).collect();
-        let nfds = ports.len() + 2 + control::MAX_CONNS;
+        let nfds = ports.len() + 3 + control::MAX_CONNS;
         Ok(Daemon {
             path: path.to_string(),
             config,
@@ -113,11 +139,13 @@ impl Daemon {
             ports,
             ioctl,
             signals,
+            netlink,
             control,
             notifier: Notifier::new(),
             tx: TxQueue::with_capacity(TX_CAPACITY),
             rx_buf: Box::new([0; 2048]),
             next_link_poll: Instant::ZERO,
+            link_poll,
             fds: Vec::with_capacity(nfds),
             slots: Vec::with_capacity(nfds),
             tx_overflow_seen: 0,
@@ -178,6 +206,15 @@ impl Daemon {
                         }
                     }
                     Some(Slot::Listener) => accept = true,
+                    Some(Slot::Netlink) => {
+                        if let Some(m) = &mut self.netlink {
+                            let seen = m.drain();
+                            if seen.links > 0 || seen.lost {
+                                // Re-read every port now (flags are the truth).
+                                self.poll_links(now);
+                            }
+                        }
+                    }
                     Some(Slot::Conn) => conns = true,
                     Some(Slot::Port(p)) => {
                         let p = *p;
@@ -229,6 +266,15 @@ impl Daemon {
             libc::POLLIN,
             Slot::Signal,
         );
+        if let Some(m) = &self.netlink {
+            push(
+                &mut self.fds,
+                &mut self.slots,
+                m.raw_fd(),
+                libc::POLLIN,
+                Slot::Netlink,
+            );
+        }
         if self.control.can_accept() {
             push(
                 &mut self.fds,
@@ -306,7 +352,7 @@ impl Daemon {
     }
 
     fn poll_links(&mut self, now: Instant) {
-        self.next_link_poll = now + LINK_POLL;
+        self.next_link_poll = now + self.link_poll;
         for i in 0..self.ports.len() {
             let Some(port) = self.ports.get_mut(i) else {
                 continue;
