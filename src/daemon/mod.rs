@@ -413,7 +413,8 @@ impl Daemon {
                         warn!("event for unknown group index {group}");
                         continue;
                     };
-                    info!(
+                    // The engine logs the transition (with its reason) at info.
+                    debug!(
                         "vrrp: group {} (vrid {} on {}) -> {}",
                         g.name,
                         g.vrid,
