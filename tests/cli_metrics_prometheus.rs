@@ -6,43 +6,20 @@
 //! Python's `json` to what the snapshot holds. Skips (with a message) when
 //! the Python module is missing.
 
+mod common;
+
+use common::{TempDir, stdout_of, tool_runs};
 use hagw::cli::show::answer;
 use hagw::config::{Ipv4Cidr, Role};
 use hagw::engine::{PortStatus, Snapshot};
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::{GroupCounters, GroupStatus, VrrpState};
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Debian's interpreter (the module is a Debian package; a pyenv python
 /// earlier in PATH would not see it).
 const PYTHON: &str = "/usr/bin/python3";
-
-fn have_parser() -> bool {
-    Command::new(PYTHON)
-        .args(["-c", "import prometheus_client.parser"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("hagw-prom-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn snapshot() -> Snapshot {
     let group = |name: &str, iface: &str, vrid: u8, state, rx: u64| GroupStatus {
@@ -136,11 +113,11 @@ for f in fams:
 
 #[test]
 fn prometheus_reference_parser_reads_our_metrics() {
-    if !have_parser() {
+    if !tool_runs(PYTHON, &["-c", "import prometheus_client.parser"]) {
         println!("skipped: python3-prometheus-client not installed ({PYTHON})");
         return;
     }
-    let dir = TempDir::new("metrics");
+    let dir = TempDir::new("prom", "metrics");
     let snap = snapshot();
     let now = Instant::from_secs(100);
     let text_path = dir.0.join("metrics.txt");
@@ -194,35 +171,24 @@ print(p["name"], p["up"], p["mac"], p["drops_total"], sorted(p["drops"].items())
 
 #[test]
 fn python_json_reads_our_documents() {
-    let ok = Command::new(PYTHON)
-        .args(["-c", "import json"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
+    if !tool_runs(PYTHON, &["-c", "import json"]) {
         println!("skipped: {PYTHON} not installed");
         return;
     }
-    let dir = TempDir::new("json");
+    let dir = TempDir::new("prom", "json");
     let snap = snapshot();
     let now = Instant::from_secs(100);
     let vrrp = dir.0.join("vrrp.json");
     let ifs = dir.0.join("interfaces.json");
     std::fs::write(&vrrp, answer("vrrp --json", &snap, now).unwrap()).unwrap();
     std::fs::write(&ifs, answer("interfaces --json", &snap, now).unwrap()).unwrap();
-    let out = Command::new(PYTHON)
-        .args(["-c", CHECK_JSON])
-        .arg(&vrrp)
-        .arg(&ifs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
+        stdout_of(
+            Command::new(PYTHON)
+                .args(["-c", CHECK_JSON])
+                .arg(&vrrp)
+                .arg(&ifs)
+        ),
         "True fault 7 0.1 12.345 s\"1 None 9 10.0.7.1\n\
          lan False 02:00:00:00:00:01 5 [('no_route', 0), ('vrrp_ttl', 5)]\n"
     );

@@ -1,7 +1,7 @@
 //! A minimal pcap (libpcap classic format, microsecond timestamps, link type
 //! Ethernet) writer for tests: frames we build are written to a file that
 //! tshark / tcpdump can read. Include it with
-//! `#[path = "common/pcap.rs"] mod pcap;`. Test-only: panics on I/O errors.
+//! `mod common;` and `common::pcap::PcapWriter`. Test-only: panics on I/O errors.
 
 #![allow(dead_code)]
 
