@@ -46,6 +46,21 @@ pub fn tool_runs(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `hagw check-config -c PATH` with the binary under test: (exit code,
+/// stdout, stderr).
+pub fn check_config(path: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hagw"))
+        .args(["check-config", "-c"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Run `cmd` to the end; its stdout as text. Fails the test (showing
 /// stderr) when it exits with an error.
 pub fn stdout_of(cmd: &mut Command) -> String {
