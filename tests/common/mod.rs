@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod pcap;
+pub mod scenario1;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
