@@ -10,6 +10,53 @@
 //! updates in [`rewrite`]. Real keepalived adverts are test vectors in
 //! `tests/vectors/keepalived/` (see `tests/wire_keepalived.rs`).
 
+/// Declares a packet view: `pub struct $name<T: AsRef<[u8]>>` over a
+/// buffer, with `new_unchecked`, `new_checked` (wrap, then `check_len`) and
+/// `into_inner`. With `min_len N;` it also defines `check_len` as "the
+/// buffer holds at least N bytes"; without, the module writes `check_len`.
+macro_rules! packet_view {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident;
+        $(#[$checked:meta])*
+        fn new_checked;
+        $(min_len $min:expr;)?
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone)]
+        pub struct $name<T: AsRef<[u8]>> {
+            buffer: T,
+        }
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            pub fn new_unchecked(buffer: T) -> $name<T> {
+                $name { buffer }
+            }
+
+            $(#[$checked])*
+            pub fn new_checked(buffer: T) -> $crate::wire::Result<$name<T>> {
+                let p = $name::new_unchecked(buffer);
+                p.check_len()?;
+                Ok(p)
+            }
+
+            pub fn into_inner(self) -> T {
+                self.buffer
+            }
+
+            $(
+                pub fn check_len(&self) -> $crate::wire::Result<()> {
+                    if self.buffer.as_ref().len() < $min {
+                        Err($crate::wire::Error::Truncated)
+                    } else {
+                        Ok(())
+                    }
+                }
+            )?
+        }
+    };
+}
+
 pub mod arp;
 pub mod build;
 pub mod checksum;
@@ -59,6 +106,22 @@ impl core::fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = core::result::Result<T, Error>;
+
+/// The length checks of a header that carries its own length (TCP data
+/// offset, UDP length): the buffer holds `min` bytes (else `Truncated`),
+/// the `declared` length is at least `min` (else `Malformed`) and within
+/// the buffer (else `Truncated`).
+pub(crate) fn check_declared_len(buffer_len: usize, min: usize, declared: usize) -> Result<()> {
+    if buffer_len < min {
+        Err(Error::Truncated)
+    } else if declared < min {
+        Err(Error::Malformed)
+    } else if declared > buffer_len {
+        Err(Error::Truncated)
+    } else {
+        Ok(())
+    }
+}
 
 /// Read a big-endian u16 at `at`; 0 when out of range (views check lengths
 /// first, so the fallback is never taken on a checked view).
