@@ -8,14 +8,14 @@
 
 mod common;
 
-use common::{TempDir, stdout_of, tool_runs};
+use common::{TempDir, tool_runs};
 use hagw::cli::show::answer;
 use hagw::config::{Ipv4Cidr, Role};
 use hagw::engine::{PortStatus, Snapshot};
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::{GroupCounters, GroupStatus, VrrpState};
 use std::net::Ipv4Addr;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// Debian's interpreter (the module is a Debian package; a pyenv python
 /// earlier in PATH would not see it).
@@ -84,6 +84,22 @@ fn snapshot() -> Snapshot {
     }
 }
 
+/// Write the answers to two `show` requests over `snapshot()` (at 100 s)
+/// to files and run the Python `script` with the two paths as arguments.
+fn python_over(script: &str, requests: [&str; 2]) -> Output {
+    let dir = TempDir::new("prom", "py");
+    let snap = snapshot();
+    let now = Instant::from_secs(100);
+    let mut cmd = Command::new(PYTHON);
+    cmd.args(["-c", script]);
+    for (i, request) in requests.iter().enumerate() {
+        let path = dir.path(&format!("answer{i}"));
+        std::fs::write(&path, answer(request, &snap, now).unwrap()).unwrap();
+        cmd.arg(path);
+    }
+    cmd.output().unwrap()
+}
+
 const CHECK: &str = r#"
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families
@@ -117,19 +133,7 @@ fn prometheus_reference_parser_reads_our_metrics() {
         println!("skipped: python3-prometheus-client not installed ({PYTHON})");
         return;
     }
-    let dir = TempDir::new("prom", "metrics");
-    let snap = snapshot();
-    let now = Instant::from_secs(100);
-    let text_path = dir.0.join("metrics.txt");
-    let json_path = dir.0.join("metrics.json");
-    std::fs::write(&text_path, answer("metrics", &snap, now).unwrap()).unwrap();
-    std::fs::write(&json_path, answer("metrics --json", &snap, now).unwrap()).unwrap();
-    let out = Command::new(PYTHON)
-        .args(["-c", CHECK])
-        .arg(&text_path)
-        .arg(&json_path)
-        .output()
-        .unwrap();
+    let out = python_over(CHECK, ["metrics", "metrics --json"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         out.status.success(),
@@ -175,20 +179,14 @@ fn python_json_reads_our_documents() {
         println!("skipped: {PYTHON} not installed");
         return;
     }
-    let dir = TempDir::new("prom", "json");
-    let snap = snapshot();
-    let now = Instant::from_secs(100);
-    let vrrp = dir.0.join("vrrp.json");
-    let ifs = dir.0.join("interfaces.json");
-    std::fs::write(&vrrp, answer("vrrp --json", &snap, now).unwrap()).unwrap();
-    std::fs::write(&ifs, answer("interfaces --json", &snap, now).unwrap()).unwrap();
+    let out = python_over(CHECK_JSON, ["vrrp --json", "interfaces --json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
-        stdout_of(
-            Command::new(PYTHON)
-                .args(["-c", CHECK_JSON])
-                .arg(&vrrp)
-                .arg(&ifs)
-        ),
+        String::from_utf8(out.stdout).unwrap(),
         "True fault 7 0.1 12.345 s\"1 None 9 10.0.7.1\n\
          lan False 02:00:00:00:00:01 5 [('no_route', 0), ('vrrp_ttl', 5)]\n"
     );

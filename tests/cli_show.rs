@@ -28,6 +28,17 @@ fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
 }
 
+/// Exit 3, nothing on stdout, and on stderr the one line saying no daemon
+/// listens on `sock`, with the OS's `reason`.
+fn assert_no_daemon(out: &Output, sock: &str, reason: &str) {
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        format!("hagw: no daemon running (cannot connect to {sock}: {reason})\n")
+    );
+}
+
 fn snapshot() -> Snapshot {
     let g = GroupStatus {
         name: "lan_gw".into(),
@@ -112,12 +123,7 @@ fn no_daemon_is_one_line_and_exit_3() {
     let sock = dir.path("missing.sock");
     let sock = sock.to_str().unwrap();
     let out = hagw(&["show", "vrrp", "summary", "--socket", sock]);
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(out.stdout.is_empty());
-    assert_eq!(
-        text(&out.stderr),
-        format!("hagw: no daemon running (cannot connect to {sock}: No such file or directory)\n")
-    );
+    assert_no_daemon(&out, sock, "No such file or directory");
 }
 
 #[test]
@@ -142,12 +148,7 @@ fn stale_socket_file_is_no_daemon_too() {
     drop(UnixListener::bind(&sock).unwrap());
     let sock = sock.to_str().unwrap();
     let out = hagw(&["show", "interfaces", "--socket", sock]);
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(out.stdout.is_empty());
-    assert_eq!(
-        text(&out.stderr),
-        format!("hagw: no daemon running (cannot connect to {sock}: Connection refused)\n")
-    );
+    assert_no_daemon(&out, sock, "Connection refused");
 }
 
 #[test]
