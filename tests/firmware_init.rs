@@ -11,6 +11,9 @@
 //!   the daemon's business; here: process gone, pid file removed). Skipped
 //!   while `hagw run` is still a stub.
 
+mod common;
+
+use common::TempDir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -152,8 +155,8 @@ fn init_script_with_stand_in_daemon() {
         eprintln!("skipped: busybox not installed");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hagw-fake-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = TempDir::new("fake", "init");
+    let dir = &tmp.0;
     let bin = dir.join("hagw");
     std::fs::write(&bin, STAND_IN).unwrap();
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -237,7 +240,6 @@ fn init_script_with_stand_in_daemon() {
     );
     assert!(!alive(pid));
     assert!(!e.pidfile.exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn is_root() -> bool {
@@ -390,9 +392,8 @@ fn procd_init_script_with_stub_procd() {
         eprintln!("skipped: busybox not installed");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hagw-procd-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = TempDir::new("procd", "init");
+    let dir = &tmp.0;
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_hagw"));
     let good = dir.join("good.conf");
     std::fs::copy(repo().join("board/examples/scenario1-basic-a.uci"), &good).unwrap();
@@ -464,5 +465,4 @@ echo "START=$START STOP=$STOP USE_PROCD=$USE_PROCD"
         ok && !out.contains("open_instance") && out.contains("no interface configured"),
         "{out}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
