@@ -382,6 +382,7 @@ pub fn tcp_reset(buf: &mut [u8], offending: &[u8], src_mac: EthernetAddress, ip_
 mod tests {
     use super::*;
     use crate::wire::checksum;
+    use crate::wire::test_frames::echo_request;
     use crate::wire::vrrp::VrrpError;
 
     const MAC: EthernetAddress = EthernetAddress([0x52, 0x54, 0x00, 0x11, 0x22, 0x33]);
@@ -495,26 +496,14 @@ mod tests {
     }
 
     /// An echo request frame built by hand (not with our emitters).
-    pub(crate) fn echo_request_frame(dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
-        let mut f = Vec::new();
-        f.extend_from_slice(&MAC.0);
-        f.extend_from_slice(&PEER_MAC.0);
-        f.extend_from_slice(&[0x08, 0x00]);
-        let total = (20 + 8 + payload.len()) as u16;
-        let mut ip = vec![0x45, 0x00];
-        ip.extend_from_slice(&total.to_be_bytes());
-        ip.extend_from_slice(&[0xbe, 0xef, 0x40, 0x00, 64, 1, 0, 0]);
-        ip.extend_from_slice(&PEER.octets());
-        ip.extend_from_slice(&dst.octets());
-        let c = checksum::checksum(&ip);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        let mut icmp = vec![8, 0, 0, 0, 0x0a, 0x0b, 0x00, 0x2a];
-        icmp.extend_from_slice(payload);
-        let c = checksum::checksum(&icmp);
-        icmp[2..4].copy_from_slice(&c.to_be_bytes());
-        f.extend_from_slice(&ip);
-        f.extend_from_slice(&icmp);
-        f
+    fn echo_request_frame(dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+        echo_request(
+            (MAC, PEER_MAC),
+            (PEER, dst),
+            0xbeef,
+            (0x0a0b, 0x2a),
+            payload,
+        )
     }
 
     #[test]

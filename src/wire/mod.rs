@@ -166,3 +166,46 @@ pub(crate) fn set_ipv4(b: &mut [u8], at: usize, v: std::net::Ipv4Addr) {
         s.copy_from_slice(&v.octets());
     }
 }
+
+/// Frames written byte by byte for unit tests, independent of the emitters
+/// they check.
+#[cfg(test)]
+pub(crate) mod test_frames {
+    use super::checksum;
+    use super::ethernet::EthernetAddress;
+    use std::net::Ipv4Addr;
+
+    /// An Ethernet frame `macs.1` -> `macs.0` carrying an ICMP echo request
+    /// `ips.0` -> `ips.1` (IPv4: no options, TOS 0, DF, TTL 64, id `ip_id`;
+    /// ICMP ident/sequence `ident_seq`, then `data`), both checksums good.
+    pub(crate) fn echo_request(
+        macs: (EthernetAddress, EthernetAddress),
+        ips: (Ipv4Addr, Ipv4Addr),
+        ip_id: u16,
+        ident_seq: (u16, u16),
+        data: &[u8],
+    ) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&macs.0.0);
+        f.extend_from_slice(&macs.1.0);
+        f.extend_from_slice(&[0x08, 0x00]);
+        let total = u16::try_from(20 + 8 + data.len()).unwrap();
+        let mut ip = vec![0x45, 0x00];
+        ip.extend_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&ip_id.to_be_bytes());
+        ip.extend_from_slice(&[0x40, 0x00, 64, 1, 0, 0]);
+        ip.extend_from_slice(&ips.0.octets());
+        ip.extend_from_slice(&ips.1.octets());
+        let c = checksum::checksum(&ip);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        let mut icmp = vec![8, 0, 0, 0];
+        icmp.extend_from_slice(&ident_seq.0.to_be_bytes());
+        icmp.extend_from_slice(&ident_seq.1.to_be_bytes());
+        icmp.extend_from_slice(data);
+        let c = checksum::checksum(&icmp);
+        icmp[2..4].copy_from_slice(&c.to_be_bytes());
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(&icmp);
+        f
+    }
+}
