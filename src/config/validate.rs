@@ -557,6 +557,27 @@ impl Ctx<'_> {
         self.opt(sec, key, parse).ok().flatten()
     }
 
+    /// The required `rule` number (1-999999) of a `kind` section; a number
+    /// already in `seen` (rule -> line) is reported, a new one added.
+    fn rule_number(
+        &mut self,
+        sec: &Sec,
+        kind: &str,
+        seen: &mut HashMap<u32, usize>,
+    ) -> Option<u32> {
+        let rule = self.req(sec, "rule", "a rule number, 1-999999", |v| {
+            parse_uint(v, 1, 999_999).map(|n| n as u32)
+        });
+        if let (Some(r), Some(o)) = (rule, sec.one("rule")) {
+            if let Some(first) = seen.get(&r) {
+                self.err(o.line, format!("option 'rule': {kind} rule {r} already exists (line {first}); rule numbers must be unique"));
+            } else {
+                seen.insert(r, o.line);
+            }
+        }
+        rule
+    }
+
     /// A required reference to a named section of `kind`.
     fn reference(
         &mut self,
@@ -1396,16 +1417,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     let mut nat_source: Vec<NatSource> = Vec::new();
     let mut snat_rules: HashMap<u32, usize> = HashMap::new();
     for sec in get("nat_source") {
-        let rule = cx.req(sec, "rule", "a rule number, 1-999999", |v| {
-            parse_uint(v, 1, 999_999).map(|n| n as u32)
-        });
-        if let (Some(r), Some(o)) = (rule, sec.one("rule")) {
-            if let Some(first) = snat_rules.get(&r) {
-                cx.err(o.line, format!("option 'rule': nat_source rule {r} already exists (line {first}); rule numbers must be unique"));
-            } else {
-                snat_rules.insert(r, o.line);
-            }
-        }
+        let rule = cx.rule_number(sec, "nat_source", &mut snat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));
         let outbound = dataplane_ref(&mut cx, sec, "outbound_interface", "source NAT");
         let protocol = cx.opt(sec, "protocol", parse_protocol);
@@ -1495,16 +1507,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     let mut nat_destination = Vec::new();
     let mut dnat_rules: HashMap<u32, usize> = HashMap::new();
     for sec in get("nat_destination") {
-        let rule = cx.req(sec, "rule", "a rule number, 1-999999", |v| {
-            parse_uint(v, 1, 999_999).map(|n| n as u32)
-        });
-        if let (Some(r), Some(o)) = (rule, sec.one("rule")) {
-            if let Some(first) = dnat_rules.get(&r) {
-                cx.err(o.line, format!("option 'rule': nat_destination rule {r} already exists (line {first}); rule numbers must be unique"));
-            } else {
-                dnat_rules.insert(r, o.line);
-            }
-        }
+        let rule = cx.rule_number(sec, "nat_destination", &mut dnat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));
         let inbound = dataplane_ref(&mut cx, sec, "inbound_interface", "destination NAT");
         let protocol = cx.opt(sec, "protocol", parse_protocol);
