@@ -328,41 +328,41 @@ fn parse_port(v: &str) -> Result<u16, String> {
         .map_err(|_| format!("'{v}' is not a port (expected 1-65535)"))
 }
 
+/// `LO-HI`, or one value meaning `V-V`, each end read by `parse`: (lo, hi).
+/// An unreadable end gives the message `bad`; `what` names the ends in
+/// the message for an empty range.
+fn parse_range<T: PartialOrd + std::fmt::Display>(
+    v: &str,
+    what: &str,
+    bad: impl Fn() -> String,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<(T, T), String> {
+    let (lo, hi) = v.split_once('-').unwrap_or((v, v));
+    let lo = parse(lo).map_err(|_| bad())?;
+    let hi = parse(hi).map_err(|_| bad())?;
+    if lo > hi {
+        return Err(format!(
+            "'{v}' is an empty range; write the lower {what} first ('{hi}-{lo}')"
+        ));
+    }
+    Ok((lo, hi))
+}
+
 fn parse_port_range(v: &str) -> Result<PortRange, String> {
-    let (lo, hi) = match v.split_once('-') {
-        Some((a, b)) => (a, b),
-        None => (v, v),
-    };
     let bad = || {
         format!(
             "'{v}' is not a port or port range (expected e.g. '22' or '1024-65535', ports 1-65535)"
         )
     };
-    let lo = parse_port(lo).map_err(|_| bad())?;
-    let hi = parse_port(hi).map_err(|_| bad())?;
-    if lo > hi {
-        return Err(format!(
-            "'{v}' is an empty range; write the lower port first ('{hi}-{lo}')"
-        ));
-    }
+    let (lo, hi) = parse_range(v, "port", bad, parse_port)?;
     Ok(PortRange { lo, hi })
 }
 
 fn parse_addr_range(v: &str) -> Result<AddrRange, String> {
-    let (lo, hi) = match v.split_once('-') {
-        Some((a, b)) => (a, b),
-        None => (v, v),
-    };
     let bad = || {
         format!("'{v}' is not an address or address range (expected A.B.C.D or A.B.C.D-A.B.C.D)")
     };
-    let lo = parse_unicast(lo).map_err(|_| bad())?;
-    let hi = parse_unicast(hi).map_err(|_| bad())?;
-    if lo > hi {
-        return Err(format!(
-            "'{v}' is an empty range; write the lower address first ('{hi}-{lo}')"
-        ));
-    }
+    let (lo, hi) = parse_range(v, "address", bad, parse_unicast)?;
     Ok(AddrRange { lo, hi })
 }
 
