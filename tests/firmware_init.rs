@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::TempDir;
+use common::{TempDir, is_root, run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -242,10 +242,6 @@ fn init_script_with_stand_in_daemon() {
     assert!(!e.pidfile.exists());
 }
 
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// True while `hagw run` is the skeleton's stub (exits at once, "not implemented").
 fn daemon_is_stub(bin: &Path) -> bool {
     let o = Command::new(bin)
@@ -253,11 +249,6 @@ fn daemon_is_stub(bin: &Path) -> bool {
         .output()
         .unwrap();
     String::from_utf8_lossy(&o.stderr).contains("not implemented")
-}
-
-fn sh(cmd: &[&str]) {
-    let s = Command::new(cmd[0]).args(&cmd[1..]).status().unwrap();
-    assert!(s.success(), "{cmd:?}");
 }
 
 fn show(e: &Env, sock: &Path, what: &[&str]) -> String {
@@ -287,15 +278,15 @@ fn init_script_with_real_daemon() {
     }
     let mut e = setup("real", bin);
     let ns = format!("hg{}fw", std::process::id());
-    sh(&["ip", "netns", "add", &ns]);
+    run(&["ip", "netns", "add", &ns]);
     e.netns = Some(ns.clone());
     // lan0 is hagw's (no kernel IPv4 address); its peer just keeps the link up.
-    sh(&[
+    run(&[
         "ip", "-n", &ns, "link", "add", "lan0", "type", "veth", "peer", "name", "lanpeer",
     ]);
-    sh(&["ip", "-n", &ns, "link", "set", "lan0", "up"]);
-    sh(&["ip", "-n", &ns, "link", "set", "lanpeer", "up"]);
-    sh(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+    run(&["ip", "-n", &ns, "link", "set", "lan0", "up"]);
+    run(&["ip", "-n", &ns, "link", "set", "lanpeer", "up"]);
+    run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
     let sock = e.dir.join("hagw.sock");
     let conf = |prio: u8| {
         format!(

@@ -7,6 +7,9 @@
 //! through an AF_PACKET socket in our namespace; everything is bounded in
 //! time and cleaned up by a Drop guard.
 
+mod common;
+
+use common::{is_root, run};
 use hagw::local::{answer_arp, answer_echo};
 use hagw::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use hagw::wire::build::{self, AdvertHeader};
@@ -20,22 +23,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
-
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn run(args: &[&str]) {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .expect(args[0]);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Two namespaces joined by a veth pair; deleted on drop (also on panic).
 struct Topo {

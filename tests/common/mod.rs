@@ -38,6 +38,18 @@ impl Drop for TempDir {
     }
 }
 
+/// Network and init-script tests need root (they print "skipped: needs
+/// root" without it).
+pub fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Run `args[0] args[1..]`; fails the test (showing stderr) unless it
+/// exits with success.
+pub fn run(args: &[&str]) {
+    stdout_of(Command::new(args[0]).args(&args[1..]));
+}
+
 /// True when `program args…` can be started and exits with success (how the
 /// tests decide whether an optional tool is installed).
 pub fn tool_runs(program: &str, args: &[&str]) -> bool {
