@@ -6,43 +6,20 @@
 //! Python's `json` to what the snapshot holds. Skips (with a message) when
 //! the Python module is missing.
 
+mod common;
+
+use common::{TempDir, tool_runs};
 use hagw::cli::show::answer;
 use hagw::config::{Ipv4Cidr, Role};
 use hagw::engine::{PortStatus, Snapshot};
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::{GroupCounters, GroupStatus, VrrpState};
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// Debian's interpreter (the module is a Debian package; a pyenv python
 /// earlier in PATH would not see it).
 const PYTHON: &str = "/usr/bin/python3";
-
-fn have_parser() -> bool {
-    Command::new(PYTHON)
-        .args(["-c", "import prometheus_client.parser"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("hagw-prom-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn snapshot() -> Snapshot {
     let group = |name: &str, iface: &str, vrid: u8, state, rx: u64| GroupStatus {
@@ -107,6 +84,22 @@ fn snapshot() -> Snapshot {
     }
 }
 
+/// Write the answers to two `show` requests over `snapshot()` (at 100 s)
+/// to files and run the Python `script` with the two paths as arguments.
+fn python_over(script: &str, requests: [&str; 2]) -> Output {
+    let dir = TempDir::new("prom", "py");
+    let snap = snapshot();
+    let now = Instant::from_secs(100);
+    let mut cmd = Command::new(PYTHON);
+    cmd.args(["-c", script]);
+    for (i, request) in requests.iter().enumerate() {
+        let path = dir.path(&format!("answer{i}"));
+        std::fs::write(&path, answer(request, &snap, now).unwrap()).unwrap();
+        cmd.arg(path);
+    }
+    cmd.output().unwrap()
+}
+
 const CHECK: &str = r#"
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families
@@ -136,23 +129,11 @@ for f in fams:
 
 #[test]
 fn prometheus_reference_parser_reads_our_metrics() {
-    if !have_parser() {
+    if !tool_runs(PYTHON, &["-c", "import prometheus_client.parser"]) {
         println!("skipped: python3-prometheus-client not installed ({PYTHON})");
         return;
     }
-    let dir = TempDir::new("metrics");
-    let snap = snapshot();
-    let now = Instant::from_secs(100);
-    let text_path = dir.0.join("metrics.txt");
-    let json_path = dir.0.join("metrics.json");
-    std::fs::write(&text_path, answer("metrics", &snap, now).unwrap()).unwrap();
-    std::fs::write(&json_path, answer("metrics --json", &snap, now).unwrap()).unwrap();
-    let out = Command::new(PYTHON)
-        .args(["-c", CHECK])
-        .arg(&text_path)
-        .arg(&json_path)
-        .output()
-        .unwrap();
+    let out = python_over(CHECK, ["metrics", "metrics --json"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         out.status.success(),
@@ -194,28 +175,11 @@ print(p["name"], p["up"], p["mac"], p["drops_total"], sorted(p["drops"].items())
 
 #[test]
 fn python_json_reads_our_documents() {
-    let ok = Command::new(PYTHON)
-        .args(["-c", "import json"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
+    if !tool_runs(PYTHON, &["-c", "import json"]) {
         println!("skipped: {PYTHON} not installed");
         return;
     }
-    let dir = TempDir::new("json");
-    let snap = snapshot();
-    let now = Instant::from_secs(100);
-    let vrrp = dir.0.join("vrrp.json");
-    let ifs = dir.0.join("interfaces.json");
-    std::fs::write(&vrrp, answer("vrrp --json", &snap, now).unwrap()).unwrap();
-    std::fs::write(&ifs, answer("interfaces --json", &snap, now).unwrap()).unwrap();
-    let out = Command::new(PYTHON)
-        .args(["-c", CHECK_JSON])
-        .arg(&vrrp)
-        .arg(&ifs)
-        .output()
-        .unwrap();
+    let out = python_over(CHECK_JSON, ["vrrp --json", "interfaces --json"]);
     assert!(
         out.status.success(),
         "{}",

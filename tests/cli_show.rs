@@ -2,6 +2,9 @@
 //! tiny fake daemon (a unix socket served from a thread with
 //! `control::respond` over a hand-built snapshot).
 
+mod common;
+
+use common::TempDir;
 use hagw::cli::control::respond;
 use hagw::config::{Ipv4Cidr, Role};
 use hagw::engine::{PortStatus, Snapshot};
@@ -10,33 +13,9 @@ use hagw::vrrp::{GroupCounters, GroupStatus, VrrpState};
 use std::io::{Read, Write};
 use std::net::Ipv4Addr;
 use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-
-/// A private temp directory, removed on drop (also when a test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("hagw-cli-{}-{tag}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn hagw(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hagw"))
@@ -47,6 +26,17 @@ fn hagw(args: &[&str]) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
+}
+
+/// Exit 3, nothing on stdout, and on stderr the one line saying no daemon
+/// listens on `sock`, with the OS's `reason`.
+fn assert_no_daemon(out: &Output, sock: &str, reason: &str) {
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        format!("hagw: no daemon running (cannot connect to {sock}: {reason})\n")
+    );
 }
 
 fn snapshot() -> Snapshot {
@@ -129,21 +119,16 @@ fn fake_daemon(path: &Path, n: usize) -> JoinHandle<Vec<String>> {
 
 #[test]
 fn no_daemon_is_one_line_and_exit_3() {
-    let dir = TempDir::new("nod");
+    let dir = TempDir::new("cli", "nod");
     let sock = dir.path("missing.sock");
     let sock = sock.to_str().unwrap();
     let out = hagw(&["show", "vrrp", "summary", "--socket", sock]);
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(out.stdout.is_empty());
-    assert_eq!(
-        text(&out.stderr),
-        format!("hagw: no daemon running (cannot connect to {sock}: No such file or directory)\n")
-    );
+    assert_no_daemon(&out, sock, "No such file or directory");
 }
 
 #[test]
 fn show_without_words_lists_the_views_without_connecting() {
-    let dir = TempDir::new("empty");
+    let dir = TempDir::new("cli", "empty");
     let sock = dir.path("none.sock");
     let out = hagw(&["show", "--json", "--socket", sock.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -157,23 +142,18 @@ fn show_without_words_lists_the_views_without_connecting() {
 
 #[test]
 fn stale_socket_file_is_no_daemon_too() {
-    let dir = TempDir::new("stale");
+    let dir = TempDir::new("cli", "stale");
     let sock = dir.path("stale.sock");
     // A socket file nobody listens on any more: connect gets ECONNREFUSED.
     drop(UnixListener::bind(&sock).unwrap());
     let sock = sock.to_str().unwrap();
     let out = hagw(&["show", "interfaces", "--socket", sock]);
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(out.stdout.is_empty());
-    assert_eq!(
-        text(&out.stderr),
-        format!("hagw: no daemon running (cannot connect to {sock}: Connection refused)\n")
-    );
+    assert_no_daemon(&out, sock, "Connection refused");
 }
 
 #[test]
 fn socket_path_comes_from_the_config_file() {
-    let dir = TempDir::new("cfg");
+    let dir = TempDir::new("cli", "cfg");
     let sock = dir.path("from-config.sock");
     let cfg = dir.path("hagw.uci");
     std::fs::write(
@@ -211,7 +191,7 @@ fn socket_path_comes_from_the_config_file() {
 
 #[test]
 fn show_against_a_fake_daemon() {
-    let dir = TempDir::new("fake");
+    let dir = TempDir::new("cli", "fake");
     let sock = dir.path("hagw.sock");
     let server = fake_daemon(&sock, 4);
     let s = sock.to_str().unwrap();
@@ -269,7 +249,7 @@ Interface lan (device lan0, role lan): up
 
 #[test]
 fn a_daemon_that_hangs_up_is_reported() {
-    let dir = TempDir::new("hup");
+    let dir = TempDir::new("cli", "hup");
     let sock = dir.path("hup.sock");
     let listener = UnixListener::bind(&sock).unwrap();
     let t = std::thread::spawn(move || {

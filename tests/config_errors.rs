@@ -7,7 +7,10 @@
 //! comment, so it does not change the meaning); the expected line number is
 //! computed from it.
 
-use std::process::Command;
+mod common;
+
+use common::{TempDir, check_config};
+use std::path::Path;
 
 const BASE: &str = include_str!("fixtures/spec-example.uci");
 
@@ -876,19 +879,13 @@ fn every_broken_config_names_file_line_and_problem() {
 /// The real binary: exit 1 and `PATH:LINE: message` on stderr, for every case.
 #[test]
 fn check_config_binary_exits_1_with_file_and_line() {
-    let dir = std::env::temp_dir().join(format!("hagw-cfgerr-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cfgerr", "cases");
     for (i, case) in CASES.iter().enumerate() {
         let (text, line) = build(case);
-        let path = dir.join(format!("case{i}.uci"));
+        let path = dir.path(&format!("case{i}.uci"));
         std::fs::write(&path, &text).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_hagw"))
-            .args(["check-config", "-c"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{}: {stderr}", case.name);
+        let (code, _, stderr) = check_config(&path);
+        assert_eq!(code, Some(1), "{}: {stderr}", case.name);
         let prefix = format!("{}:{line}: ", path.display());
         assert!(
             stderr
@@ -899,7 +896,6 @@ fn check_config_binary_exits_1_with_file_and_line() {
             case.phrase
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Several independent mistakes: all are reported, in line order.
@@ -918,12 +914,9 @@ fn all_errors_reported_in_line_order() {
 
 #[test]
 fn missing_file_is_an_error_not_a_panic() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hagw"))
-        .args(["check-config", "-c", "/nonexistent/hagw.uci"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/hagw.uci"));
+    let (code, _, stderr) = check_config(Path::new("/nonexistent/hagw.uci"));
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("/nonexistent/hagw.uci"));
 }
 
 /// Random mutations of the canonical example (values swapped for odd ones,
@@ -1036,24 +1029,17 @@ fn mutated_configs_never_panic_and_name_real_lines() {
 
 #[test]
 fn non_utf8_file_names_the_line() {
-    let dir = std::env::temp_dir().join(format!("hagw-cfgutf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("latin1.uci");
+    let dir = TempDir::new("cfgutf", "latin1");
+    let path = dir.path("latin1.uci");
     std::fs::write(
         &path,
         b"config globals\n\toption node_id '1'\n\toption log_level 'caf\xe9'\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hagw"))
-        .args(["check-config", "-c"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let (code, _, stderr) = check_config(&path);
+    assert_eq!(code, Some(1));
     assert!(
         stderr.starts_with(&format!("{}:3: not valid UTF-8", path.display())),
         "{stderr}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

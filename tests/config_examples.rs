@@ -4,7 +4,9 @@
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use common::check_config;
 
 use hagw::config::{self, Config, Direction, FirewallAction, PortRange, Protocol, Role, VrrpAuth};
 
@@ -25,19 +27,6 @@ fn examples() -> Vec<PathBuf> {
 fn load(rel: &str) -> Config {
     let p = root().join(rel);
     config::load(p.to_str().unwrap()).unwrap_or_else(|e| panic!("{rel}: {e:#?}"))
-}
-
-fn check_config(path: &Path) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hagw"))
-        .args(["check-config", "-c"])
-        .arg(path)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -11,6 +11,9 @@
 //!   the daemon's business; here: process gone, pid file removed). Skipped
 //!   while `hagw run` is still a stub.
 
+mod common;
+
+use common::{TempDir, is_root, run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -152,8 +155,8 @@ fn init_script_with_stand_in_daemon() {
         eprintln!("skipped: busybox not installed");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hagw-fake-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = TempDir::new("fake", "init");
+    let dir = &tmp.0;
     let bin = dir.join("hagw");
     std::fs::write(&bin, STAND_IN).unwrap();
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -237,11 +240,6 @@ fn init_script_with_stand_in_daemon() {
     );
     assert!(!alive(pid));
     assert!(!e.pidfile.exists());
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// True while `hagw run` is the skeleton's stub (exits at once, "not implemented").
@@ -251,11 +249,6 @@ fn daemon_is_stub(bin: &Path) -> bool {
         .output()
         .unwrap();
     String::from_utf8_lossy(&o.stderr).contains("not implemented")
-}
-
-fn sh(cmd: &[&str]) {
-    let s = Command::new(cmd[0]).args(&cmd[1..]).status().unwrap();
-    assert!(s.success(), "{cmd:?}");
 }
 
 fn show(e: &Env, sock: &Path, what: &[&str]) -> String {
@@ -285,15 +278,15 @@ fn init_script_with_real_daemon() {
     }
     let mut e = setup("real", bin);
     let ns = format!("hg{}fw", std::process::id());
-    sh(&["ip", "netns", "add", &ns]);
+    run(&["ip", "netns", "add", &ns]);
     e.netns = Some(ns.clone());
     // lan0 is hagw's (no kernel IPv4 address); its peer just keeps the link up.
-    sh(&[
+    run(&[
         "ip", "-n", &ns, "link", "add", "lan0", "type", "veth", "peer", "name", "lanpeer",
     ]);
-    sh(&["ip", "-n", &ns, "link", "set", "lan0", "up"]);
-    sh(&["ip", "-n", &ns, "link", "set", "lanpeer", "up"]);
-    sh(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+    run(&["ip", "-n", &ns, "link", "set", "lan0", "up"]);
+    run(&["ip", "-n", &ns, "link", "set", "lanpeer", "up"]);
+    run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
     let sock = e.dir.join("hagw.sock");
     let conf = |prio: u8| {
         format!(
@@ -390,9 +383,8 @@ fn procd_init_script_with_stub_procd() {
         eprintln!("skipped: busybox not installed");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("hagw-procd-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = TempDir::new("procd", "init");
+    let dir = &tmp.0;
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_hagw"));
     let good = dir.join("good.conf");
     std::fs::copy(repo().join("board/examples/scenario1-basic-a.uci"), &good).unwrap();
@@ -464,5 +456,4 @@ echo "START=$START STOP=$STOP USE_PROCD=$USE_PROCD"
         ok && !out.contains("open_instance") && out.contains("no interface configured"),
         "{out}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,18 +3,14 @@
 //! control fields, conffiles, maintainer scripts, file paths and modes.
 //! Needs only tar and gzip (no root, no network).
 
+mod common;
+
+use common::TempDir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hagw-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Runs cross/ipk.sh for `target` packaging `bin` into `out`; returns the .ipk path.
@@ -121,7 +117,8 @@ fn field<'a>(control: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn ipk_structure_for_the_host_binary() {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_hagw"));
-    let dir = tempdir("ipk");
+    let tmp = TempDir::new("ipk", "test");
+    let dir = &tmp.0;
     let ipk = build_ipk("x86_64-unknown-linux-musl", &bin, &dir.join("out"));
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
@@ -248,12 +245,12 @@ fn ipk_structure_for_the_host_binary() {
             assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "hagw");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn ipk_architecture_follows_the_target() {
-    let dir = tempdir("ipkarch");
+    let tmp = TempDir::new("ipkarch", "test");
+    let dir = &tmp.0;
     let fake = dir.join("hagw-bin");
     std::fs::write(&fake, b"not really a binary\n").unwrap();
     for (target, arch) in [
@@ -274,5 +271,4 @@ fn ipk_architecture_follows_the_target() {
         let control = std::fs::read_to_string(cdir.join("control")).unwrap();
         assert_eq!(field(&control, "Architecture"), Some(arch), "{target}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

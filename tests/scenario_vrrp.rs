@@ -2,6 +2,8 @@
 
 mod sim;
 
+use hagw::config::{Config, VrrpGroup};
+use hagw::engine::Snapshot;
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::VrrpState::*;
 use sim::config::{ConfigBuilder, ip};
@@ -23,6 +25,30 @@ fn skew(priority: u64) -> Duration {
     Duration::from_micros((256 - priority) * 1_000_000 / 256)
 }
 
+/// One router with `lan` at `addr` and group g42 (VRID 42, VIP
+/// 192.168.42.50/24), the group's defaults changed by `f`.
+fn g42(node: u16, addr: &str, f: impl FnOnce(&mut VrrpGroup)) -> Config {
+    ConfigBuilder::new(node)
+        .interface("lan", addr)
+        .group("g42", "lan", 42, &["192.168.42.50/24"], f)
+        .build()
+}
+
+/// Scenario 1's pair on one LAN: A (192.168.42.2) and B (192.168.42.3),
+/// both with the group defaults.
+fn scenario1_pair(seed: u64) -> (Sim, usize, usize) {
+    let mut sim = Sim::new(seed);
+    let a = sim.add_router("A", g42(1, "192.168.42.2/24", |_| {}));
+    let b = sim.add_router("B", g42(2, "192.168.42.3/24", |_| {}));
+    sim.connect("lan", &[(a, "lan"), (b, "lan")]);
+    (sim, a, b)
+}
+
+/// Router `r`'s snapshot now.
+fn snapshot(sim: &Sim, r: usize) -> Snapshot {
+    sim.routers[r].engine.as_ref().unwrap().snapshot(sim.now)
+}
+
 fn assert_near(what: &str, got: Instant, want: Instant) {
     let d = if got > want { got - want } else { want - got };
     assert!(d <= TICK, "{what}: got {got:?}, want {want:?} (±1 ms)");
@@ -34,22 +60,7 @@ fn assert_near(what: &str, got: Instant, want: Instant) {
 /// higher address whoever started first).
 #[test]
 fn scenario1_higher_address_wins_even_when_started_last() {
-    let mut sim = Sim::new(7);
-    let a = sim.add_router(
-        "A",
-        ConfigBuilder::new(1)
-            .interface("lan", "192.168.42.2/24")
-            .group("g42", "lan", 42, &["192.168.42.50/24"], |_| {})
-            .build(),
-    );
-    let b = sim.add_router(
-        "B",
-        ConfigBuilder::new(2)
-            .interface("lan", "192.168.42.3/24")
-            .group("g42", "lan", 42, &["192.168.42.50/24"], |_| {})
-            .build(),
-    );
-    sim.connect("lan", &[(a, "lan"), (b, "lan")]);
+    let (mut sim, a, b) = scenario1_pair(7);
     sim.kill(b);
     sim.run_until(secs(10));
     assert_eq!(
@@ -75,29 +86,14 @@ fn scenario1_higher_address_wins_even_when_started_last() {
 /// Master_Down_Interval since its last advert reached the backup.
 #[test]
 fn scenario1_basic_higher_address_wins_and_failover_timing() {
-    let mut sim = Sim::new(1);
-    let a = sim.add_router(
-        "A",
-        ConfigBuilder::new(1)
-            .interface("lan", "192.168.42.2/24")
-            .group("g42", "lan", 42, &["192.168.42.50/24"], |_| {})
-            .build(),
-    );
-    let b = sim.add_router(
-        "B",
-        ConfigBuilder::new(2)
-            .interface("lan", "192.168.42.3/24")
-            .group("g42", "lan", 42, &["192.168.42.50/24"], |_| {})
-            .build(),
-    );
-    sim.connect("lan", &[(a, "lan"), (b, "lan")]);
+    let (mut sim, a, b) = scenario1_pair(1);
     sim.run_until(secs(10));
     assert_eq!(sim.masters("g42"), vec![b], "higher address must be master");
     assert_eq!(sim.state(a, "g42"), Some(Backup));
-    let snap = sim.routers[b].engine.as_ref().unwrap().snapshot(sim.now);
+    let snap = snapshot(&sim, b);
     assert_eq!(snap.groups[0].priority, 1);
     assert_eq!(snap.groups[0].master_router, Some(ip("192.168.42.3")));
-    let snap_a = sim.routers[a].engine.as_ref().unwrap().snapshot(sim.now);
+    let snap_a = snapshot(&sim, a);
     assert_eq!(snap_a.groups[0].master_router, Some(ip("192.168.42.3")));
     // Only B keeps advertising after the start-up tie.
     let a_adverts = sim
@@ -123,12 +119,7 @@ fn scenario1_basic_higher_address_wins_and_failover_timing() {
         .expect("A took over");
     assert_near("backup takeover", got, want);
     assert_eq!(sim.masters("g42"), vec![a]);
-    let st = &sim.routers[a]
-        .engine
-        .as_ref()
-        .unwrap()
-        .snapshot(sim.now)
-        .groups[0];
+    let st = &snapshot(&sim, a).groups[0];
     assert_eq!(st.last_transition, Some(sim.now - got));
     assert_eq!(st.master_router, Some(ip("192.168.42.2")));
     // On becoming master A sends gratuitous ARP for the VIP (3 by default, 1 s apart).
@@ -156,22 +147,13 @@ fn scenario2_priority_preempt_delay() {
     let mut sim = Sim::new(2);
     let r1 = sim.add_router(
         "R1",
-        ConfigBuilder::new(1)
-            .interface("lan", "192.168.42.2/24")
-            .group("g42", "lan", 42, &["192.168.42.50/24"], |g| {
-                g.priority = 255;
-                g.preempt = true;
-                g.preempt_delay_secs = 30;
-            })
-            .build(),
+        g42(1, "192.168.42.2/24", |g| {
+            g.priority = 255;
+            g.preempt = true;
+            g.preempt_delay_secs = 30;
+        }),
     );
-    let r2 = sim.add_router(
-        "R2",
-        ConfigBuilder::new(2)
-            .interface("lan", "192.168.42.3/24")
-            .group("g42", "lan", 42, &["192.168.42.50/24"], |_| {})
-            .build(),
-    );
+    let r2 = sim.add_router("R2", g42(2, "192.168.42.3/24", |_| {}));
     sim.connect("lan", &[(r1, "lan"), (r2, "lan")]);
     sim.run_until(secs(10));
     assert_eq!(sim.masters("g42"), vec![r1]);
@@ -181,12 +163,7 @@ fn scenario2_priority_preempt_delay() {
         sim.entered(r1, "g42", Master, secs(0)).unwrap(),
         secs(1) + mdi(254),
     );
-    let st = &sim.routers[r1]
-        .engine
-        .as_ref()
-        .unwrap()
-        .snapshot(sim.now)
-        .groups[0];
+    let st = &snapshot(&sim, r1).groups[0];
     assert_eq!(
         (st.priority, st.configured_priority, st.address_owner),
         (254, 255, false)
@@ -269,7 +246,7 @@ fn scenario3_load_sharing_with_address_owner() {
         sim.entered(r2, "g2", Master, secs(0)).unwrap(),
         secs(1) + mdi(200),
     );
-    let s1 = sim.routers[r1].engine.as_ref().unwrap().snapshot(sim.now);
+    let s1 = snapshot(&sim, r1);
     assert!(s1.groups[0].address_owner);
     assert_eq!(s1.groups[0].priority, 255);
     assert!(!s1.groups[1].address_owner);

@@ -6,13 +6,13 @@
 //! tcpdump's VRRP printer is checked the same way as a second decoder.
 //! Each test skips (with a message) when its tool is not installed.
 
-#[path = "common/pcap.rs"]
-mod pcap;
+mod common;
 
+use common::pcap::PcapWriter;
+use common::{Row, TempDir, get, stdout_of, tool_runs, tshark, tshark_fields};
 use hagw::wire::build::{AdvertHeader, vrrp_advert};
 use hagw::wire::ethernet::EthernetAddress;
 use hagw::wire::vrrp::{AUTH_NONE, AUTH_PLAINTEXT, ChecksumMode, VrrpRepr};
-use pcap::PcapWriter;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,71 +32,65 @@ struct Case {
     src: [u8; 4],
 }
 
+/// The common case; each entry of CASES says how it differs.
+const V2: Case = Case {
+    what: "",
+    version: 2,
+    vrid: 42,
+    priority: 100,
+    interval: 1,
+    auth_type: AUTH_NONE,
+    password: b"",
+    addrs: &[[192, 168, 42, 50]],
+    mode: ChecksumMode::Rfc,
+    src: [192, 168, 42, 2],
+};
+
 const CASES: &[Case] = &[
     Case {
         what: "v2 no auth",
-        version: 2,
-        vrid: 42,
-        priority: 100,
-        interval: 1,
-        auth_type: AUTH_NONE,
-        password: b"",
-        addrs: &[[192, 168, 42, 50]],
-        mode: ChecksumMode::Rfc,
-        src: [192, 168, 42, 2],
+        ..V2
     },
     Case {
         what: "v2 plaintext auth",
-        version: 2,
         vrid: 7,
         priority: 254,
         interval: 3,
         auth_type: AUTH_PLAINTEXT,
         password: b"s3cret",
         addrs: &[[10, 0, 0, 1]],
-        mode: ChecksumMode::Rfc,
         src: [10, 0, 0, 2],
+        ..V2
     },
     Case {
         what: "v2 several VIPs, owner, 255 s",
-        version: 2,
         vrid: 255,
         priority: 255,
         interval: 255,
-        auth_type: AUTH_NONE,
-        password: b"",
         addrs: &[
             [172, 16, 42, 50],
             [172, 16, 42, 51],
             [172, 16, 43, 1],
             [172, 16, 44, 254],
         ],
-        mode: ChecksumMode::Rfc,
         src: [172, 16, 42, 2],
+        ..V2
     },
     Case {
         what: "v2 priority 0 (resign)",
-        version: 2,
         vrid: 1,
         priority: 0,
-        interval: 1,
-        auth_type: AUTH_NONE,
-        password: b"",
         addrs: &[[192, 168, 1, 1]],
-        mode: ChecksumMode::Rfc,
         src: [192, 168, 1, 2],
+        ..V2
     },
     Case {
         what: "v3 100 ms",
         version: 3,
-        vrid: 42,
         priority: 200,
         interval: 10,
-        auth_type: AUTH_NONE,
-        password: b"",
-        addrs: &[[192, 168, 42, 50]],
-        mode: ChecksumMode::Rfc,
         src: [192, 168, 42, 3],
+        ..V2
     },
     Case {
         what: "v3 1 s, two VIPs",
@@ -104,36 +98,28 @@ const CASES: &[Case] = &[
         vrid: 43,
         priority: 1,
         interval: 100,
-        auth_type: AUTH_NONE,
-        password: b"",
         addrs: &[[192, 168, 43, 50], [192, 168, 43, 51]],
-        mode: ChecksumMode::Rfc,
         src: [192, 168, 43, 3],
+        ..V2
     },
     Case {
         what: "v3 40.95 s (largest interval)",
         version: 3,
         vrid: 9,
-        priority: 100,
         interval: 4095,
-        auth_type: AUTH_NONE,
-        password: b"",
         addrs: &[[10, 9, 9, 9]],
-        mode: ChecksumMode::Rfc,
         src: [10, 9, 9, 1],
+        ..V2
     },
     // Must stay last: the only one whose checksum tshark calls Bad.
     Case {
         what: "v3 1 s, legacy checksum",
         version: 3,
-        vrid: 42,
         priority: 150,
         interval: 100,
-        auth_type: AUTH_NONE,
-        password: b"",
-        addrs: &[[192, 168, 42, 50]],
         mode: ChecksumMode::Legacy,
         src: [192, 168, 42, 4],
+        ..V2
     },
 ];
 
@@ -163,48 +149,6 @@ fn build(c: &Case, ip_id: u16) -> Vec<u8> {
     buf[..n].to_vec()
 }
 
-fn tshark_present() -> bool {
-    Command::new("tshark")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("hagw-tshark-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Run tshark on `file` with `args`; stdout as text.
-fn tshark(file: &Path, args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .arg("-n")
-        .arg("-r")
-        .arg(file)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 const FIELDS: &[&str] = &[
     "frame.number",
     "eth.dst",
@@ -228,42 +172,9 @@ const FIELDS: &[&str] = &[
     "_ws.expert.message",
 ];
 
-/// One row per frame: field name -> value ("" when absent; multiple
-/// occurrences joined with ",").
-fn fields(file: &Path, extra: &[&str]) -> Vec<Vec<(&'static str, String)>> {
-    let mut args: Vec<&str> = vec![
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-T",
-        "fields",
-        "-E",
-        "separator=|",
-        "-E",
-        "aggregator=,",
-        "-E",
-        "occurrence=a",
-    ];
-    args.extend_from_slice(extra);
-    for f in FIELDS {
-        args.push("-e");
-        args.push(f);
-    }
-    tshark(file, &args)
-        .lines()
-        .map(|l| {
-            let vals: Vec<&str> = l.split('|').collect();
-            assert_eq!(vals.len(), FIELDS.len(), "bad row {l}");
-            FIELDS
-                .iter()
-                .zip(vals)
-                .map(|(f, v)| (*f, v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
-fn get<'a>(row: &'a [(&'static str, String)], name: &str) -> &'a str {
-    row.iter().find(|(f, _)| *f == name).unwrap().1.as_str()
+/// One row per frame, the FIELDS in order; `prefs` as `-o` options.
+fn fields(file: &Path, prefs: &[&str]) -> Vec<Row> {
+    tshark_fields(file, prefs, FIELDS)
 }
 
 /// Every case (IP id = position + 1), then a v2 advert with one checksum
@@ -290,11 +201,11 @@ fn write_pcap(dir: &TempDir) -> PathBuf {
 
 #[test]
 fn tshark_decodes_our_adverts() {
-    if !tshark_present() {
+    if !tool_runs("tshark", &["--version"]) {
         println!("skipped: tshark not installed");
         return;
     }
-    let dir = TempDir::new("adverts");
+    let dir = TempDir::new("tshark", "adverts");
     let file = write_pcap(&dir);
 
     let rows = fields(&file, &[]);
@@ -362,7 +273,7 @@ fn tshark_decodes_our_adverts() {
     // With Wireshark's "v3 checksum as in v2" preference the legacy advert
     // is Good — and every RFC-form v3 advert becomes Bad: the two forms
     // really differ, and ours match each definition exactly.
-    let legacy = fields(&file, &["-o", "vrrp.v3_checksum_as_in_v2:TRUE"]);
+    let legacy = fields(&file, &["vrrp.v3_checksum_as_in_v2:TRUE"]);
     for (c, row) in CASES.iter().zip(&legacy) {
         let want = match (c.version, c.mode) {
             (2, _) | (3, ChecksumMode::Legacy) => "1",
@@ -421,36 +332,22 @@ fn tshark_decodes_our_adverts() {
     assert_eq!(verbose.matches("[Checksum Status: Bad]").count(), 2); // legacy v3 + control
 }
 
-fn tcpdump_present() -> bool {
-    Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 /// tcpdump's VRRP printer is a second, independent decoder; with -vv it
 /// verifies the checksum (pseudo-header form for v3) and prints
 /// `(bad vrrp cksum X)` when it fails.
 #[test]
 fn tcpdump_decodes_our_adverts() {
-    if !tcpdump_present() {
+    if !tool_runs("tcpdump", &["--version"]) {
         println!("skipped: tcpdump not installed");
         return;
     }
-    let dir = TempDir::new("tcpdump");
+    let dir = TempDir::new("tshark", "tcpdump");
     let file = write_pcap(&dir);
-    let out = Command::new("tcpdump")
-        .args(["-nn", "-vv", "-r"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = stdout_of(
+        Command::new("tcpdump")
+            .args(["-nn", "-vv", "-r"])
+            .arg(&file),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     // Each packet is two lines: the IP header, then the VRRP summary.
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2 * (CASES.len() + 1), "{text}");
@@ -503,4 +400,21 @@ fn tcpdump_decodes_our_adverts() {
     let control = lines[2 * CASES.len() + 1];
     assert!(control.contains("(bad vrrp cksum "), "control: {control}");
     assert_eq!(text.matches("bad vrrp cksum").count(), 2, "{text}");
+}
+
+/// The pcap writer itself: header and record layout as libpcap defines them.
+#[test]
+fn pcap_header_and_record_layout() {
+    let mut w = PcapWriter::new();
+    assert_eq!(w.bytes().len(), 24);
+    w.frame(1_500_000, &[1, 2, 3]);
+    let b = w.bytes();
+    assert_eq!(&b[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
+    assert_eq!(&b[20..24], &1u32.to_le_bytes());
+    assert_eq!(&b[24..28], &1u32.to_le_bytes()); // 1 s
+    assert_eq!(&b[28..32], &500_000u32.to_le_bytes()); // .5 s
+    assert_eq!(&b[32..36], &3u32.to_le_bytes());
+    assert_eq!(&b[36..40], &3u32.to_le_bytes());
+    assert_eq!(&b[40..], &[1, 2, 3]);
+    assert_eq!(w.len(), 1);
 }

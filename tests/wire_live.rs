@@ -7,6 +7,9 @@
 //! through an AF_PACKET socket in our namespace; everything is bounded in
 //! time and cleaned up by a Drop guard.
 
+mod common;
+
+use common::{is_root, run};
 use hagw::local::{answer_arp, answer_echo};
 use hagw::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use hagw::wire::build::{self, AdvertHeader};
@@ -20,22 +23,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
-
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn run(args: &[&str]) {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .expect(args[0]);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Two namespaces joined by a veth pair; deleted on drop (also on panic).
 struct Topo {
@@ -182,6 +169,26 @@ impl PacketSock {
 
 const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x01, 0x01]);
 
+/// Hand every frame `sock` receives to `on_frame` until `child` exits or
+/// `secs` seconds pass.
+fn serve_until_exit(
+    sock: &PacketSock,
+    child: &mut Child,
+    secs: u64,
+    mut on_frame: impl FnMut(&[u8]),
+) {
+    let mut buf = [0u8; 2048];
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if let Some(n) = sock.recv(&mut buf) {
+            on_frame(&buf[..n]);
+        }
+    }
+}
+
 #[test]
 fn linux_ping_and_arp_answered_by_local() {
     if !is_root() {
@@ -205,24 +212,17 @@ fn linux_ping_and_arp_answered_by_local() {
     let (mut arp_answers, mut echo_answers, mut id) = (0, 0, 0u16);
     let mut buf = [0u8; 2048];
     let mut out = [0u8; 2048];
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = ping.try_wait() {
-            break;
-        }
-        let Some(n) = sock.recv(&mut buf) else {
-            continue;
-        };
-        if let Some(m) = answer_arp(&buf[..n], owner, &mut out) {
+    serve_until_exit(&sock, &mut ping, 15, |frame| {
+        if let Some(m) = answer_arp(frame, owner, &mut out) {
             sock.send(&out[..m]);
             arp_answers += 1;
         }
         id = id.wrapping_add(1);
-        if let Some(m) = answer_echo(&buf[..n], owner, &mut out, id) {
+        if let Some(m) = answer_echo(frame, owner, &mut out, id) {
             sock.send(&out[..m]);
             echo_answers += 1;
         }
-    }
+    });
     let res = ping.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&res.stdout);
     assert!(res.status.success(), "ping failed: {text}");
@@ -310,23 +310,16 @@ fn linux_ping_and_arp_answered_by_local() {
         .spawn()
         .unwrap();
     let mut resets = 0;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = conn.try_wait() {
-            break;
-        }
-        let Some(n) = sock.recv(&mut buf) else {
-            continue;
-        };
-        if let Some(m) = answer_arp(&buf[..n], owner, &mut out) {
+    serve_until_exit(&sock, &mut conn, 10, |frame| {
+        if let Some(m) = answer_arp(frame, owner, &mut out) {
             sock.send(&out[..m]);
         }
-        let m = build::tcp_reset(&mut out, &buf[..n], OUR_MAC, 1);
+        let m = build::tcp_reset(&mut out, frame, OUR_MAC, 1);
         if m > 0 {
             sock.send(&out[..m]);
             resets += 1;
         }
-    }
+    });
     let res = conn.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(

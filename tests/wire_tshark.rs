@@ -3,6 +3,10 @@
 //! "Good" and the fields must read back as built. Skipped (with a message)
 //! when tshark is not installed.
 
+mod common;
+
+use common::pcap::PcapWriter;
+use common::{Row, TempDir, get, tool_runs, tshark_fields};
 use hagw::wire::build::{self, AdvertHeader};
 use hagw::wire::checksum;
 use hagw::wire::ethernet::EthernetAddress;
@@ -13,7 +17,6 @@ use hagw::wire::tcp::TcpPacket;
 use hagw::wire::udp::{UdpPacket, UdpRepr};
 use hagw::wire::vrrp::{ChecksumMode, VrrpRepr};
 use std::net::Ipv4Addr;
-use std::process::Command;
 
 const MAC: EthernetAddress = EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x00, 0x0a]);
 const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0x68, 0x67, 0x00, 0x00, 0x0b]);
@@ -22,87 +25,19 @@ const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 const VIP1: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 const VIP2: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
 
-fn have_tshark() -> bool {
-    Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&0i32.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
-    for (i, f) in frames.iter().enumerate() {
-        out.extend_from_slice(&(i as u32).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(f);
+/// Write `frames` to a pcap (frame i at i seconds), dissect it with tshark
+/// (`prefs` as `-o` options) and return `fields` of every frame.
+fn dissect(frames: &[Vec<u8>], fields: &[&str], prefs: &[&str]) -> Vec<Row> {
+    let dir = TempDir::new("wire-tshark", "pcap");
+    let file = dir.path("frames.pcap");
+    let mut w = PcapWriter::new();
+    for (i, f) in (0u64..).zip(frames) {
+        w.frame(i * 1_000_000, f);
     }
-    std::fs::write(path, out).unwrap();
-}
-
-/// Run tshark over `frames` and return, per frame, field name -> value.
-fn dissect(frames: &[Vec<u8>], fields: &[&str], prefs: &[&str]) -> Vec<Vec<(String, String)>> {
-    let path = std::env::temp_dir().join(format!(
-        "hagw-wire-tshark-{}-{}.pcap",
-        std::process::id(),
-        prefs.len()
-    ));
-    write_pcap(&path, frames);
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-r")
-        .arg(&path)
-        .args(["-o", "ip.check_checksum:TRUE"]);
-    for p in prefs {
-        cmd.args(["-o", p]);
-    }
-    cmd.args([
-        "-T",
-        "fields",
-        "-E",
-        "separator=|",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=,",
-    ]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().expect("run tshark");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let rows: Vec<_> = text
-        .lines()
-        .map(|l| {
-            fields
-                .iter()
-                .map(|s| s.to_string())
-                .zip(l.split('|').map(|s| s.to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    assert_eq!(rows.len(), frames.len(), "{text}");
+    w.write_to(&file);
+    let rows = tshark_fields(&file, prefs, fields);
+    assert_eq!(rows.len(), frames.len(), "{rows:?}");
     rows
-}
-
-fn get<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
-    row.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
 }
 
 fn advert(version: u8, hdr: &AdvertHeader, mode: ChecksumMode) -> Vec<u8> {
@@ -143,7 +78,7 @@ fn echo_request() -> Vec<u8> {
 
 #[test]
 fn tshark_agrees_with_our_frames() {
-    if !have_tshark() {
+    if !tool_runs("tshark", &["--version"]) {
         println!("skipped: tshark not installed");
         return;
     }
@@ -319,7 +254,7 @@ fn l4_frame(proto: u8, src: Ipv4Addr, dst: Ipv4Addr, sp: u16, dp: u16, data: &[u
 
 #[test]
 fn tshark_agrees_with_tcp_udp_and_nat_rewrites() {
-    if !have_tshark() {
+    if !tool_runs("tshark", &["--version"]) {
         println!("skipped: tshark not installed");
         return;
     }

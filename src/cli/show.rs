@@ -491,148 +491,184 @@ pub fn state_number(s: VrrpState) -> u64 {
     }
 }
 
-fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
-    let fam = |name, kind, help| Family {
-        name,
-        kind,
-        help,
-        samples: Vec::new(),
-    };
-    let mut state = fam(
+/// One per-item metric family: name, type, help, and the item's value
+/// (`None`: no sample for this item).
+type Metric<T> = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&T) -> Option<u64>,
+);
+
+const GROUP_METRICS: &[Metric<GroupStatus>] = &[
+    (
         "hagw_vrrp_state",
         "gauge",
         "VRRP state of the group: 0 init, 1 backup, 2 master, 3 fault.",
-    );
-    let mut owner = fam(
+        |g| Some(state_number(g.state)),
+    ),
+    (
         "hagw_vrrp_address_owner",
         "gauge",
         "1 if the group owns its virtual address (runs at priority 255).",
-    );
-    let mut prio = fam(
+        |g| Some(u64::from(g.address_owner)),
+    ),
+    (
         "hagw_vrrp_priority",
         "gauge",
         "Priority the group sends in its adverts.",
-    );
-    let mut iface_up = fam(
+        |g| Some(u64::from(g.priority)),
+    ),
+    (
         "hagw_vrrp_interface_up",
         "gauge",
         "1 if the group's interface is up.",
-    );
-    let mut since = fam(
+        |g| Some(u64::from(g.interface_up)),
+    ),
+    (
         "hagw_vrrp_last_transition_seconds",
         "gauge",
         "Seconds since the group's last state change (absent if none yet).",
-    );
-    let mut rx = fam(
+        |g| g.last_transition.map(|d| d.as_secs()),
+    ),
+    (
         "hagw_vrrp_adverts_received_total",
         "counter",
         "VRRP adverts received and accepted.",
-    );
-    let mut tx = fam(
+        |g| Some(g.counters.adverts_rx),
+    ),
+    (
         "hagw_vrrp_adverts_sent_total",
         "counter",
         "VRRP adverts sent.",
-    );
-    let mut became = fam(
+        |g| Some(g.counters.adverts_tx),
+    ),
+    (
         "hagw_vrrp_became_master_total",
         "counter",
         "Transitions to master.",
-    );
-    let mut p0rx = fam(
+        |g| Some(g.counters.became_master),
+    ),
+    (
         "hagw_vrrp_priority_zero_received_total",
         "counter",
         "Priority-0 (master resigning) adverts received.",
-    );
-    let mut p0tx = fam(
+        |g| Some(g.counters.priority_zero_rx),
+    ),
+    (
         "hagw_vrrp_priority_zero_sent_total",
         "counter",
         "Priority-0 (master resigning) adverts sent.",
-    );
-    let mut drops = fam(
-        "hagw_vrrp_adverts_dropped_total",
-        "counter",
-        "VRRP adverts dropped, by reason.",
-    );
-    for g in &snap.groups {
-        let labels = vec![
-            ("group", g.name.clone()),
-            ("interface", g.interface.clone()),
-            ("vrid", g.vrid.to_string()),
-        ];
-        let c = &g.counters;
-        state.samples.push((labels.clone(), state_number(g.state)));
-        owner
-            .samples
-            .push((labels.clone(), u64::from(g.address_owner)));
-        prio.samples.push((labels.clone(), u64::from(g.priority)));
-        iface_up
-            .samples
-            .push((labels.clone(), u64::from(g.interface_up)));
-        if let Some(d) = g.last_transition {
-            since.samples.push((labels.clone(), d.as_secs()));
-        }
-        rx.samples.push((labels.clone(), c.adverts_rx));
-        tx.samples.push((labels.clone(), c.adverts_tx));
-        became.samples.push((labels.clone(), c.became_master));
-        p0rx.samples.push((labels.clone(), c.priority_zero_rx));
-        p0tx.samples.push((labels.clone(), c.priority_zero_tx));
-        for (reason, n) in group_drops(g) {
-            let mut l = labels.clone();
-            l.push(("reason", reason.to_string()));
-            drops.samples.push((l, n));
-        }
-    }
-    let mut pup = fam(
+        |g| Some(g.counters.priority_zero_tx),
+    ),
+];
+
+const PORT_METRICS: &[Metric<PortStatus>] = &[
+    (
         "hagw_interface_up",
         "gauge",
         "1 if the interface link is up.",
-    );
-    let mut prxf = fam(
+        |p| Some(u64::from(p.up)),
+    ),
+    (
         "hagw_interface_rx_frames_total",
         "counter",
         "Frames received on the interface.",
-    );
-    let mut prxb = fam(
+        |p| Some(p.rx_frames),
+    ),
+    (
         "hagw_interface_rx_bytes_total",
         "counter",
         "Bytes received on the interface.",
-    );
-    let mut ptxf = fam(
+        |p| Some(p.rx_bytes),
+    ),
+    (
         "hagw_interface_tx_frames_total",
         "counter",
         "Frames sent on the interface.",
-    );
-    let mut ptxb = fam(
+        |p| Some(p.tx_frames),
+    ),
+    (
         "hagw_interface_tx_bytes_total",
         "counter",
         "Bytes sent on the interface.",
-    );
-    let mut pdrop = fam(
-        "hagw_interface_drops_total",
-        "counter",
-        "Frames dropped on the interface, by reason.",
-    );
-    for p in &snap.ports {
-        let labels = vec![
-            ("interface", p.name.clone()),
-            ("device", p.device.clone()),
-            ("role", role_str(p.role).to_string()),
-        ];
-        pup.samples.push((labels.clone(), u64::from(p.up)));
-        prxf.samples.push((labels.clone(), p.rx_frames));
-        prxb.samples.push((labels.clone(), p.rx_bytes));
-        ptxf.samples.push((labels.clone(), p.tx_frames));
-        ptxb.samples.push((labels.clone(), p.tx_bytes));
-        for (reason, n) in &p.drops {
-            let mut l = labels.clone();
+        |p| Some(p.tx_bytes),
+    ),
+];
+
+/// The families of `metrics` over `items` (each sample labelled by
+/// `labels`), then one counter family `drops` (name, help) with a sample
+/// per item and drop reason, labelled also with the reason.
+fn item_families<T>(
+    items: &[T],
+    labels: impl Fn(&T) -> Vec<(&'static str, String)>,
+    metrics: &[Metric<T>],
+    drops: (&'static str, &'static str),
+    reasons: impl Fn(&T) -> Vec<(&'static str, u64)>,
+) -> Vec<Family> {
+    let mut out: Vec<Family> = metrics
+        .iter()
+        .map(|&(name, kind, help, value)| Family {
+            name,
+            kind,
+            help,
+            samples: items
+                .iter()
+                .filter_map(|it| value(it).map(|v| (labels(it), v)))
+                .collect(),
+        })
+        .collect();
+    let mut dropped = Family {
+        name: drops.0,
+        kind: "counter",
+        help: drops.1,
+        samples: Vec::new(),
+    };
+    for it in items {
+        for (reason, n) in reasons(it) {
+            let mut l = labels(it);
             l.push(("reason", reason.to_string()));
-            pdrop.samples.push((l, *n));
+            dropped.samples.push((l, n));
         }
     }
-    vec![
-        state, owner, prio, iface_up, since, rx, tx, became, p0rx, p0tx, drops, pup, prxf, prxb,
-        ptxf, ptxb, pdrop,
-    ]
+    out.push(dropped);
+    out
+}
+
+fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
+    let mut out = item_families(
+        &snap.groups,
+        |g| {
+            vec![
+                ("group", g.name.clone()),
+                ("interface", g.interface.clone()),
+                ("vrid", g.vrid.to_string()),
+            ]
+        },
+        GROUP_METRICS,
+        (
+            "hagw_vrrp_adverts_dropped_total",
+            "VRRP adverts dropped, by reason.",
+        ),
+        |g| group_drops(g).to_vec(),
+    );
+    out.extend(item_families(
+        &snap.ports,
+        |p| {
+            vec![
+                ("interface", p.name.clone()),
+                ("device", p.device.clone()),
+                ("role", role_str(p.role).to_string()),
+            ]
+        },
+        PORT_METRICS,
+        (
+            "hagw_interface_drops_total",
+            "Frames dropped on the interface, by reason.",
+        ),
+        |p| p.drops.clone(),
+    ));
+    out
 }
 
 /// A label value escaped per the Prometheus text format: `\`, `"`, newline.

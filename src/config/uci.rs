@@ -359,34 +359,40 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_the_line() {
-        let c = e("config a\noption x 'ok'\noption y 'open\n");
-        assert_eq!(c.line, 3);
-        assert!(c.message.contains("unterminated single quote"), "{c:?}");
-        let c = e("config a\n\noption y \"open\n");
-        assert_eq!(c.line, 3);
-        assert!(c.message.contains("unterminated double quote"));
-        let c = e("option x 'y'\n");
-        assert_eq!(c.line, 1);
-        assert!(c.message.contains("outside a section"));
-        let c = e("config a\noption x y z\n");
-        assert_eq!(c.line, 2);
-        assert!(c.message.contains("too many words"));
-        let c = e("config a\noption x\n");
-        assert!(c.message.contains("has no value"));
-        let c = e("config a\nopton x 'y'\n");
-        assert!(c.message.contains("unknown keyword 'opton'"));
-        let c = e("config a 'b c'\n");
-        assert!(c.message.contains("invalid section name"));
-        let c = e("config\n");
-        assert!(c.message.contains("needs a section type"));
-        let c = e("config a b c\n");
-        assert!(c.message.contains("too many words"));
-        let c = e("config a\noption 'bad-key' x\n");
-        assert!(c.message.contains("invalid option name"));
-        let c = e("config a\noption k \"x\\\n");
-        assert!(c.message.contains("backslash"));
-        let c = e("config a\n'option' k v\n");
-        assert!(c.message.contains("expected a keyword"));
+        // (input, phrase of the message, line when it is asserted)
+        let cases: &[(&str, &str, Option<usize>)] = &[
+            (
+                "config a\noption x 'ok'\noption y 'open\n",
+                "unterminated single quote",
+                Some(3),
+            ),
+            (
+                "config a\n\noption y \"open\n",
+                "unterminated double quote",
+                Some(3),
+            ),
+            ("option x 'y'\n", "outside a section", Some(1)),
+            ("config a\noption x y z\n", "too many words", Some(2)),
+            ("config a\noption x\n", "has no value", None),
+            ("config a\nopton x 'y'\n", "unknown keyword 'opton'", None),
+            ("config a 'b c'\n", "invalid section name", None),
+            ("config\n", "needs a section type", None),
+            ("config a b c\n", "too many words", None),
+            (
+                "config a\noption 'bad-key' x\n",
+                "invalid option name",
+                None,
+            ),
+            ("config a\noption k \"x\\\n", "backslash", None),
+            ("config a\n'option' k v\n", "expected a keyword", None),
+        ];
+        for &(text, phrase, line) in cases {
+            let c = e(text);
+            if let Some(line) = line {
+                assert_eq!(c.line, line, "{text:?}");
+            }
+            assert!(c.message.contains(phrase), "{text:?}: {c:?}");
+        }
     }
 
     /// Garbage in, no panic out: random bytes and random mixes of UCI tokens.

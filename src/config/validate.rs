@@ -328,41 +328,41 @@ fn parse_port(v: &str) -> Result<u16, String> {
         .map_err(|_| format!("'{v}' is not a port (expected 1-65535)"))
 }
 
+/// `LO-HI`, or one value meaning `V-V`, each end read by `parse`: (lo, hi).
+/// An unreadable end gives the message `bad`; `what` names the ends in
+/// the message for an empty range.
+fn parse_range<T: PartialOrd + std::fmt::Display>(
+    v: &str,
+    what: &str,
+    bad: impl Fn() -> String,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<(T, T), String> {
+    let (lo, hi) = v.split_once('-').unwrap_or((v, v));
+    let lo = parse(lo).map_err(|_| bad())?;
+    let hi = parse(hi).map_err(|_| bad())?;
+    if lo > hi {
+        return Err(format!(
+            "'{v}' is an empty range; write the lower {what} first ('{hi}-{lo}')"
+        ));
+    }
+    Ok((lo, hi))
+}
+
 fn parse_port_range(v: &str) -> Result<PortRange, String> {
-    let (lo, hi) = match v.split_once('-') {
-        Some((a, b)) => (a, b),
-        None => (v, v),
-    };
     let bad = || {
         format!(
             "'{v}' is not a port or port range (expected e.g. '22' or '1024-65535', ports 1-65535)"
         )
     };
-    let lo = parse_port(lo).map_err(|_| bad())?;
-    let hi = parse_port(hi).map_err(|_| bad())?;
-    if lo > hi {
-        return Err(format!(
-            "'{v}' is an empty range; write the lower port first ('{hi}-{lo}')"
-        ));
-    }
+    let (lo, hi) = parse_range(v, "port", bad, parse_port)?;
     Ok(PortRange { lo, hi })
 }
 
 fn parse_addr_range(v: &str) -> Result<AddrRange, String> {
-    let (lo, hi) = match v.split_once('-') {
-        Some((a, b)) => (a, b),
-        None => (v, v),
-    };
     let bad = || {
         format!("'{v}' is not an address or address range (expected A.B.C.D or A.B.C.D-A.B.C.D)")
     };
-    let lo = parse_unicast(lo).map_err(|_| bad())?;
-    let hi = parse_unicast(hi).map_err(|_| bad())?;
-    if lo > hi {
-        return Err(format!(
-            "'{v}' is an empty range; write the lower address first ('{hi}-{lo}')"
-        ));
-    }
+    let (lo, hi) = parse_range(v, "address", bad, parse_unicast)?;
     Ok(AddrRange { lo, hi })
 }
 
@@ -555,6 +555,27 @@ impl Ctx<'_> {
             return None;
         }
         self.opt(sec, key, parse).ok().flatten()
+    }
+
+    /// The required `rule` number (1-999999) of a `kind` section; a number
+    /// already in `seen` (rule -> line) is reported, a new one added.
+    fn rule_number(
+        &mut self,
+        sec: &Sec,
+        kind: &str,
+        seen: &mut HashMap<u32, usize>,
+    ) -> Option<u32> {
+        let rule = self.req(sec, "rule", "a rule number, 1-999999", |v| {
+            parse_uint(v, 1, 999_999).map(|n| n as u32)
+        });
+        if let (Some(r), Some(o)) = (rule, sec.one("rule")) {
+            if let Some(first) = seen.get(&r) {
+                self.err(o.line, format!("option 'rule': {kind} rule {r} already exists (line {first}); rule numbers must be unique"));
+            } else {
+                seen.insert(r, o.line);
+            }
+        }
+        rule
     }
 
     /// A required reference to a named section of `kind`.
@@ -1396,16 +1417,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     let mut nat_source: Vec<NatSource> = Vec::new();
     let mut snat_rules: HashMap<u32, usize> = HashMap::new();
     for sec in get("nat_source") {
-        let rule = cx.req(sec, "rule", "a rule number, 1-999999", |v| {
-            parse_uint(v, 1, 999_999).map(|n| n as u32)
-        });
-        if let (Some(r), Some(o)) = (rule, sec.one("rule")) {
-            if let Some(first) = snat_rules.get(&r) {
-                cx.err(o.line, format!("option 'rule': nat_source rule {r} already exists (line {first}); rule numbers must be unique"));
-            } else {
-                snat_rules.insert(r, o.line);
-            }
-        }
+        let rule = cx.rule_number(sec, "nat_source", &mut snat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));
         let outbound = dataplane_ref(&mut cx, sec, "outbound_interface", "source NAT");
         let protocol = cx.opt(sec, "protocol", parse_protocol);
@@ -1495,16 +1507,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     let mut nat_destination = Vec::new();
     let mut dnat_rules: HashMap<u32, usize> = HashMap::new();
     for sec in get("nat_destination") {
-        let rule = cx.req(sec, "rule", "a rule number, 1-999999", |v| {
-            parse_uint(v, 1, 999_999).map(|n| n as u32)
-        });
-        if let (Some(r), Some(o)) = (rule, sec.one("rule")) {
-            if let Some(first) = dnat_rules.get(&r) {
-                cx.err(o.line, format!("option 'rule': nat_destination rule {r} already exists (line {first}); rule numbers must be unique"));
-            } else {
-                dnat_rules.insert(r, o.line);
-            }
-        }
+        let rule = cx.rule_number(sec, "nat_destination", &mut dnat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));
         let inbound = dataplane_ref(&mut cx, sec, "inbound_interface", "destination NAT");
         let protocol = cx.opt(sec, "protocol", parse_protocol);

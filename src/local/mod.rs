@@ -103,6 +103,7 @@ mod tests {
     use super::*;
     use crate::wire::checksum;
     use crate::wire::icmp::{IcmpPacket, IcmpRepr};
+    use crate::wire::test_frames::echo_request;
 
     const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
     const VMAC: EthernetAddress = EthernetAddress([0x00, 0x00, 0x5e, 0x00, 0x01, 0x2a]);
@@ -134,25 +135,7 @@ mod tests {
     }
 
     fn echo_frame(src: Ipv4Addr, dst: Ipv4Addr, data: &[u8]) -> Vec<u8> {
-        let mut f = Vec::new();
-        f.extend_from_slice(&OUR_MAC.0);
-        f.extend_from_slice(&CLIENT_MAC.0);
-        f.extend_from_slice(&[0x08, 0x00]);
-        let total = (28 + data.len()) as u16;
-        let mut ip = vec![0x45, 0x00];
-        ip.extend_from_slice(&total.to_be_bytes());
-        ip.extend_from_slice(&[0x12, 0x34, 0x40, 0x00, 64, 1, 0, 0]);
-        ip.extend_from_slice(&src.octets());
-        ip.extend_from_slice(&dst.octets());
-        let c = checksum::checksum(&ip);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        let mut icmp = vec![8, 0, 0, 0, 0x77, 0x01, 0x00, 0x05];
-        icmp.extend_from_slice(data);
-        let c = checksum::checksum(&icmp);
-        icmp[2..4].copy_from_slice(&c.to_be_bytes());
-        f.extend_from_slice(&ip);
-        f.extend_from_slice(&icmp);
-        f
+        echo_request((OUR_MAC, CLIENT_MAC), (src, dst), 0x1234, (0x7701, 5), data)
     }
 
     #[test]

@@ -47,37 +47,16 @@ impl From<ArpOperation> for u16 {
     }
 }
 
-/// A view of an ARP packet (the Ethernet payload).
-#[derive(Debug, Clone)]
-pub struct ArpPacket<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an ARP packet (the Ethernet payload).
+    pub struct ArpPacket;
+    /// Wrap `buffer`; it must hold the 28 bytes of an Ethernet/IPv4 ARP
+    /// packet (trailing padding is allowed).
+    fn new_checked;
+    min_len PACKET_LEN;
 }
 
 impl<T: AsRef<[u8]>> ArpPacket<T> {
-    pub fn new_unchecked(buffer: T) -> ArpPacket<T> {
-        ArpPacket { buffer }
-    }
-
-    /// Wrap `buffer`; it must hold the 28 bytes of an Ethernet/IPv4 ARP
-    /// packet (trailing padding is allowed).
-    pub fn new_checked(buffer: T) -> Result<ArpPacket<T>> {
-        let p = ArpPacket::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().len() < PACKET_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     pub fn hardware_type(&self) -> u16 {
         get_u16(self.buffer.as_ref(), field::HTYPE)
     }

@@ -193,27 +193,35 @@ pub fn gratuitous_arp(buf: &mut [u8], mac: EthernetAddress, ip: Ipv4Addr) -> usi
     arp_frame(buf, mac, EthernetAddress::BROADCAST, &repr)
 }
 
+/// When the Ethernet frame `frame` carries a valid (header checksum
+/// included), unfragmented IPv4 packet of protocol `proto`: the frame's
+/// source MAC, the IPv4 view and the parsed IPv4 header. What a reply to
+/// the frame is built from.
+fn unfragmented_ipv4(
+    frame: &[u8],
+    proto: u8,
+) -> Option<(EthernetAddress, Ipv4Packet<&[u8]>, Ipv4Repr)> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != ethertype::IPV4 {
+        return None;
+    }
+    let ipp = Ipv4Packet::new_checked(frame.get(ethernet::HEADER_LEN..)?).ok()?;
+    let ip = Ipv4Repr::parse(&ipp).ok()?;
+    if ip.protocol != proto || ipp.is_fragment() {
+        return None;
+    }
+    Some((eth.src_addr(), ipp, ip))
+}
+
 /// An ICMP echo reply to the echo-request frame `request`: Ethernet back
 /// to the requester from `src_mac`, IPv4 from the address that was pinged
 /// (TTL 64, the request's TOS, id `ip_id`, DF clear, no options), same
 /// ident/sequence/data. Returns 0 when `request` is not a valid,
 /// unfragmented IPv4 echo request with good checksums, or it does not fit.
 pub fn echo_reply(buf: &mut [u8], request: &[u8], src_mac: EthernetAddress, ip_id: u16) -> usize {
-    let Ok(eth) = EthernetFrame::new_checked(request) else {
+    let Some((peer_mac, ipp, ip)) = unfragmented_ipv4(request, protocol::ICMP) else {
         return 0;
     };
-    if eth.ethertype() != ethertype::IPV4 {
-        return 0;
-    }
-    let Ok(ipp) = Ipv4Packet::new_checked(eth.payload()) else {
-        return 0;
-    };
-    let Ok(ip) = Ipv4Repr::parse(&ipp) else {
-        return 0;
-    };
-    if ip.protocol != protocol::ICMP || ipp.is_fragment() {
-        return 0;
-    }
     let Ok(icmpp) = IcmpPacket::new_checked(ipp.payload()) else {
         return 0;
     };
@@ -235,7 +243,7 @@ pub fn echo_reply(buf: &mut [u8], request: &[u8], src_mac: EthernetAddress, ip_i
         ident: ip_id,
         ..Ipv4Repr::new(ip.dst_addr, ip.src_addr, protocol::ICMP, reply.buffer_len())
     };
-    icmp_frame(buf, src_mac, eth.src_addr(), &out_ip, &reply)
+    icmp_frame(buf, src_mac, peer_mac, &out_ip, &reply)
 }
 
 fn icmp_frame(
@@ -330,21 +338,9 @@ pub fn icmp_error_allowed(invoking: &[u8]) -> bool {
 /// IPv4 TCP segment with good checksums, is itself a RST, or it does not
 /// fit.
 pub fn tcp_reset(buf: &mut [u8], offending: &[u8], src_mac: EthernetAddress, ip_id: u16) -> usize {
-    let Ok(eth) = EthernetFrame::new_checked(offending) else {
+    let Some((peer_mac, ipp, ip)) = unfragmented_ipv4(offending, protocol::TCP) else {
         return 0;
     };
-    if eth.ethertype() != ethertype::IPV4 {
-        return 0;
-    }
-    let Ok(ipp) = Ipv4Packet::new_checked(eth.payload()) else {
-        return 0;
-    };
-    let Ok(ip) = Ipv4Repr::parse(&ipp) else {
-        return 0;
-    };
-    if ip.protocol != protocol::TCP || ipp.is_fragment() {
-        return 0;
-    }
     let Ok(t) = TcpPacket::new_checked(ipp.payload()) else {
         return 0;
     };
@@ -367,7 +363,7 @@ pub fn tcp_reset(buf: &mut [u8], offending: &[u8], src_mac: EthernetAddress, ip_
         dont_frag: true,
         ..Ipv4Repr::new(ip.dst_addr, ip.src_addr, protocol::TCP, tcp::HEADER_LEN)
     };
-    let Some((payload, total)) = ip_frame(buf, src_mac, eth.src_addr(), &out_ip) else {
+    let Some((payload, total)) = ip_frame(buf, src_mac, peer_mac, &out_ip) else {
         return 0;
     };
     payload.fill(0);
@@ -386,6 +382,7 @@ pub fn tcp_reset(buf: &mut [u8], offending: &[u8], src_mac: EthernetAddress, ip_
 mod tests {
     use super::*;
     use crate::wire::checksum;
+    use crate::wire::test_frames::echo_request;
     use crate::wire::vrrp::VrrpError;
 
     const MAC: EthernetAddress = EthernetAddress([0x52, 0x54, 0x00, 0x11, 0x22, 0x33]);
@@ -499,26 +496,14 @@ mod tests {
     }
 
     /// An echo request frame built by hand (not with our emitters).
-    pub(crate) fn echo_request_frame(dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
-        let mut f = Vec::new();
-        f.extend_from_slice(&MAC.0);
-        f.extend_from_slice(&PEER_MAC.0);
-        f.extend_from_slice(&[0x08, 0x00]);
-        let total = (20 + 8 + payload.len()) as u16;
-        let mut ip = vec![0x45, 0x00];
-        ip.extend_from_slice(&total.to_be_bytes());
-        ip.extend_from_slice(&[0xbe, 0xef, 0x40, 0x00, 64, 1, 0, 0]);
-        ip.extend_from_slice(&PEER.octets());
-        ip.extend_from_slice(&dst.octets());
-        let c = checksum::checksum(&ip);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        let mut icmp = vec![8, 0, 0, 0, 0x0a, 0x0b, 0x00, 0x2a];
-        icmp.extend_from_slice(payload);
-        let c = checksum::checksum(&icmp);
-        icmp[2..4].copy_from_slice(&c.to_be_bytes());
-        f.extend_from_slice(&ip);
-        f.extend_from_slice(&icmp);
-        f
+    fn echo_request_frame(dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+        echo_request(
+            (MAC, PEER_MAC),
+            (PEER, dst),
+            0xbeef,
+            (0x0a0b, 0x2a),
+            payload,
+        )
     }
 
     #[test]

@@ -108,36 +108,15 @@ mod field {
 /// Length of the Ethernet II header.
 pub const HEADER_LEN: usize = 14;
 
-/// A view of an Ethernet II frame.
-#[derive(Debug, Clone)]
-pub struct EthernetFrame<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an Ethernet II frame.
+    pub struct EthernetFrame;
+    /// Wrap `buffer`, which must hold at least the 14-byte header.
+    fn new_checked;
+    min_len HEADER_LEN;
 }
 
 impl<T: AsRef<[u8]>> EthernetFrame<T> {
-    pub fn new_unchecked(buffer: T) -> EthernetFrame<T> {
-        EthernetFrame { buffer }
-    }
-
-    /// Wrap `buffer`, which must hold at least the 14-byte header.
-    pub fn new_checked(buffer: T) -> Result<EthernetFrame<T>> {
-        let f = EthernetFrame::new_unchecked(buffer);
-        f.check_len()?;
-        Ok(f)
-    }
-
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     fn addr(&self, r: core::ops::Range<usize>) -> EthernetAddress {
         self.buffer
             .as_ref()

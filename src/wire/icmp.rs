@@ -42,37 +42,16 @@ mod field {
     pub const MTU: usize = 6;
 }
 
-/// A view of an ICMP message (the whole IPv4 payload).
-#[derive(Debug, Clone)]
-pub struct IcmpPacket<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an ICMP message (the whole IPv4 payload).
+    pub struct IcmpPacket;
+    /// Wrap `buffer`, which must hold at least the 8-byte header. The
+    /// checksum covers the whole buffer, so pass exactly the IPv4 payload.
+    fn new_checked;
+    min_len HEADER_LEN;
 }
 
 impl<T: AsRef<[u8]>> IcmpPacket<T> {
-    pub fn new_unchecked(buffer: T) -> IcmpPacket<T> {
-        IcmpPacket { buffer }
-    }
-
-    /// Wrap `buffer`, which must hold at least the 8-byte header. The
-    /// checksum covers the whole buffer, so pass exactly the IPv4 payload.
-    pub fn new_checked(buffer: T) -> Result<IcmpPacket<T>> {
-        let p = IcmpPacket::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     pub fn msg_type(&self) -> u8 {
         get_u8(self.buffer.as_ref(), field::TYPE)
     }

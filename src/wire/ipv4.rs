@@ -30,26 +30,16 @@ mod field {
     pub const DST: usize = 16;
 }
 
-/// A view of an IPv4 packet.
-#[derive(Debug, Clone)]
-pub struct Ipv4Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
-
-impl<T: AsRef<[u8]>> Ipv4Packet<T> {
-    pub fn new_unchecked(buffer: T) -> Ipv4Packet<T> {
-        Ipv4Packet { buffer }
-    }
-
+packet_view! {
+    /// A view of an IPv4 packet.
+    pub struct Ipv4Packet;
     /// Wrap `buffer` and check: version 4, IHL >= 5, header and total
     /// length within the buffer, total length >= header length. The buffer
     /// may be longer than the total length (Ethernet padding).
-    pub fn new_checked(buffer: T) -> Result<Ipv4Packet<T>> {
-        let p = Ipv4Packet::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
+    fn new_checked;
+}
 
+impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     pub fn check_len(&self) -> Result<()> {
         self.check_header()?;
         let len = self.buffer.as_ref().len();
@@ -83,10 +73,6 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
             return Err(Error::Truncated);
         }
         Ok(())
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     pub fn version(&self) -> u8 {

@@ -10,6 +10,53 @@
 //! updates in [`rewrite`]. Real keepalived adverts are test vectors in
 //! `tests/vectors/keepalived/` (see `tests/wire_keepalived.rs`).
 
+/// Declares a packet view: `pub struct $name<T: AsRef<[u8]>>` over a
+/// buffer, with `new_unchecked`, `new_checked` (wrap, then `check_len`) and
+/// `into_inner`. With `min_len N;` it also defines `check_len` as "the
+/// buffer holds at least N bytes"; without, the module writes `check_len`.
+macro_rules! packet_view {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident;
+        $(#[$checked:meta])*
+        fn new_checked;
+        $(min_len $min:expr;)?
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone)]
+        pub struct $name<T: AsRef<[u8]>> {
+            buffer: T,
+        }
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            pub fn new_unchecked(buffer: T) -> $name<T> {
+                $name { buffer }
+            }
+
+            $(#[$checked])*
+            pub fn new_checked(buffer: T) -> $crate::wire::Result<$name<T>> {
+                let p = $name::new_unchecked(buffer);
+                p.check_len()?;
+                Ok(p)
+            }
+
+            pub fn into_inner(self) -> T {
+                self.buffer
+            }
+
+            $(
+                pub fn check_len(&self) -> $crate::wire::Result<()> {
+                    if self.buffer.as_ref().len() < $min {
+                        Err($crate::wire::Error::Truncated)
+                    } else {
+                        Ok(())
+                    }
+                }
+            )?
+        }
+    };
+}
+
 pub mod arp;
 pub mod build;
 pub mod checksum;
@@ -60,6 +107,22 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = core::result::Result<T, Error>;
 
+/// The length checks of a header that carries its own length (TCP data
+/// offset, UDP length): the buffer holds `min` bytes (else `Truncated`),
+/// the `declared` length is at least `min` (else `Malformed`) and within
+/// the buffer (else `Truncated`).
+pub(crate) fn check_declared_len(buffer_len: usize, min: usize, declared: usize) -> Result<()> {
+    if buffer_len < min {
+        Err(Error::Truncated)
+    } else if declared < min {
+        Err(Error::Malformed)
+    } else if declared > buffer_len {
+        Err(Error::Truncated)
+    } else {
+        Ok(())
+    }
+}
+
 /// Read a big-endian u16 at `at`; 0 when out of range (views check lengths
 /// first, so the fallback is never taken on a checked view).
 #[inline]
@@ -101,5 +164,48 @@ pub(crate) fn get_ipv4(b: &[u8], at: usize) -> std::net::Ipv4Addr {
 pub(crate) fn set_ipv4(b: &mut [u8], at: usize, v: std::net::Ipv4Addr) {
     if let Some(s) = b.get_mut(at..at.wrapping_add(4)) {
         s.copy_from_slice(&v.octets());
+    }
+}
+
+/// Frames written byte by byte for unit tests, independent of the emitters
+/// they check.
+#[cfg(test)]
+pub(crate) mod test_frames {
+    use super::checksum;
+    use super::ethernet::EthernetAddress;
+    use std::net::Ipv4Addr;
+
+    /// An Ethernet frame `macs.1` -> `macs.0` carrying an ICMP echo request
+    /// `ips.0` -> `ips.1` (IPv4: no options, TOS 0, DF, TTL 64, id `ip_id`;
+    /// ICMP ident/sequence `ident_seq`, then `data`), both checksums good.
+    pub(crate) fn echo_request(
+        macs: (EthernetAddress, EthernetAddress),
+        ips: (Ipv4Addr, Ipv4Addr),
+        ip_id: u16,
+        ident_seq: (u16, u16),
+        data: &[u8],
+    ) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&macs.0.0);
+        f.extend_from_slice(&macs.1.0);
+        f.extend_from_slice(&[0x08, 0x00]);
+        let total = u16::try_from(20 + 8 + data.len()).unwrap();
+        let mut ip = vec![0x45, 0x00];
+        ip.extend_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&ip_id.to_be_bytes());
+        ip.extend_from_slice(&[0x40, 0x00, 64, 1, 0, 0]);
+        ip.extend_from_slice(&ips.0.octets());
+        ip.extend_from_slice(&ips.1.octets());
+        let c = checksum::checksum(&ip);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        let mut icmp = vec![8, 0, 0, 0];
+        icmp.extend_from_slice(&ident_seq.0.to_be_bytes());
+        icmp.extend_from_slice(&ident_seq.1.to_be_bytes());
+        icmp.extend_from_slice(data);
+        let c = checksum::checksum(&icmp);
+        icmp[2..4].copy_from_slice(&c.to_be_bytes());
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(&icmp);
+        f
     }
 }

@@ -5,7 +5,7 @@
 
 use super::checksum;
 use super::ipv4::protocol;
-use super::{Error, Result, get_u8, get_u16, set_u8, set_u16};
+use super::{Result, check_declared_len, get_u8, get_u16, set_u8, set_u16};
 use std::net::Ipv4Addr;
 
 /// Length of a header without options.
@@ -35,42 +35,19 @@ mod field {
     pub const URGENT: usize = 18;
 }
 
-/// A view of a TCP segment (the whole IPv4 payload).
-#[derive(Debug, Clone)]
-pub struct TcpPacket<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of a TCP segment (the whole IPv4 payload).
+    pub struct TcpPacket;
+    /// Wrap `buffer` and check: 20-byte header present, data offset >= 5
+    /// and the header (with options) within the buffer.
+    fn new_checked;
 }
 
 impl<T: AsRef<[u8]>> TcpPacket<T> {
-    pub fn new_unchecked(buffer: T) -> TcpPacket<T> {
-        TcpPacket { buffer }
-    }
-
-    /// Wrap `buffer` and check: 20-byte header present, data offset >= 5
-    /// and the header (with options) within the buffer.
-    pub fn new_checked(buffer: T) -> Result<TcpPacket<T>> {
-        let p = TcpPacket::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     pub fn check_len(&self) -> Result<()> {
-        let len = self.buffer.as_ref().len();
-        if len < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        if self.header_len() < HEADER_LEN {
-            return Err(Error::Malformed);
-        }
-        if self.header_len() > len {
-            return Err(Error::Truncated);
-        }
-        Ok(())
+        check_declared_len(self.buffer.as_ref().len(), HEADER_LEN, self.header_len())
     }
 
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
     pub fn src_port(&self) -> u16 {
         get_u16(self.buffer.as_ref(), field::SRC_PORT)
     }
@@ -179,6 +156,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Error;
 
     const SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
     const DST: Ipv4Addr = Ipv4Addr::new(93, 184, 216, 34);

@@ -4,7 +4,7 @@
 
 use super::checksum;
 use super::ipv4::protocol;
-use super::{Error, Result, get_u16, set_u16};
+use super::{Error, Result, check_declared_len, get_u16, set_u16};
 use std::net::Ipv4Addr;
 
 pub const HEADER_LEN: usize = 8;
@@ -16,43 +16,20 @@ mod field {
     pub const CHECKSUM: usize = 6;
 }
 
-/// A view of a UDP datagram (the IPv4 payload).
-#[derive(Debug, Clone)]
-pub struct UdpPacket<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of a UDP datagram (the IPv4 payload).
+    pub struct UdpPacket;
+    /// Wrap `buffer` and check: header present, 8 <= length field <=
+    /// buffer length (bytes after the length field are ignored).
+    fn new_checked;
 }
 
 impl<T: AsRef<[u8]>> UdpPacket<T> {
-    pub fn new_unchecked(buffer: T) -> UdpPacket<T> {
-        UdpPacket { buffer }
-    }
-
-    /// Wrap `buffer` and check: header present, 8 <= length field <=
-    /// buffer length (bytes after the length field are ignored).
-    pub fn new_checked(buffer: T) -> Result<UdpPacket<T>> {
-        let p = UdpPacket::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     pub fn check_len(&self) -> Result<()> {
-        let len = self.buffer.as_ref().len();
-        if len < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        let l = usize::from(self.len());
-        if l < HEADER_LEN {
-            return Err(Error::Malformed);
-        }
-        if l > len {
-            return Err(Error::Truncated);
-        }
-        Ok(())
+        let declared = usize::from(self.len());
+        check_declared_len(self.buffer.as_ref().len(), HEADER_LEN, declared)
     }
 
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
     pub fn src_port(&self) -> u16 {
         get_u16(self.buffer.as_ref(), field::SRC_PORT)
     }

@@ -1,7 +1,7 @@
 //! A minimal pcap (libpcap classic format, microsecond timestamps, link type
 //! Ethernet) writer for tests: frames we build are written to a file that
 //! tshark / tcpdump can read. Include it with
-//! `#[path = "common/pcap.rs"] mod pcap;`. Test-only: panics on I/O errors.
+//! `mod common;` and `common::pcap::PcapWriter`. Test-only: panics on I/O errors.
 
 #![allow(dead_code)]
 
@@ -63,26 +63,5 @@ impl PcapWriter {
     pub fn write_to(&self, path: &Path) {
         let mut f = std::fs::File::create(path).unwrap();
         f.write_all(&self.buf).unwrap();
-    }
-}
-
-#[cfg(test)]
-mod pcap_tests {
-    use super::*;
-
-    #[test]
-    fn header_and_record_layout() {
-        let mut w = PcapWriter::new();
-        assert_eq!(w.bytes().len(), 24);
-        w.frame(1_500_000, &[1, 2, 3]);
-        let b = w.bytes();
-        assert_eq!(&b[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
-        assert_eq!(&b[20..24], &1u32.to_le_bytes());
-        assert_eq!(&b[24..28], &1u32.to_le_bytes()); // 1 s
-        assert_eq!(&b[28..32], &500_000u32.to_le_bytes()); // .5 s
-        assert_eq!(&b[32..36], &3u32.to_le_bytes());
-        assert_eq!(&b[36..40], &3u32.to_le_bytes());
-        assert_eq!(&b[40..], &[1, 2, 3]);
-        assert_eq!(w.len(), 1);
     }
 }

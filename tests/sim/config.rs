@@ -62,17 +62,9 @@ impl ConfigBuilder {
                     max_entries: 1024,
                     external_max_entries: 1024,
                     timeouts: ConntrackTimeouts {
-                        tcp_syn_sent: 120,
-                        tcp_syn_recv: 60,
                         tcp_established: 7440,
-                        tcp_fin_wait: 120,
-                        tcp_close_wait: 60,
-                        tcp_last_ack: 30,
-                        tcp_time_wait: 120,
-                        tcp_close: 10,
-                        udp: 30,
                         udp_stream: 180,
-                        icmp: 30,
+                        ..ConntrackTimeouts::default()
                     },
                     line: 0,
                 },
