@@ -31,6 +31,15 @@ pub struct PortCounters {
     pub rx_errors: u64,
     pub tx_errors: u64,
     pub rx_oversize: u64,
+    /// Longer than the receive buffer (MSG_TRUNC): never seen whole.
+    pub rx_truncated: u64,
+    /// Dropped by the kernel before we read them (socket receive buffer
+    /// full; PACKET_STATISTICS tp_drops, summed).
+    pub rx_overrun: u64,
+    /// recvmmsg(2) calls that returned at least one frame, and the most
+    /// frames one call returned (how well receive batching works).
+    pub rx_batches: u64,
+    pub rx_batch_max: u64,
 }
 
 pub struct Port {
@@ -86,7 +95,19 @@ impl Port {
         }
     }
 
+    /// Add the kernel's drop count for the socket (read-and-reset) to the
+    /// counters.
+    pub fn read_kernel_drops(&mut self) {
+        if let Some(s) = &self.sock {
+            match s.take_drops() {
+                Ok(n) => self.counters.rx_overrun += n,
+                Err(e) => debug!("{}: PACKET_STATISTICS: {e}", self.name),
+            }
+        }
+    }
+
     fn close(&mut self) {
+        self.read_kernel_drops();
         if self.sock.is_some() {
             warn!("{} ({}): packet socket closed", self.name, self.device);
         }
