@@ -346,3 +346,95 @@ fn burst_is_received_in_batches_and_every_frame_is_accounted() {
     assert!(largest > 1 && largest <= 16, "{line}");
     assert!(batches < frames, "{line}");
 }
+
+/// SPEC §1: the kernel must have no IPv4 address on a lan/wan device and
+/// must not forward for it. The daemon warns about each (naming the device
+/// and the address) at start and again when the device is re-created, and
+/// keeps running; a clean device gets no warning.
+#[test]
+fn kernel_address_and_forwarding_on_dataplane_device_are_warned() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("kernel_owns");
+    lab.segment("l");
+    lab.segment("w");
+    let cfg = format!(
+        "{ONE_GROUP}\nconfig interface 'wan'\n\toption device 'wan0'\n\toption role 'wan'\n\toption address '10.0.0.2/24'\n"
+    );
+    let mut r = lab.router("a", &cfg);
+    lab.plug("l", &r.ns, "lan0");
+    lab.plug("w", &r.ns, "wan0");
+    lab.addr(&r.ns, "lan0", "192.168.42.9/24");
+    sh(&[
+        "ip",
+        "netns",
+        "exec",
+        &r.ns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.conf.lan0.forwarding=1",
+    ]);
+    sh(&[
+        "ip",
+        "netns",
+        "exec",
+        &r.ns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.conf.wan0.forwarding=0",
+    ]);
+    lab.start(&mut r);
+    let want = [
+        "lan (lan0): the kernel has IPv4 address 192.168.42.9/24 on this device",
+        "lan (lan0): the kernel forwards IPv4 on this device",
+        "lan (lan0): 2 kernel setting(s) conflict",
+        "engine started with 2 kernel setting(s)",
+    ];
+    wait_for(Duration::from_secs(5), || {
+        let log = lab.procs[r.proc.unwrap()].log_text();
+        want.iter().all(|w| log.contains(w))
+    })
+    .unwrap_or_else(|| panic!("warnings missing:\n{}", lab.hagw(&r).log_text()));
+    let log = lab.hagw(&r).log_text();
+    for w in want {
+        let line = log.lines().find(|l| l.contains(w)).unwrap();
+        assert!(line.contains("WARN"), "not a warning: {line}");
+    }
+    assert!(!log.contains("wan (wan0): the kernel"), "{log}");
+    assert!(lab.hagw(&r).alive(), "a warning, not a failure");
+
+    // Re-created device (new ifindex, socket reopened) with a kernel
+    // address added after it came up: warned when the link next comes up
+    // (or at the reopen, if the address was there first), once.
+    sh(&["ip", "-n", &r.ns, "link", "del", "lan0"]);
+    std::thread::sleep(Duration::from_millis(600));
+    lab.plug("l", &r.ns, "lan0");
+    lab.addr(&r.ns, "lan0", "192.168.42.8/24");
+    wait_for(Duration::from_secs(5), || {
+        lab.procs[r.proc.unwrap()]
+            .log_text()
+            .matches("packet socket open (ifindex")
+            .count()
+            >= 3
+    })
+    .unwrap_or_else(|| panic!("lan0 not reopened:\n{}", lab.hagw(&r).log_text()));
+    std::thread::sleep(Duration::from_millis(300));
+    lab.link(&r.ns, "lan0", false);
+    std::thread::sleep(Duration::from_millis(300));
+    lab.link(&r.ns, "lan0", true);
+    let again = "the kernel has IPv4 address 192.168.42.8/24 on this device";
+    wait_for(Duration::from_secs(5), || {
+        lab.procs[r.proc.unwrap()].log_text().contains(again)
+    })
+    .unwrap_or_else(|| panic!("no warning after reopen:\n{}", lab.hagw(&r).log_text()));
+    std::thread::sleep(Duration::from_millis(1500));
+    let log = lab.hagw(&r).log_text();
+    assert_eq!(log.matches(again).count(), 1, "{log}");
+    assert_eq!(
+        log.matches("192.168.42.9/24 on this device").count(),
+        1,
+        "{log}"
+    );
+    assert!(lab.hagw(&r).alive());
+}

@@ -380,6 +380,9 @@ impl Daemon {
             let usable = port.refresh(now, &self.ioctl, &self.config);
             if usable != port.up {
                 port.up = usable;
+                if usable {
+                    port.check_kernel_ownership();
+                }
                 info!(
                     "{} ({}): link {}",
                     port.name,
@@ -409,7 +412,14 @@ impl Daemon {
                     engine.set_link(now, i, p.up, &mut self.tx);
                 }
                 engine.handle_timeout(now, &mut self.tx);
-                info!("engine started");
+                let conflicts: u32 = self.ports.iter().map(|p| p.kernel_conflicts).sum();
+                if conflicts > 0 {
+                    warn!(
+                        "engine started with {conflicts} kernel setting(s) conflicting with hagw owning its lan/wan devices (see above)"
+                    );
+                } else {
+                    info!("engine started");
+                }
                 self.engine = Some(engine);
                 self.flush(now);
             }
