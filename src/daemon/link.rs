@@ -8,9 +8,10 @@
 //! retried every `RETRY` without exiting.
 //!
 //! Owns: opening/reopening the packet socket of lan/wan ports, MAC
-//! memberships, per-port driver counters, and (at each open) a warning for
-//! every kernel IPv4 address or IPv4 forwarding on a lan/wan device. Never: decides what a link change
-//! means for VRRP (the engine does).
+//! memberships, per-port driver counters (including the kernel's socket
+//! drops), and a warning for every kernel IPv4 address or IPv4 forwarding on
+//! a lan/wan device (checked at each open and link up). Never: decides what
+//! a link change means for VRRP (the engine does), changes kernel settings.
 
 use super::packet::{MacFilter, PacketSocket, VRRP_MCAST_MAC};
 use super::sys::{IoctlSocket, fmt_mac, kernel_ipv4_addrs, kernel_ipv4_forwarding};
@@ -56,8 +57,8 @@ pub struct Port {
     /// Virtual MACs (RFC 3768 mode) the socket was told to accept.
     vmacs: Vec<[u8; 6]>,
     pub counters: PortCounters,
-    /// Kernel settings found at the last (re)open that conflict with hagw
-    /// owning the device (an IPv4 address, IPv4 forwarding on).
+    /// Kernel settings found since the socket was last opened that conflict
+    /// with hagw owning the device (an IPv4 address, IPv4 forwarding on).
     pub kernel_conflicts: u32,
     /// The conflicts already warned about since the socket was opened.
     kernel_reported: Vec<String>,
