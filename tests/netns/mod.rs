@@ -163,6 +163,15 @@ impl Lab {
         sh(&["ip", "netns", "add", name]);
         self.namespaces.push(name.to_string());
         sh(&["ip", "-n", name, "link", "set", "lo", "up"]);
+        // New namespaces inherit the host's IPv4 conf (e.g. forwarding=1 on
+        // a Docker host): turn forwarding off so daemons see the same clean
+        // devices (SPEC §1) everywhere.
+        for key in [
+            "net.ipv4.conf.all.forwarding=0",
+            "net.ipv4.conf.default.forwarding=0",
+        ] {
+            sh_quiet(&["ip", "netns", "exec", name, "sysctl", "-qw", key]);
+        }
         // No IPv6 chatter (router solicitations, MLD) on the test segments.
         sh_quiet(&[
             "ip",
