@@ -615,3 +615,130 @@ fn sync_group_with_owner_at_start() {
     assert_eq!(sim.state(0, "lan_gw"), Some(Master));
     assert_eq!(sim.state(0, "wan_gw"), Some(Master));
 }
+
+/// A reload that adds a VIP to a MASTER group announces it like a new
+/// master would: `garp_repeat` gratuitous ARPs for the added VIP only (the
+/// first at once, then 1 s apart), and answers ARP for it from then on. A
+/// VIP removed by a later reload is no longer answered. A BACKUP reloaded
+/// with the same extra VIP sends no GARP and does not answer for it.
+#[test]
+fn reload_adding_a_vip_to_a_master_sends_garp_for_it() {
+    let mut sim = pair(23, |r, g| {
+        g.priority = if r == 0 { 200 } else { 100 };
+        g.garp_repeat = 3;
+        g.garp_refresh_secs = 0;
+    });
+    let (v1, v2) = (ip("192.168.42.50"), ip("192.168.42.60"));
+    sim.run_until(secs(10));
+    assert_eq!(sim.masters("g"), vec![0]);
+    let arp_answers = |sim: &mut Sim, r: usize, target: &str| -> Vec<std::net::Ipv4Addr> {
+        let mark = sim.sent.len();
+        sim.inject(r, "lan", &sim::arp_request("192.168.42.77", target));
+        sim.sent[mark..]
+            .iter()
+            .filter(|s| s.router == r)
+            .filter_map(|s| arp_reply_of(&s.bytes).map(|(_, ip)| ip))
+            .collect()
+    };
+    assert!(arp_answers(&mut sim, 0, "192.168.42.60").is_empty());
+
+    let with = |sim: &Sim, r: usize, vips: &[&str]| -> Config {
+        let mut c = sim.routers[r].config.clone();
+        c.vrrp_groups[0].virtual_addresses = vips.iter().map(|v| sim::config::cidr(v)).collect();
+        c
+    };
+    let (c0, c1) = (
+        with(&sim, 0, &["192.168.42.50/24", "192.168.42.60/24"]),
+        with(&sim, 1, &["192.168.42.50/24", "192.168.42.60/24"]),
+    );
+    let mark = sim.sent.len();
+    let t = sim.now;
+    let n = sim.trace.len();
+    sim.reload(0, c0);
+    sim.reload(1, c1);
+    sim.run_until(secs(20));
+    assert_eq!(sim.trace.len(), n, "no transition from a VIP change");
+    let garps = |sim: &Sim, r: usize| -> Vec<(Instant, std::net::Ipv4Addr)> {
+        sim.sent[mark..]
+            .iter()
+            .filter(|s| s.router == r)
+            .filter_map(|s| garp_of(&s.bytes).map(|v| (s.at, v)))
+            .collect()
+    };
+    let one = Duration::from_secs(1);
+    assert_eq!(
+        garps(&sim, 0),
+        vec![(t, v2), (t + one, v2), (t + one * 2, v2)],
+        "garp_repeat GARPs for the added VIP only"
+    );
+    assert!(garps(&sim, 1).is_empty(), "a backup sends no GARP");
+    // The adverts list both VIPs now, and the master answers ARP for both.
+    assert_eq!(arp_answers(&mut sim, 0, "192.168.42.60"), vec![v2]);
+    assert_eq!(arp_answers(&mut sim, 0, "192.168.42.50"), vec![v1]);
+    assert!(arp_answers(&mut sim, 1, "192.168.42.60").is_empty());
+    assert_eq!(sim.masters("g"), vec![0], "the backup accepts the new list");
+    assert_eq!(group_status(&sim, 0).vips.len(), 2);
+
+    // Remove the first VIP: no longer answered, no GARP for anything.
+    let mark2 = sim.sent.len();
+    let c0 = with(&sim, 0, &["192.168.42.60/24"]);
+    let c1 = with(&sim, 1, &["192.168.42.60/24"]);
+    sim.reload(0, c0);
+    sim.reload(1, c1);
+    sim.run_until(secs(25));
+    assert!(
+        sim.sent[mark2..]
+            .iter()
+            .all(|s| garp_of(&s.bytes).is_none()),
+        "removing a VIP sends no GARP"
+    );
+    assert!(arp_answers(&mut sim, 0, "192.168.42.50").is_empty());
+    assert_eq!(arp_answers(&mut sim, 0, "192.168.42.60"), vec![v2]);
+    assert_eq!(sim.masters("g"), vec![0]);
+}
+
+/// A VIP added while a master's reload GARPs are still pending joins the
+/// schedule (both are announced from then on), and losing MASTER cancels
+/// the pending GARPs.
+#[test]
+fn reload_garps_stop_when_master_is_lost() {
+    let mut sim = pair(24, |r, g| {
+        g.priority = if r == 0 { 200 } else { 100 };
+        g.garp_repeat = 5;
+        g.garp_refresh_secs = 0;
+    });
+    sim.run_until(secs(10));
+    assert_eq!(sim.masters("g"), vec![0]);
+    let add = |sim: &Sim, vip: &str| -> Config {
+        let mut c = sim.routers[0].config.clone();
+        c.vrrp_groups[0]
+            .virtual_addresses
+            .push(sim::config::cidr(vip));
+        c
+    };
+    let mark = sim.sent.len();
+    let c = add(&sim, "192.168.42.60/24");
+    sim.reload(0, c);
+    sim.run_until(secs(10) + Duration::from_millis(500));
+    let c = add(&sim, "192.168.42.70/24");
+    sim.reload(0, c);
+    sim.run_until(secs(12) + Duration::from_millis(200));
+    // Link down: FAULT, no more GARPs for the added VIPs.
+    sim.set_link(0, "lan", false);
+    assert_eq!(sim.state(0, "g"), Some(Fault));
+    sim.run_until(secs(20));
+    let at = |vip: &str| -> Vec<Instant> {
+        sim.sent[mark..]
+            .iter()
+            .filter(|s| s.router == 0 && garp_of(&s.bytes) == Some(ip(vip)))
+            .map(|s| s.at)
+            .collect()
+    };
+    let ms = |m: u64| Instant::from_millis(m);
+    assert_eq!(
+        at("192.168.42.60"),
+        vec![ms(10_000), ms(10_500), ms(11_500)]
+    );
+    assert_eq!(at("192.168.42.70"), vec![ms(10_500), ms(11_500)]);
+    assert!(at("192.168.42.50").is_empty());
+}

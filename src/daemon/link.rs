@@ -8,11 +8,13 @@
 //! retried every `RETRY` without exiting.
 //!
 //! Owns: opening/reopening the packet socket of lan/wan ports, MAC
-//! memberships, per-port driver counters. Never: decides what a link change
-//! means for VRRP (the engine does).
+//! memberships, per-port driver counters (including the kernel's socket
+//! drops), and a warning for every kernel IPv4 address or IPv4 forwarding on
+//! a lan/wan device (checked at each open and link up). Never: decides what
+//! a link change means for VRRP (the engine does), changes kernel settings.
 
 use super::packet::{MacFilter, PacketSocket, VRRP_MCAST_MAC};
-use super::sys::{IoctlSocket, fmt_mac};
+use super::sys::{IoctlSocket, fmt_mac, kernel_ipv4_addrs, kernel_ipv4_forwarding};
 use crate::config::{Config, Interface, Role};
 use crate::time::{Duration, Instant};
 use log::{debug, info, warn};
@@ -31,6 +33,15 @@ pub struct PortCounters {
     pub rx_errors: u64,
     pub tx_errors: u64,
     pub rx_oversize: u64,
+    /// Longer than the receive buffer (MSG_TRUNC): never seen whole.
+    pub rx_truncated: u64,
+    /// Dropped by the kernel before we read them (socket receive buffer
+    /// full; PACKET_STATISTICS tp_drops, summed).
+    pub rx_overrun: u64,
+    /// recvmmsg(2) calls that returned at least one frame, and the most
+    /// frames one call returned (how well receive batching works).
+    pub rx_batches: u64,
+    pub rx_batch_max: u64,
 }
 
 pub struct Port {
@@ -46,6 +57,11 @@ pub struct Port {
     /// Virtual MACs (RFC 3768 mode) the socket was told to accept.
     vmacs: Vec<[u8; 6]>,
     pub counters: PortCounters,
+    /// Kernel settings found since the socket was last opened that conflict
+    /// with hagw owning the device (an IPv4 address, IPv4 forwarding on).
+    pub kernel_conflicts: u32,
+    /// The conflicts already warned about since the socket was opened.
+    kernel_reported: Vec<String>,
     next_retry: Instant,
     last_error: Option<String>,
 }
@@ -62,6 +78,8 @@ impl Port {
             up: false,
             vmacs: Vec::new(),
             counters: PortCounters::default(),
+            kernel_conflicts: 0,
+            kernel_reported: Vec::new(),
             next_retry: Instant::ZERO,
             last_error: None,
         }
@@ -86,7 +104,19 @@ impl Port {
         }
     }
 
+    /// Add the kernel's drop count for the socket (read-and-reset) to the
+    /// counters.
+    pub fn read_kernel_drops(&mut self) {
+        if let Some(s) = &self.sock {
+            match s.take_drops() {
+                Ok(n) => self.counters.rx_overrun += n,
+                Err(e) => debug!("{}: PACKET_STATISTICS: {e}", self.name),
+            }
+        }
+    }
+
     fn close(&mut self) {
+        self.read_kernel_drops();
         if self.sock.is_some() {
             warn!("{} ({}): packet socket closed", self.name, self.device);
         }
@@ -142,11 +172,60 @@ impl Port {
             self.device,
             fmt_mac(&self.mac)
         );
+        self.kernel_reported.clear();
+        self.kernel_conflicts = 0;
+        self.check_kernel_ownership();
         self.sock = Some(sock);
         self.vmacs.clear();
         self.last_error = None;
         self.sync_vmacs(config);
         true
+    }
+
+    /// SPEC §1: hagw owns lan/wan devices, so the kernel must have no IPv4
+    /// address on them (it would answer ARP for it too, with the same MAC,
+    /// and send its own ICMP/RSTs) and must not forward for them. Called
+    /// when the socket is (re)opened and when the link comes up; warns once
+    /// (per open) about each conflict and counts them in
+    /// `kernel_conflicts`. Never changes anything.
+    pub fn check_kernel_ownership(&mut self) {
+        if !self.dataplane() {
+            return;
+        }
+        let mut found = Vec::new();
+        match kernel_ipv4_addrs(&self.device) {
+            Ok(addrs) => {
+                for (a, len) in addrs {
+                    found.push(format!(
+                        "the kernel has IPv4 address {a}/{len} on this device; hagw owns lan/wan devices and the kernel would answer ARP there too: remove it (ip addr del {a}/{len} dev {})",
+                        self.device
+                    ));
+                }
+            }
+            Err(e) => debug!("{} ({}): getifaddrs: {e}", self.name, self.device),
+        }
+        if kernel_ipv4_forwarding(&self.device) == Some(true) {
+            found.push(format!(
+                "the kernel forwards IPv4 on this device (/proc/sys/net/ipv4/conf/{}/forwarding = 1); hagw routes for lan/wan devices: set it to 0",
+                self.device
+            ));
+        }
+        let mut new = 0u32;
+        for what in found {
+            if self.kernel_reported.contains(&what) {
+                continue;
+            }
+            warn!("{} ({}): {what}", self.name, self.device);
+            self.kernel_reported.push(what);
+            new += 1;
+        }
+        if new > 0 {
+            self.kernel_conflicts += new;
+            warn!(
+                "{} ({}): {} kernel setting(s) conflict with hagw owning this device",
+                self.name, self.device, self.kernel_conflicts
+            );
+        }
     }
 
     /// Make the socket accept the virtual MAC of every RFC-mode group on this port.

@@ -6,8 +6,9 @@
 //! the sockets, engine events run notify scripts; then poll(fds, timeout)
 //! where timeout is the earliest of the engine's `poll_timeout`, the next
 //! link poll, control-client and script deadlines; then signals, netlink link
-//! notifications (immediate link re-read), frames (bounded batch per socket,
-//! flushed after each batch) and control clients.
+//! notifications (immediate link re-read), frames (recvmmsg(2) batches of
+//! up to 16, at most `RX_BUDGET` frames per socket per wake, flushed after
+//! each socket) and control clients.
 //!
 //! The engine is built once every lan/wan device exists (its MAC is needed);
 //! until then the daemon answers the control socket with the port list and
@@ -31,11 +32,13 @@ use link::{LINK_POLL, LINK_POLL_WITH_NETLINK, Port};
 use log::{LevelFilter, debug, error, info, warn};
 use netlink::LinkMonitor;
 use notify::Notifier;
+use packet::{RX_BATCH_FRAMES, Rx, RxBatch};
 use signals::Signals;
 use sys::IoctlSocket;
 
-/// Frames read from one socket per wake-up before looking at the others.
-pub const RX_BATCH: usize = 64;
+/// Frames read from one socket per wake-up before looking at the others
+/// (in recvmmsg(2) batches of `packet::RX_BATCH_FRAMES`).
+pub const RX_BUDGET: usize = 64;
 /// Capacity of the engine's transmit queue.
 pub const TX_CAPACITY: usize = 256;
 /// Longest poll(2) sleep, so link polling and retries keep running.
@@ -94,7 +97,8 @@ struct Daemon {
     control: ControlServer,
     notifier: Notifier,
     tx: TxQueue,
-    rx_buf: Box<[u8; 2048]>,
+    /// One receive batch for every socket (the loop reads one at a time).
+    rx: RxBatch,
     next_link_poll: Instant,
     link_poll: crate::time::Duration,
     fds: Vec<libc::pollfd>,
@@ -143,7 +147,7 @@ impl Daemon {
             control,
             notifier: Notifier::new(),
             tx: TxQueue::with_capacity(TX_CAPACITY),
-            rx_buf: Box::new([0; 2048]),
+            rx: RxBatch::new(),
             next_link_poll: Instant::ZERO,
             link_poll,
             fds: Vec::with_capacity(nfds),
@@ -306,14 +310,16 @@ impl Daemon {
         }
     }
 
-    /// Drain up to RX_BATCH frames from port `p` into the engine.
+    /// Drain up to RX_BUDGET frames from port `p` into the engine, up to
+    /// RX_BATCH_FRAMES per recvmmsg(2) call.
     fn receive(&mut self, now: Instant, p: usize, revents: libc::c_short) {
         if revents & (libc::POLLERR | libc::POLLNVAL) != 0 && revents & libc::POLLIN == 0 {
             if let Some(port) = self.ports.get_mut(p) {
                 port.counters.rx_errors += 1;
             }
         }
-        for _ in 0..RX_BATCH {
+        let mut budget = RX_BUDGET;
+        while budget > 0 {
             let Some(engine) = &mut self.engine else {
                 return;
             };
@@ -323,30 +329,43 @@ impl Daemon {
             let Some(sock) = &port.sock else {
                 break;
             };
-            match sock.recv(&mut self.rx_buf[..]) {
-                Ok(None) => break,
-                Ok(Some((_, true))) => {} // our own transmission looped back
-                Ok(Some((len, false))) => {
-                    if len > MAX_FRAME {
-                        port.counters.rx_oversize += 1;
-                        continue;
-                    }
-                    port.counters.rx_frames += 1;
-                    port.counters.rx_bytes += len as u64;
-                    if let Some(frame) = self.rx_buf.get(..len) {
-                        engine.handle_frame(now, p, frame, &mut self.tx);
-                    }
-                }
+            let n = match sock.recv_batch(&mut self.rx) {
+                Ok(n) => n,
                 Err(e) => {
                     // ENETDOWN and friends: the link poll notices and reopens.
                     port.counters.rx_errors += 1;
-                    debug!("{}: recv: {e}", port.name);
+                    debug!("{}: recvmmsg: {e}", port.name);
                     break;
                 }
+            };
+            if n == 0 {
+                break;
             }
+            port.counters.rx_batches += 1;
+            port.counters.rx_batch_max = port.counters.rx_batch_max.max(n as u64);
+            for i in 0..n {
+                match self.rx.frame(i) {
+                    None | Some(Rx::Outgoing) => {} // our own transmission looped back
+                    Some(Rx::Truncated) => port.counters.rx_truncated += 1,
+                    Some(Rx::Frame(frame)) if frame.len() > MAX_FRAME => {
+                        port.counters.rx_oversize += 1;
+                    }
+                    Some(Rx::Frame(frame)) => {
+                        port.counters.rx_frames += 1;
+                        port.counters.rx_bytes += frame.len() as u64;
+                        engine.handle_frame(now, p, frame, &mut self.tx);
+                    }
+                }
+            }
+            // Flush between batches (not between frames): the queue only
+            // fills up under a burst of frames that each need an answer.
             if self.tx.len() >= TX_CAPACITY / 2 {
                 flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
             }
+            if n < RX_BATCH_FRAMES {
+                break; // the socket is drained
+            }
+            budget = budget.saturating_sub(n);
         }
         self.flush(now);
     }
@@ -357,9 +376,13 @@ impl Daemon {
             let Some(port) = self.ports.get_mut(i) else {
                 continue;
             };
+            port.read_kernel_drops();
             let usable = port.refresh(now, &self.ioctl, &self.config);
             if usable != port.up {
                 port.up = usable;
+                if usable {
+                    port.check_kernel_ownership();
+                }
                 info!(
                     "{} ({}): link {}",
                     port.name,
@@ -389,7 +412,14 @@ impl Daemon {
                     engine.set_link(now, i, p.up, &mut self.tx);
                 }
                 engine.handle_timeout(now, &mut self.tx);
-                info!("engine started");
+                let conflicts: u32 = self.ports.iter().map(|p| p.kernel_conflicts).sum();
+                if conflicts > 0 {
+                    warn!(
+                        "engine started with {conflicts} kernel setting(s) conflicting with hagw owning its lan/wan devices (see above)"
+                    );
+                } else {
+                    info!("engine started");
+                }
                 self.engine = Some(engine);
                 self.flush(now);
             }
@@ -430,6 +460,9 @@ impl Daemon {
     }
 
     fn serve_control(&mut self, now: Instant) {
+        for p in &mut self.ports {
+            p.read_kernel_drops();
+        }
         // Take the snapshot lazily: only when a complete request arrived.
         let mut cached: Option<Snapshot> = None;
         let (engine, config, ports) = (&self.engine, &self.config, &self.ports);
@@ -503,6 +536,16 @@ impl Daemon {
         }
         self.flush(now);
         self.notifier.poll(now);
+        for p in &mut self.ports {
+            if p.dataplane() {
+                p.read_kernel_drops();
+                let c = &p.counters;
+                info!(
+                    "{} ({}): received {} frames in {} recvmmsg batches (largest {}); kernel dropped {}",
+                    p.name, p.device, c.rx_frames, c.rx_batches, c.rx_batch_max, c.rx_overrun
+                );
+            }
+        }
         info!("stopped");
         0
     }
@@ -586,6 +629,8 @@ fn snapshot(engine: Option<&Engine>, config: &Config, ports: &[Port], now: Insta
             st.drops.push(("socket_rx_error", p.counters.rx_errors));
             st.drops.push(("socket_tx_error", p.counters.tx_errors));
             st.drops.push(("rx_oversize", p.counters.rx_oversize));
+            st.drops.push(("rx_truncated", p.counters.rx_truncated));
+            st.drops.push(("socket_rx_overrun", p.counters.rx_overrun));
         }
     }
     snap

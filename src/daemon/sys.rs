@@ -1,7 +1,9 @@
 //! Small checked wrappers over the interface ioctls the daemon needs
-//! (index, hardware address, flags) and fd ownership.
+//! (index, hardware address, flags), the kernel's IPv4 addresses and
+//! forwarding switch of a device, and fd ownership.
 //!
-//! Owns: the unsafe FFI for ifreq ioctls. Never: keeps state, parses frames.
+//! Owns: the unsafe FFI for ifreq ioctls and getifaddrs. Never: keeps
+//! state, parses frames, changes kernel settings.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -101,6 +103,61 @@ impl IoctlSocket {
     }
 }
 
+/// The IPv4 addresses (with prefix length) the kernel has on `name`
+/// (getifaddrs(3); includes labelled aliases such as `name:1`).
+pub fn kernel_ipv4_addrs(name: &str) -> io::Result<Vec<(std::net::Ipv4Addr, u32)>> {
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `head` with a list we free below.
+    if unsafe { libc::getifaddrs(&mut head) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = Vec::new();
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: `cur` is a node of the list getifaddrs returned, not yet freed.
+        let ifa = unsafe { &*cur };
+        cur = ifa.ifa_next;
+        if ifa.ifa_name.is_null() || ifa.ifa_addr.is_null() {
+            continue;
+        }
+        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
+        let ifname = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) }.to_bytes();
+        let base = ifname.split(|b| *b == b':').next().unwrap_or(ifname);
+        // SAFETY: ifa_addr points at a sockaddr at least as long as its family says.
+        if base != name.as_bytes()
+            || i32::from(unsafe { (*ifa.ifa_addr).sa_family }) != libc::AF_INET
+        {
+            continue;
+        }
+        // SAFETY: an AF_INET ifa_addr (and netmask) is a sockaddr_in.
+        let addr = unsafe { *(ifa.ifa_addr as *const libc::sockaddr_in) };
+        let prefix = if ifa.ifa_netmask.is_null() {
+            32
+        } else {
+            // SAFETY: as above.
+            let m = unsafe { *(ifa.ifa_netmask as *const libc::sockaddr_in) };
+            u32::from_be(m.sin_addr.s_addr).count_ones()
+        };
+        out.push((
+            std::net::Ipv4Addr::from(u32::from_be(addr.sin_addr.s_addr)),
+            prefix,
+        ));
+    }
+    // SAFETY: head came from getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(head) };
+    Ok(out)
+}
+
+/// Whether the kernel forwards IPv4 for `name`
+/// (/proc/sys/net/ipv4/conf/NAME/forwarding); None if unreadable.
+pub fn kernel_ipv4_forwarding(name: &str) -> Option<bool> {
+    if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        return None;
+    }
+    let v = std::fs::read_to_string(format!("/proc/sys/net/ipv4/conf/{name}/forwarding")).ok()?;
+    Some(v.trim() != "0")
+}
+
 pub fn fmt_mac(mac: &[u8; 6]) -> String {
     format!(
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
@@ -123,5 +180,10 @@ mod tests {
         assert!(s.ifindex("").is_err());
         assert!(s.ifindex("nosuchif0").is_err());
         assert_eq!(fmt_mac(&[0, 0, 0x5e, 0, 1, 42]), "00:00:5e:00:01:2a");
+        let lo = kernel_ipv4_addrs("lo").unwrap();
+        assert!(lo.contains(&(std::net::Ipv4Addr::LOCALHOST, 8)), "{lo:?}");
+        assert!(kernel_ipv4_addrs("nosuchif0").unwrap().is_empty());
+        assert!(kernel_ipv4_forwarding("lo").is_some());
+        assert_eq!(kernel_ipv4_forwarding("../x"), None);
     }
 }

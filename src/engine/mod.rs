@@ -12,7 +12,9 @@
 //!   broadcast MAC (no ARP resolution needed; the peer filters by IP).
 //! * Gratuitous ARP: `garp_repeat` ARP requests per VIP on becoming master,
 //!   the first at once, the rest 1 s apart; then one per VIP every
-//!   `garp_refresh_secs` while master.
+//!   `garp_refresh_secs` while master. A reload that adds VIPs to a master
+//!   group gives the added ones the same `garp_repeat` schedule (the VIPs
+//!   already announced are not repeated); a removed VIP stops being answered.
 //! * RFC mode (`rfc3768_compatibility`): adverts, GARPs and ARP replies for
 //!   the VIPs use the virtual MAC 00:00:5e:00:01:VRID and frames to it are
 //!   accepted while master. Default mode uses the interface MAC.
@@ -228,6 +230,11 @@ struct Slot {
     garp_next: Option<Instant>,
     garp_refresh: Duration,
     garp_refresh_at: Option<Instant>,
+    /// VIPs a reload added while master: they get their own `garp_repeat`
+    /// gratuitous ARPs (the others were announced already).
+    added_vips: heapless::Vec<Ipv4Addr, { crate::wire::vrrp::MAX_ADDRS }>,
+    added_left: u8,
+    added_next: Option<Instant>,
 }
 
 /// The core. See the module docs for how drivers use it.
@@ -286,6 +293,9 @@ fn build_slot(
         garp_next: None,
         garp_refresh: Duration::from_secs(u64::from(g.garp_refresh_secs)),
         garp_refresh_at: None,
+        added_vips: heapless::Vec::new(),
+        added_left: 0,
+        added_next: None,
     })
 }
 
@@ -584,6 +594,12 @@ impl Engine {
     }
 
     fn send_garps(&mut self, i: usize, tx: &mut TxQueue) {
+        self.send_garps_for(i, false, tx);
+    }
+
+    /// Gratuitous ARP for every VIP of slot `i`, or (`added_only`) for the
+    /// VIPs the last reloads added.
+    fn send_garps_for(&mut self, i: usize, added_only: bool, tx: &mut TxQueue) {
         let Some(s) = self.slots.get(i) else {
             return;
         };
@@ -596,8 +612,13 @@ impl Engine {
         } else {
             self.ports[port].mac
         };
-        for k in 0..s.group.params.vips.len() {
-            let vip = self.slots[i].group.params.vips[k];
+        let list = if added_only {
+            &s.added_vips
+        } else {
+            &s.group.params.vips
+        };
+        for vip in list {
+            let vip = *vip;
             Self::send(&mut self.ports, tx, port, |b| {
                 build::gratuitous_arp(b, EthernetAddress(mac), vip)
             });
@@ -660,6 +681,7 @@ impl Engine {
             s.garp_left = 0;
             s.garp_next = None;
             s.garp_refresh_at = None;
+            s.clear_added();
             if let Some(sg) = s.sync
                 && !self.stopped
             {
@@ -771,6 +793,21 @@ impl Engine {
             if garp {
                 self.send_garps(i, tx);
             }
+            self.added_garps_due(now, i, tx);
+        }
+    }
+
+    /// Send the reload-added VIPs' gratuitous ARPs if due (slot `i` master).
+    fn added_garps_due(&mut self, now: Instant, i: usize, tx: &mut TxQueue) {
+        let s = &mut self.slots[i];
+        if s.added_next.is_none_or(|t| t > now) {
+            return;
+        }
+        s.added_left = s.added_left.saturating_sub(1);
+        s.added_next = (s.added_left > 0).then(|| now + GARP_SPACING);
+        self.send_garps_for(i, true, tx);
+        if self.slots[i].added_left == 0 {
+            self.slots[i].clear_added();
         }
     }
 
@@ -789,6 +826,7 @@ impl Engine {
             if s.group.state() == VrrpState::Master {
                 t = min_opt(t, s.garp_next);
                 t = min_opt(t, s.garp_refresh_at);
+                t = min_opt(t, s.added_next);
             }
         }
         t
@@ -880,8 +918,32 @@ impl Engine {
                 let old = old_slots.swap_remove(k);
                 let params = ns.group.params.clone();
                 ns.group = old.group;
+                ns.added_vips = old.added_vips;
+                ns.added_left = old.added_left;
+                ns.added_next = old.added_next;
                 if ns.group.params != params {
                     log::info!("vrrp {}: parameters changed by reload", g.name);
+                    if ns.group.state() == VrrpState::Master && ns.garp_repeat > 0 {
+                        // Announce the new VIPs like a new master would:
+                        // garp_repeat GARPs, the first now (below, once
+                        // faults are re-evaluated), then GARP_SPACING apart.
+                        // Pending ones from an earlier reload stay listed.
+                        for v in &params.vips {
+                            if !ns.group.params.vips.contains(v) && !ns.added_vips.contains(v) {
+                                let _ = ns.added_vips.push(*v);
+                            }
+                        }
+                        ns.added_vips.retain(|v| params.vips.contains(v));
+                        if !ns.added_vips.is_empty() {
+                            log::info!(
+                                "vrrp {}: {} virtual address(es) added while master; sending gratuitous ARP",
+                                g.name,
+                                ns.added_vips.len()
+                            );
+                            ns.added_left = ns.garp_repeat;
+                            ns.added_next = Some(now);
+                        }
+                    }
                     ns.group.params = params;
                 }
                 ns.started = old.started;
@@ -913,6 +975,11 @@ impl Engine {
                 let (faulted, link) = self.faulted(i);
                 let o = self.slots[i].group.set_fault(now, faulted, link, "reload");
                 self.apply(now, i, o, tx);
+            }
+        }
+        for i in 0..self.slots.len() {
+            if self.slots[i].group.state() == VrrpState::Master {
+                self.added_garps_due(now, i, tx);
             }
         }
         Ok(())
@@ -987,6 +1054,12 @@ impl Engine {
 }
 
 impl Slot {
+    fn clear_added(&mut self) {
+        self.added_vips.clear();
+        self.added_left = 0;
+        self.added_next = None;
+    }
+
     fn vmac(&self) -> [u8; 6] {
         EthernetAddress::vrrp_virtual(self.group.params.vrid).0
     }

@@ -163,6 +163,15 @@ impl Lab {
         sh(&["ip", "netns", "add", name]);
         self.namespaces.push(name.to_string());
         sh(&["ip", "-n", name, "link", "set", "lo", "up"]);
+        // New namespaces inherit the host's IPv4 conf (e.g. forwarding=1 on
+        // a Docker host): turn forwarding off so daemons see the same clean
+        // devices (SPEC §1) everywhere.
+        for key in [
+            "net.ipv4.conf.all.forwarding=0",
+            "net.ipv4.conf.default.forwarding=0",
+        ] {
+            sh_quiet(&["ip", "netns", "exec", name, "sysctl", "-qw", key]);
+        }
         // No IPv6 chatter (router solicitations, MLD) on the test segments.
         sh_quiet(&[
             "ip",
@@ -777,4 +786,70 @@ pub fn vm_rss_kb(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Send each of `frames` (whole Ethernet frames) `repeat` times, back to
+/// back, out of `ifname` in namespace `ns` through an AF_PACKET socket
+/// opened by a helper thread that enters the namespace (setns affects only
+/// that thread). Returns how many sends succeeded. Bounded by the count.
+pub fn send_frames(ns: &str, ifname: &str, frames: &[Vec<u8>], repeat: usize) -> usize {
+    let path = format!("/run/netns/{ns}");
+    let ifname = std::ffi::CString::new(ifname).unwrap();
+    let frames = frames.to_vec();
+    std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        let nsf = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // SAFETY: setns on a namespace fd we opened; affects this thread only.
+        assert_eq!(
+            unsafe { libc::setns(nsf.as_raw_fd(), libc::CLONE_NEWNET) },
+            0,
+            "setns {path}: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: plain socket(2); closed below.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0) };
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        // SAFETY: ifname is a valid C string.
+        let ifindex = unsafe { libc::if_nametoindex(ifname.as_ptr()) };
+        assert!(ifindex > 0, "no interface {ifname:?} in {path}");
+        // SAFETY: sockaddr_ll is plain old data.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_ifindex = ifindex as i32;
+        sll.sll_halen = 6;
+        let mut sent = 0;
+        for _ in 0..repeat {
+            for f in &frames {
+                // SAFETY: f and sll are valid for the lengths passed.
+                let n = unsafe {
+                    libc::sendto(
+                        fd,
+                        f.as_ptr() as *const libc::c_void,
+                        f.len(),
+                        0,
+                        &sll as *const libc::sockaddr_ll as *const libc::sockaddr,
+                        std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+                    )
+                };
+                if n == f.len() as isize {
+                    sent += 1;
+                }
+            }
+        }
+        // SAFETY: fd is ours.
+        unsafe { libc::close(fd) };
+        sent
+    })
+    .join()
+    .unwrap()
+}
+
+/// A broadcast Ethernet frame of `len` bytes with an experimental
+/// ethertype (0x88b5, IEEE 802 local experimental) from `src`.
+pub fn junk_frame(src: [u8; 6], len: usize) -> Vec<u8> {
+    let mut f = vec![0u8; len.max(60)];
+    f[..6].copy_from_slice(&[0xff; 6]);
+    f[6..12].copy_from_slice(&src);
+    f[12..14].copy_from_slice(&[0x88, 0xb5]);
+    f
 }
