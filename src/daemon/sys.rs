@@ -2,7 +2,7 @@
 //! (index, hardware address, flags), the kernel's IPv4 addresses and
 //! forwarding switch of a device, and fd ownership.
 //!
-//! Owns: the unsafe FFI for ifreq ioctls and getifaddrs. Never: keeps
+//! Owns: the unsafe FFI for ifreq/ifconf ioctls. Never: keeps
 //! state, parses frames, changes kernel settings.
 
 use std::io;
@@ -103,48 +103,70 @@ impl IoctlSocket {
     }
 }
 
-/// The IPv4 addresses (with prefix length) the kernel has on `name`
-/// (getifaddrs(3); includes labelled aliases such as `name:1`).
+/// Most IPv4 addresses (all interfaces, aliases included) read at once.
+const MAX_KERNEL_ADDRS: usize = 64;
+
+/// The IPv4 addresses (with prefix length) the kernel has on `name`,
+/// including labelled aliases such as `name:1` (SIOCGIFCONF and
+/// SIOCGIFNETMASK: plain ioctls, unlike getifaddrs(3), whose netlink dump
+/// hangs under qemu-user on big-endian MIPS).
 pub fn kernel_ipv4_addrs(name: &str) -> io::Result<Vec<(std::net::Ipv4Addr, u32)>> {
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `head` with a list we free below.
-    if unsafe { libc::getifaddrs(&mut head) } < 0 {
+    let sock = IoctlSocket::new()?;
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut reqs: [libc::ifreq; MAX_KERNEL_ADDRS] = unsafe { std::mem::zeroed() };
+    let mut conf = libc::ifconf {
+        ifc_len: std::mem::size_of_val(&reqs) as libc::c_int,
+        ifc_ifcu: libc::__c_anonymous_ifc_ifcu {
+            ifcu_req: reqs.as_mut_ptr(),
+        },
+    };
+    // SAFETY: conf points at `reqs`, whose size it states; the kernel writes
+    // at most ifc_len bytes there and stores the length used.
+    let rc = unsafe {
+        libc::ioctl(
+            sock.0.as_raw_fd(),
+            libc::SIOCGIFCONF as _,
+            &mut conf as *mut libc::ifconf,
+        )
+    };
+    if rc < 0 {
         return Err(io::Error::last_os_error());
     }
+    let used = usize::try_from(conf.ifc_len).unwrap_or(0) / std::mem::size_of::<libc::ifreq>();
     let mut out = Vec::new();
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a node of the list getifaddrs returned, not yet freed.
-        let ifa = unsafe { &*cur };
-        cur = ifa.ifa_next;
-        if ifa.ifa_name.is_null() || ifa.ifa_addr.is_null() {
+    for req in reqs.iter().take(used.min(MAX_KERNEL_ADDRS)) {
+        let label: Vec<u8> = req
+            .ifr_name
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8)
+            .collect();
+        let base = label.split(|b| *b == b':').next().unwrap_or(&label);
+        // SAFETY: SIOCGIFCONF filled the addr member of the union.
+        let sa = unsafe { req.ifr_ifru.ifru_addr };
+        if base != name.as_bytes() || i32::from(sa.sa_family) != libc::AF_INET {
             continue;
         }
-        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
-        let ifname = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) }.to_bytes();
-        let base = ifname.split(|b| *b == b':').next().unwrap_or(ifname);
-        // SAFETY: ifa_addr points at a sockaddr at least as long as its family says.
-        if base != name.as_bytes()
-            || i32::from(unsafe { (*ifa.ifa_addr).sa_family }) != libc::AF_INET
-        {
-            continue;
-        }
-        // SAFETY: an AF_INET ifa_addr (and netmask) is a sockaddr_in.
-        let addr = unsafe { *(ifa.ifa_addr as *const libc::sockaddr_in) };
-        let prefix = if ifa.ifa_netmask.is_null() {
-            32
-        } else {
-            // SAFETY: as above.
-            let m = unsafe { *(ifa.ifa_netmask as *const libc::sockaddr_in) };
-            u32::from_be(m.sin_addr.s_addr).count_ones()
+        // SAFETY: an AF_INET sockaddr has the layout of sockaddr_in, and
+        // sockaddr is at least as large.
+        let addr = unsafe { *(&sa as *const libc::sockaddr as *const libc::sockaddr_in) };
+        let mut mreq = *req;
+        let prefix = match sock.ioctl(libc::SIOCGIFNETMASK as libc::c_ulong, &mut mreq) {
+            Ok(()) => {
+                // SAFETY: SIOCGIFNETMASK filled the netmask member (a sockaddr_in).
+                let m = unsafe {
+                    *(&mreq.ifr_ifru.ifru_netmask as *const libc::sockaddr
+                        as *const libc::sockaddr_in)
+                };
+                u32::from_be(m.sin_addr.s_addr).count_ones()
+            }
+            Err(_) => 32,
         };
         out.push((
             std::net::Ipv4Addr::from(u32::from_be(addr.sin_addr.s_addr)),
             prefix,
         ));
     }
-    // SAFETY: head came from getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(head) };
     Ok(out)
 }
 
