@@ -165,32 +165,16 @@ impl Lab {
         sh(&["ip", "-n", name, "link", "set", "lo", "up"]);
         // New namespaces inherit the host's IPv4 conf (e.g. forwarding=1 on
         // a Docker host): turn forwarding off so daemons see the same clean
-        // devices (SPEC §1) everywhere.
+        // devices (SPEC §1) everywhere; and no IPv6 chatter (router
+        // solicitations, MLD) on the test segments.
         for key in [
             "net.ipv4.conf.all.forwarding=0",
             "net.ipv4.conf.default.forwarding=0",
+            "net.ipv6.conf.all.disable_ipv6=1",
+            "net.ipv6.conf.default.disable_ipv6=1",
         ] {
             sh_quiet(&["ip", "netns", "exec", name, "sysctl", "-qw", key]);
         }
-        // No IPv6 chatter (router solicitations, MLD) on the test segments.
-        sh_quiet(&[
-            "ip",
-            "netns",
-            "exec",
-            name,
-            "sysctl",
-            "-qw",
-            "net.ipv6.conf.all.disable_ipv6=1",
-        ]);
-        sh_quiet(&[
-            "ip",
-            "netns",
-            "exec",
-            name,
-            "sysctl",
-            "-qw",
-            "net.ipv6.conf.default.disable_ipv6=1",
-        ]);
     }
 
     /// Create namespace `<prefix>-<short>`; returns its name.
