@@ -183,7 +183,7 @@ fn spec_example_fields() {
     assert_eq!(dnat.translation_port, Some(22));
 
     let s = c.conntrack_sync.as_ref().unwrap();
-    assert_eq!(s.name, "sync");
+    assert_eq!(s.name, "ha_sync");
     assert_eq!(s.interface, "sync");
     assert_eq!(s.sync_group.as_deref(), Some("gw"));
     assert_eq!(s.mcast_group, Ipv4Addr::new(225, 0, 0, 50));
