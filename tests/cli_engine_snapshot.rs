@@ -26,17 +26,17 @@ fn run(a: &mut Engine, b: &mut Engine, until: Instant) {
     for _ in 0..100_000 {
         // Deliver everything queued, including answers to answers.
         for _ in 0..16 {
-            let from_a: Vec<Vec<u8>> = tx[0].iter().map(|(_, f)| f.to_vec()).collect();
-            let from_b: Vec<Vec<u8>> = tx[1].iter().map(|(_, f)| f.to_vec()).collect();
+            let mut from_a: Vec<Vec<u8>> = tx[0].iter().map(|(_, f)| f.to_vec()).collect();
+            let mut from_b: Vec<Vec<u8>> = tx[1].iter().map(|(_, f)| f.to_vec()).collect();
             tx[0].clear();
             tx[1].clear();
             if from_a.is_empty() && from_b.is_empty() {
                 break;
             }
-            for f in &from_a {
+            for f in &mut from_a {
                 b.handle_frame(now, 0, f, &mut tx[1]);
             }
-            for f in &from_b {
+            for f in &mut from_b {
                 a.handle_frame(now, 0, f, &mut tx[0]);
             }
         }

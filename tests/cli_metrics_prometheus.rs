@@ -140,11 +140,11 @@ fn prometheus_reference_parser_reads_our_metrics() {
         "reference parser disagrees:\n{}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 11 VRRP families + 6 port families; 2 groups × (10 single + 7 drop
+    // 11 VRRP families + 6 port families; 2 groups × (10 single + 8 drop
     // reasons) + 5 port counters + 2 port drop reasons.
     assert_eq!(
         stdout.lines().next(),
-        Some("families 17 samples 41"),
+        Some("families 17 samples 43"),
         "{stdout}"
     );
     // What the reference parser read, spot-checked against the snapshot.

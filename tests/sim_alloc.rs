@@ -43,7 +43,7 @@ fn shuttle(now: Instant, from: &mut TxQueue, to: &mut Engine, to_tx: &mut TxQueu
     let mut n = 0;
     for (_, f) in from.iter() {
         buf[..f.len()].copy_from_slice(f);
-        to.handle_frame(now, 0, &buf[..f.len()], to_tx);
+        to.handle_frame(now, 0, &mut buf[..f.len()], to_tx);
         n += 1;
     }
     from.clear();
@@ -72,7 +72,10 @@ impl World<'_> {
             COUNT.with(|c| c.set(count));
             self.a.handle_timeout(*now, self.ta);
             self.b.handle_timeout(*now, self.tb);
-            self.a.handle_frame(*now, 0, self.arp, self.ta);
+            let mut arp = [0u8; 64];
+            let n = self.arp.len().min(arp.len());
+            arp[..n].copy_from_slice(&self.arp[..n]);
+            self.a.handle_frame(*now, 0, &mut arp[..n], self.ta);
             *frames += shuttle(*now, self.ta, self.b, self.tb);
             *frames += shuttle(*now, self.tb, self.a, self.ta);
             self.ta.clear();

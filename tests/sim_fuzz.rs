@@ -78,8 +78,8 @@ fn mutated_frames_never_panic() {
         }
         now = now + Duration::from_micros(50);
         for e in [&mut master, &mut backup] {
-            e.handle_frame(now, 0, &f, &mut tx);
-            e.handle_frame(now, 5, &f, &mut tx); // no such port: ignored
+            e.handle_frame(now, 0, &mut f.clone(), &mut tx);
+            e.handle_frame(now, 5, &mut f.clone(), &mut tx); // no such port: ignored
             e.handle_timeout(now, &mut tx);
             while e.poll_event().is_some() {}
         }

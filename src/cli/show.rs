@@ -303,7 +303,7 @@ fn group_block(out: &mut String, g: &GroupStatus) {
 }
 
 /// A group's drop counters by reason (the label used in text, JSON and metrics).
-fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 7] {
+fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
     let c = &g.counters;
     [
         ("ttl", c.rx_ttl_error),
@@ -313,6 +313,7 @@ fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 7] {
         ("address_list", c.rx_address_list_error),
         ("auth", c.rx_auth_error),
         ("interval", c.rx_interval_mismatch),
+        ("owner_conflict", c.owner_conflict),
     ]
 }
 
@@ -1158,7 +1159,8 @@ Interface wan (device eth1, role wan): down
                 "length",
                 "address_list",
                 "auth",
-                "interval"
+                "interval",
+                "owner_conflict"
             ]
         );
         assert_eq!(drops.get("ttl"), Some(&Json::UInt(2)));

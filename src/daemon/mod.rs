@@ -25,7 +25,7 @@ pub mod signals;
 pub mod sys;
 
 use crate::config::{self, Config, LogLevel};
-use crate::engine::{Engine, Event, MAX_FRAME, PortStatus, Snapshot, TxQueue};
+use crate::engine::{Engine, Event, MAX_FRAME, PortStatus, Snapshot, TxQueue, Verdict};
 use crate::time::Instant;
 use control::{ControlServer, Want};
 use link::{LINK_POLL, LINK_POLL_WITH_NETLINK, Port};
@@ -344,6 +344,9 @@ impl Daemon {
             port.counters.rx_batches += 1;
             port.counters.rx_batch_max = port.counters.rx_batch_max.max(n as u64);
             for i in 0..n {
+                let Some(port) = self.ports.get_mut(p) else {
+                    return;
+                };
                 match self.rx.frame(i) {
                     None | Some(Rx::Outgoing) => {} // our own transmission looped back
                     Some(Rx::Truncated) => port.counters.rx_truncated += 1,
@@ -353,7 +356,11 @@ impl Daemon {
                     Some(Rx::Frame(frame)) => {
                         port.counters.rx_frames += 1;
                         port.counters.rx_bytes += frame.len() as u64;
-                        engine.handle_frame(now, p, frame, &mut self.tx);
+                        if let Verdict::Forward(out) =
+                            engine.handle_frame(now, p, frame, &mut self.tx)
+                        {
+                            forward(&mut self.ports, out, frame);
+                        }
                     }
                 }
             }
@@ -551,6 +558,34 @@ impl Daemon {
     }
 }
 
+/// Send a frame the engine forwarded (rewritten in place) on port `out`.
+fn forward(ports: &mut [Port], out: usize, frame: &[u8]) {
+    let Some(port) = ports.get_mut(out) else {
+        return;
+    };
+    let res = match &port.sock {
+        Some(s) => s.send(frame),
+        None => Err(std::io::Error::new(
+            std::io::ErrorKind::NotConnected,
+            "no socket",
+        )),
+    };
+    count_send(port, frame.len(), res);
+}
+
+fn count_send(port: &mut Port, len: usize, res: std::io::Result<()>) {
+    match res {
+        Ok(()) => {
+            port.counters.tx_frames += 1;
+            port.counters.tx_bytes += len as u64;
+        }
+        Err(e) => {
+            port.counters.tx_errors += 1;
+            debug!("{}: send: {e}", port.name);
+        }
+    }
+}
+
 /// Send every queued frame on its port's socket, counting per port.
 fn flush_tx(tx: &mut TxQueue, ports: &mut [Port], overflow_seen: &mut u64) {
     for (p, frame) in tx.iter() {
@@ -564,16 +599,7 @@ fn flush_tx(tx: &mut TxQueue, ports: &mut [Port], overflow_seen: &mut u64) {
                 "no socket",
             )),
         };
-        match res {
-            Ok(()) => {
-                port.counters.tx_frames += 1;
-                port.counters.tx_bytes += frame.len() as u64;
-            }
-            Err(e) => {
-                port.counters.tx_errors += 1;
-                debug!("{}: send: {e}", port.name);
-            }
-        }
+        count_send(port, frame.len(), res);
     }
     tx.clear();
     if tx.overflow != *overflow_seen {

@@ -27,10 +27,11 @@ pub const RX_BATCH_FRAMES: usize = 16;
 pub const RX_FRAME_BYTES: usize = 2048;
 
 /// One received frame, as `RxBatch::frame` shows it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Rx<'a> {
-    /// A frame from the wire (the whole frame).
-    Frame(&'a [u8]),
+    /// A frame from the wire (the whole frame), writable so the engine can
+    /// rewrite it in place before it is forwarded.
+    Frame(&'a mut [u8]),
     /// A copy of a frame this host sent (PACKET_OUTGOING).
     Outgoing,
     /// Longer than `RX_FRAME_BYTES`; the kernel cut it (MSG_TRUNC).
@@ -107,7 +108,7 @@ impl RxBatch {
     }
 
     /// Frame `i` of the last `recv_batch` (None past its end).
-    pub fn frame(&self, i: usize) -> Option<Rx<'_>> {
+    pub fn frame(&mut self, i: usize) -> Option<Rx<'_>> {
         if i >= self.count {
             return None;
         }
@@ -120,7 +121,7 @@ impl RxBatch {
             return Some(Rx::Truncated);
         }
         let len = usize::try_from(h.msg_len).unwrap_or(0);
-        self.bufs.get(i)?.get(..len).map(Rx::Frame)
+        self.bufs.get_mut(i)?.get_mut(..len).map(Rx::Frame)
     }
 }
 

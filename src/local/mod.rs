@@ -19,7 +19,7 @@ use std::net::Ipv4Addr;
 /// probe (spa 0.0.0.0) is answered, to the prober's MAC.
 pub fn answer_arp(
     frame: &[u8],
-    mut owner: impl FnMut(Ipv4Addr) -> Option<EthernetAddress>,
+    owner: impl FnMut(Ipv4Addr) -> Option<EthernetAddress>,
     out: &mut [u8],
 ) -> Option<usize> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
@@ -27,6 +27,15 @@ pub fn answer_arp(
         return None;
     }
     let arp = ArpRepr::parse(&ArpPacket::new_checked(eth.payload()).ok()?).ok()?;
+    reply_arp(&arp, owner, out)
+}
+
+/// [`answer_arp`] for an ARP packet the caller already parsed.
+pub fn reply_arp(
+    arp: &ArpRepr,
+    mut owner: impl FnMut(Ipv4Addr) -> Option<EthernetAddress>,
+    out: &mut [u8],
+) -> Option<usize> {
     if arp.operation != ArpOperation::Request {
         return None;
     }
@@ -57,16 +66,29 @@ pub fn answer_arp(
 /// or unspecified sources, bad checksums and an `out` too small.
 pub fn answer_echo(
     frame: &[u8],
-    mut owner: impl FnMut(Ipv4Addr) -> Option<EthernetAddress>,
+    owner: impl FnMut(Ipv4Addr) -> Option<EthernetAddress>,
     out: &mut [u8],
     ip_id: u16,
 ) -> Option<usize> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
-    if eth.ethertype() != ethertype::IPV4 || eth.src_addr().is_multicast() {
+    if eth.ethertype() != ethertype::IPV4 {
         return None;
     }
     let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
-    if ip.protocol() != protocol::ICMP {
+    reply_echo(frame, eth.src_addr(), &ip, owner, out, ip_id)
+}
+
+/// [`answer_echo`] for a frame whose Ethernet source and IPv4 header the
+/// caller already parsed (`frame` is the whole frame, quoted by the reply).
+pub fn reply_echo(
+    frame: &[u8],
+    eth_src: EthernetAddress,
+    ip: &Ipv4Packet<&[u8]>,
+    mut owner: impl FnMut(Ipv4Addr) -> Option<EthernetAddress>,
+    out: &mut [u8],
+    ip_id: u16,
+) -> Option<usize> {
+    if eth_src.is_multicast() || ip.protocol() != protocol::ICMP {
         return None;
     }
     let (src, dst) = (ip.src_addr(), ip.dst_addr());

@@ -122,6 +122,8 @@ pub enum Drop {
     AddressList,
     Auth,
     Interval,
+    /// A priority-255 advert from another router while we are the owner.
+    OwnerConflict,
 }
 
 fn cs(cs: u16) -> Duration {
@@ -417,6 +419,27 @@ impl Group {
                 self.counters.rx_interval_mismatch += 1;
                 return Err(Drop::Interval);
             }
+        } else if adv.advert_interval == 0 {
+            // RFC 9568 erratum to RFC 5798 §7.1: a Max Adver Int of 0 is
+            // invalid; discard instead of clamping it.
+            self.counters.rx_interval_mismatch += 1;
+            return Err(Drop::Interval);
+        }
+        // Two owners of one address (RFC 5798 §7.1: the owner discards an
+        // advert of priority 255; RFC 9568 asks to log it): a configuration
+        // error on the LAN. Keep the address, count and log it.
+        if self.params.address_owner && adv.priority == PRIORITY_OWNER {
+            self.counters.owner_conflict += 1;
+            if self.counters.owner_conflict == 1 || self.counters.owner_conflict % 100 == 0 {
+                log::warn!(
+                    "vrrp {}: {} also claims to own the virtual address (priority 255); \
+                     configuration error on the segment, keeping the address ({} such adverts)",
+                    self.params.name,
+                    src,
+                    self.counters.owner_conflict
+                );
+            }
+            return Err(Drop::OwnerConflict);
         }
         // Address list: RFC 3768 drops a mismatch unless it comes from the
         // owner; RFC 5798 only says log. We count it always, drop it for v2
@@ -442,7 +465,7 @@ impl Group {
                     self.preempt_at = None;
                     self.master_router = None;
                     self.master_priority = None;
-                } else if !self.params.preempt || !self.beats(src, adv.priority) {
+                } else if !self.preempts() || !self.beats(src, adv.priority) {
                     self.accept_master(now, src, adv);
                     self.preempt_at = None;
                 } else {
@@ -450,7 +473,7 @@ impl Group {
                     // from a lower address) and we may preempt.
                     self.master_router = Some(src);
                     self.master_priority = Some(adv.priority);
-                    if self.params.preempt_delay > Duration::ZERO {
+                    if self.params.preempt_delay > Duration::ZERO && !self.params.address_owner {
                         // Keep it as master until the delay has passed.
                         self.accept_master(now, src, adv);
                         if self.preempt_at.is_none() {
@@ -491,6 +514,13 @@ impl Group {
             }
         }
         Ok(out)
+    }
+
+    /// Whether this group takes over from a master it beats: `preempt`, and
+    /// always for the address owner (RFC 5798 §6.1: the owner preempts,
+    /// without any preempt delay).
+    fn preempts(&self) -> bool {
+        self.params.preempt || self.params.address_owner
     }
 
     /// Whether we win the election against an advert of `priority` from

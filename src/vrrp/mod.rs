@@ -71,6 +71,9 @@ pub struct GroupCounters {
     /// Adverts from another master that lost the election to us (two
     /// masters at once: split brain, resolved by re-asserting).
     pub split_brain: u64,
+    /// Priority-255 adverts from another router while we own the address
+    /// (two owners: a configuration error; discarded, logged).
+    pub owner_conflict: u64,
 }
 
 /// A read-only view of one group, for `show vrrp` and metrics.

@@ -15,7 +15,7 @@
 pub mod config;
 
 use hagw::config::Config;
-use hagw::engine::{Engine, Event, TxQueue};
+use hagw::engine::{Engine, Event, TxQueue, Verdict};
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::VrrpState;
 use std::cmp::Reverse;
@@ -98,6 +98,18 @@ pub struct Sim {
     seq: u64,
     pub delivered: u64,
     pub lost: u64,
+}
+
+/// Hand `frame` to the engine; a frame it forwards (rewritten in place)
+/// joins its transmit queue for the output port, as the daemon sends it.
+fn deliver(e: &mut Engine, now: Instant, port: usize, frame: &mut [u8], tx: &mut TxQueue) {
+    if let Verdict::Forward(out) = e.handle_frame(now, port, frame, tx) {
+        tx.push(out, |b| {
+            let n = frame.len().min(b.len());
+            b[..n].copy_from_slice(&frame[..n]);
+            n
+        });
+    }
 }
 
 /// Default one-way delay of a segment.
@@ -245,7 +257,8 @@ impl Sim {
         let now = self.now;
         let rt = &mut self.routers[r];
         if let Some(e) = rt.engine.as_mut() {
-            e.handle_frame(now, p, frame, &mut rt.tx);
+            let mut buf = frame.to_vec();
+            deliver(e, now, p, &mut buf, &mut rt.tx);
         }
         self.after_call(r);
     }
@@ -343,7 +356,8 @@ impl Sim {
                 }
                 if let Some(e) = rt.engine.as_mut() {
                     self.delivered += 1;
-                    e.handle_frame(now, f.to_port, &f.bytes, &mut rt.tx);
+                    let mut bytes = f.bytes;
+                    deliver(e, now, f.to_port, &mut bytes, &mut rt.tx);
                     self.after_call(f.to_router);
                 }
             }
