@@ -55,7 +55,7 @@ const WAN_GW: &str = "config vrrp_group 'wan_gw'";
 const RULE1: &str = "config firewall_rule\n\toption ruleset 'wan_in'\n\toption state";
 const SNAT: &str = "config nat_source";
 const DNAT: &str = "config nat_destination";
-const SYNC: &str = "config conntrack_sync 'sync'";
+const SYNC: &str = "config conntrack_sync 'ha_sync'";
 
 const CASES: &[Case] = &[
     // --- syntax
@@ -307,7 +307,7 @@ const CASES: &[Case] = &[
             ),
             // The SNAT address is then no longer a WAN VIP; drop sync to keep one error.
             (
-                "config conntrack_sync 'sync'\n\toption interface 'sync'\n\toption sync_group 'gw'\n\toption mcast_group '225.0.0.50'\n\toption port '3780'\n",
+                "config conntrack_sync 'ha_sync'\n\toption interface 'sync'\n\toption sync_group 'gw'\n\toption mcast_group '225.0.0.50'\n\toption port '3780'\n",
                 "",
             ),
         ],
@@ -726,7 +726,7 @@ const CASES: &[Case] = &[
         "DNAT duplicate rule",
         &[(
             SYNC,
-            "config nat_destination\n\toption rule '20' # <-\n\toption inbound_interface 'wan'\n\toption translation_address '192.168.10.101'\n\nconfig conntrack_sync 'sync'",
+            "config nat_destination\n\toption rule '20' # <-\n\toption inbound_interface 'wan'\n\toption translation_address '192.168.10.101'\n\nconfig conntrack_sync 'ha_sync'",
         )],
         "nat_destination rule 20 already exists",
     ),
@@ -742,8 +742,8 @@ const CASES: &[Case] = &[
     c(
         "sync on a lan interface",
         &[(
-            "config conntrack_sync 'sync'\n\toption interface 'sync'",
-            "config conntrack_sync 'sync'\n\toption interface 'lan' # <-",
+            "config conntrack_sync 'ha_sync'\n\toption interface 'sync'",
+            "config conntrack_sync 'ha_sync'\n\toption interface 'lan' # <-",
         )],
         "'lan' has role lan; conntrack sync needs the interface with role sync",
     ),
@@ -795,10 +795,10 @@ const CASES: &[Case] = &[
     c(
         "sync interface missing",
         &[(
-            "config conntrack_sync 'sync'\n\toption interface 'sync'",
-            "config conntrack_sync 'sync' # <-",
+            "config conntrack_sync 'ha_sync'\n\toption interface 'sync'",
+            "config conntrack_sync 'ha_sync' # <-",
         )],
-        "config conntrack_sync 'sync': missing required option 'interface'",
+        "config conntrack_sync 'ha_sync': missing required option 'interface'",
     ),
 ];
 
