@@ -26,6 +26,20 @@
 //!   re-sends gratuitous ARP (split brain, counted in `split_brain`).
 //! * A master forced out by its sync group or a FAULT sends priority 0 (when
 //!   its link is up) so the peer takes over after Skew_Time.
+//! * Address owner (a VIP equal to the interface's own address): runs at
+//!   priority 255, always preempts and ignores preempt_delay (RFC 5798
+//!   §6.1). While it is not MASTER (FAULT, or held in BACKUP by its sync
+//!   group) it answers neither ARP nor ping for that address (RFC 3768
+//!   §6.4.2); the router must then be managed through another address. A
+//!   priority-255 advert from another router (two owners) is discarded,
+//!   counted (`owner_conflict`) and logged, and the address is kept (RFC 5798
+//!   §7.1; RFC 9568 asks to log; keepalived reports a configuration error).
+//! * No Accept_Mode (RFC 5798 §6.1): a master always accepts traffic for its
+//!   virtual addresses (answers ping; with the dataplane, port forwards and
+//!   SNAT return traffic on a WAN VIP need it). keepalived does the same
+//!   unless `vrrp_strict`. A backup accepts nothing for them.
+//! * A v3 advert whose Max Adver Int is 0 is discarded and counted as an
+//!   interval error (RFC 9568 erratum to RFC 5798), not clamped.
 
 use crate::config::Ipv4Cidr;
 use crate::time::Duration;
