@@ -61,6 +61,7 @@ pub mod arp;
 pub mod build;
 pub mod checksum;
 pub mod ethernet;
+pub mod fragment;
 pub mod icmp;
 pub mod ipv4;
 pub mod rewrite;
