@@ -5,6 +5,7 @@
 //! The session table, protocol state machines and expiry are being built
 //! (issue 10).
 
+pub mod frag;
 pub mod tuple;
 
 pub use tuple::Tuple;
