@@ -13,11 +13,14 @@
 #![allow(dead_code)]
 
 pub mod config;
+pub mod host;
+pub mod packet;
 
 use hagw::config::Config;
 use hagw::engine::{Engine, Event, TxQueue, Verdict};
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::VrrpState;
+use host::Host;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -98,7 +101,12 @@ pub struct Sim {
     seq: u64,
     pub delivered: u64,
     pub lost: u64,
+    /// End hosts (clients, servers) attached to segments.
+    pub hosts: Vec<Host>,
 }
+
+/// Segment member ids at or above this are hosts (`HOST_BASE + index`).
+pub const HOST_BASE: usize = 1 << 20;
 
 /// Hand `frame` to the engine; a frame it forwards (rewritten in place)
 /// joins its transmit queue for the output port, as the daemon sends it.
@@ -130,6 +138,7 @@ impl Sim {
             seq: 0,
             delivered: 0,
             lost: 0,
+            hosts: Vec::new(),
         }
     }
 
@@ -291,33 +300,66 @@ impl Sim {
                     bytes: bytes.clone(),
                 });
             }
-            for s in 0..self.segments.len() {
+            self.transmit((r, port), bytes);
+        }
+    }
+
+    /// Put a frame sent by member `from` on every segment it is attached to.
+    fn transmit(&mut self, from: (usize, usize), bytes: Vec<u8>) {
+        let now = self.now;
+        for s in 0..self.segments.len() {
+            let seg = &self.segments[s];
+            let Some(me) = seg.members.iter().position(|m| *m == from) else {
+                continue;
+            };
+            for k in 0..seg.members.len() {
                 let seg = &self.segments[s];
-                let Some(me) = seg.members.iter().position(|m| *m == (r, port)) else {
+                if k == me || seg.side[k] != seg.side[me] {
                     continue;
-                };
-                for k in 0..seg.members.len() {
-                    let seg = &self.segments[s];
-                    if k == me || seg.side[k] != seg.side[me] {
-                        continue;
-                    }
-                    let (loss, delay, (tr, tp)) = (seg.loss, seg.delay, seg.members[k]);
-                    if loss > 0.0 && self.rng.next_f64() < loss {
-                        self.lost += 1;
-                        continue;
-                    }
-                    self.seq += 1;
-                    self.queue.push(Reverse((now + delay, self.seq)));
-                    self.flights.insert(
-                        self.seq,
-                        Flight {
-                            to_router: tr,
-                            to_port: tp,
-                            bytes: bytes.clone(),
-                        },
-                    );
                 }
+                let (loss, delay, (tr, tp)) = (seg.loss, seg.delay, seg.members[k]);
+                if loss > 0.0 && self.rng.next_f64() < loss {
+                    self.lost += 1;
+                    continue;
+                }
+                self.seq += 1;
+                self.queue.push(Reverse((now + delay, self.seq)));
+                self.flights.insert(
+                    self.seq,
+                    Flight {
+                        to_router: tr,
+                        to_port: tp,
+                        bytes: bytes.clone(),
+                    },
+                );
             }
+        }
+    }
+
+    /// Add an end host (see `host::Host`); attach it with
+    /// `connect(.., &[(sim.host_member(h), "")])`-style via `connect_host`.
+    pub fn add_host(&mut self, host: Host) -> usize {
+        self.hosts.push(host);
+        self.hosts.len() - 1
+    }
+
+    /// Attach host `h` to segment `seg`.
+    pub fn connect_host(&mut self, seg: usize, h: usize) {
+        let s = &mut self.segments[seg];
+        s.members.push((HOST_BASE + h, 0));
+        s.side.push(0);
+    }
+
+    /// Host `h` sends the IPv4 packet `ip` (routed by its own table now).
+    pub fn host_send(&mut self, h: usize, ip: &[u8]) {
+        let now = self.now;
+        let frames = self.hosts[h].send_ip(now, ip);
+        self.host_out(h, frames);
+    }
+
+    fn host_out(&mut self, h: usize, frames: Vec<Vec<u8>>) {
+        for f in frames {
+            self.transmit((HOST_BASE + h, 0), f);
         }
     }
 
@@ -350,6 +392,12 @@ impl Sim {
                 let Some(f) = self.flights.remove(&seq) else {
                     continue;
                 };
+                if f.to_router >= HOST_BASE {
+                    let h = f.to_router - HOST_BASE;
+                    let out = self.hosts[h].receive(now, &f.bytes);
+                    self.host_out(h, out);
+                    continue;
+                }
                 let rt = &mut self.routers[f.to_router];
                 if !rt.links[f.to_port] {
                     continue;
