@@ -7,6 +7,8 @@
 //! and bridges). Every wait and traffic generator here is bounded.
 #![allow(dead_code)]
 
+pub mod gateway;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
