@@ -301,6 +301,9 @@ pub struct Snapshot {
     pub detect_time: Option<Duration>,
     pub poll_active: bool,
     pub last_state_change: Option<Instant>,
+    /// When the last accepted packet arrived (cleared after a Detection
+    /// Time of silence).
+    pub last_rx: Option<Instant>,
     pub counters: Counters,
 }
 

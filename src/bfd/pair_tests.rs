@@ -186,6 +186,7 @@ fn bring_up_with_slow_start_then_poll_to_the_configured_timers() {
         assert_eq!(snap.desired_min_tx, ms(10));
         assert!(!snap.poll_active);
         assert_eq!(snap.counters.polls, 1);
+        assert_eq!(snap.last_rx, p.delivered[i].last().copied());
         // Before Up every packet advertised slow start; the first periodic
         // one after (not a Final to the peer's Poll) carried the Poll for
         // 10 ms, and the peer answered with a Final.
@@ -274,6 +275,11 @@ fn detection_time_is_multiplier_times_negotiated_interval() {
         assert_eq!(b_down.diag, Diag::NeighborDown);
         assert!(b_down.at - down.at <= ms(16), "{:?}", b_down.at - down.at);
         assert_eq!(p.s[A].remote_discriminator(), 0);
+        assert_eq!(
+            p.s[A].snapshot().last_rx,
+            None,
+            "cleared with the discriminator"
+        );
     }
 }
 

@@ -9,7 +9,9 @@
 //! Driving it (quinn-proto style): hand every received datagram to
 //! `handle_packet` with its IP TTL; call `handle_timeout` when
 //! `poll_timeout` passes; after either, drain `poll_transmit` (send each
-//! packet to UDP port 3784) and `poll_event`.
+//! packet to UDP port 3784) and `poll_event`. After a wake-up, read every
+//! pending datagram before `handle_timeout`: a driver that woke late would
+//! otherwise expire a session whose packets wait in the socket.
 //!
 //! Timer rules while Up (§6.8.3): a bigger Desired Min TX is only used
 //! for sending once the peer's Final confirms the Poll; a smaller Required
@@ -444,6 +446,7 @@ impl Session {
             detect_time: self.detect_time(),
             poll_active: self.poll_active,
             last_state_change: self.last_change,
+            last_rx: self.last_rx,
             counters: self.counters.clone(),
         }
     }
