@@ -12,6 +12,7 @@ pub mod conntrack;
 pub mod daemon;
 pub mod engine;
 pub mod local;
+pub mod rng;
 pub mod time;
 pub mod vrrp;
 pub mod wire;

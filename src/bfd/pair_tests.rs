@@ -163,6 +163,15 @@ impl Pair {
     }
 }
 
+/// Some gaps, every one within `[lo, hi]`.
+fn assert_gaps(gaps: &[Duration], lo: Duration, hi: Duration) {
+    assert!(!gaps.is_empty());
+    assert!(
+        gaps.iter().all(|g| *g >= lo && *g <= hi),
+        "want {lo:?}..={hi:?}: {gaps:?}"
+    );
+}
+
 fn up_pair(a: SessionConfig, b: SessionConfig) -> Pair {
     let mut p = Pair::new(a, b);
     p.run_until(at(5000));
@@ -233,10 +242,7 @@ fn timers_negotiate_per_direction() {
     p.run_for(ms(3000));
     let gaps = p.periodic_gaps(B, t0, p.now);
     assert!(gaps.len() > 50);
-    assert!(
-        gaps.iter()
-            .all(|g| *g >= ms(37) + Duration::from_micros(500) && *g <= ms(50))
-    );
+    assert_gaps(&gaps, Duration::from_micros(37_500), ms(50));
     assert!(p.both_up());
 }
 
@@ -318,10 +324,7 @@ fn slow_start_while_not_up() {
     assert_eq!(p.s[A].state(), State::Down);
     let gaps = p.periodic_gaps(A, at(0), p.now);
     assert!(gaps.len() >= 19, "{}", gaps.len());
-    assert!(
-        gaps.iter().all(|g| *g >= ms(750) && *g <= ms(1000)),
-        "{gaps:?}"
-    );
+    assert_gaps(&gaps, ms(750), ms(1000));
     assert!(
         p.sent
             .iter()
@@ -337,10 +340,7 @@ fn slow_start_while_not_up() {
     assert_eq!(p.s[A].state(), State::Down);
     assert_eq!(p.s[A].snapshot().desired_min_tx, ms(1000));
     let gaps = p.periodic_gaps(A, cut + ms(2000), p.now);
-    assert!(
-        gaps.iter().all(|g| *g >= ms(750) && *g <= ms(1000)),
-        "{gaps:?}"
-    );
+    assert_gaps(&gaps, ms(750), ms(1000));
     assert!(
         p.sent
             .iter()
@@ -389,10 +389,7 @@ fn poll_sequence_holds_a_slower_tx_until_final() {
             .any(|s| s.from == A && s.at >= t1 && s.repr.poll)
     );
     let gaps = p.periodic_gaps(A, t1 + ms(100), p.now);
-    assert!(
-        gaps.iter().all(|g| *g >= ms(37) && *g <= ms(50)),
-        "{gaps:?}"
-    );
+    assert_gaps(&gaps, Duration::from_micros(37_500), ms(50));
     assert!(p.both_up());
     assert_eq!(p.count(A, State::Down) + p.count(B, State::Down), 0);
 }

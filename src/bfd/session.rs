@@ -2,7 +2,7 @@
 //!
 //! Owns: the state variables of RFC 5880 §6.8.1, the transmit, Final and
 //! detection deadlines, slow start (§6.8.3), poll sequences for parameter
-//! changes, jitter (§6.8.7, from a seeded xorshift the caller provides),
+//! changes, jitter (§6.8.7, from `crate::rng` seeded by the caller),
 //! the event queue and the counters. Never: sockets, clocks (every call
 //! takes `now`), addresses, or anything VRRP.
 //!
@@ -22,6 +22,7 @@ use super::packet::{BfdPacket, BfdRepr};
 use super::{
     Counters, Diag, Drop, EVENT_CAPACITY, Event, SLOW_START, SessionConfig, Snapshot, State, TTL,
 };
+use crate::rng::XorShift64Star;
 use crate::time::{Duration, Instant};
 
 /// Microseconds of `d`, saturated to the 32-bit wire field.
@@ -31,29 +32,6 @@ fn micros(d: Duration) -> u32 {
 
 fn duration(us: u32) -> Duration {
     Duration::from_micros(u64::from(us))
-}
-
-/// xorshift64* (Vigna): cheap, seeded by the caller, good enough for jitter.
-#[derive(Clone, Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // Zero is xorshift's fixed point.
-        Rng(if seed == 0 {
-            0x9e37_79b9_7f4a_7c15
-        } else {
-            seed
-        })
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }
 
 /// One BFD session with one peer.
@@ -86,7 +64,7 @@ pub struct Session {
     detect_at: Option<Instant>,
     last_rx: Option<Instant>,
     last_change: Option<Instant>,
-    rng: Rng,
+    rng: XorShift64Star,
     events: heapless::Deque<Event, EVENT_CAPACITY>,
     counters: Counters,
 }
@@ -121,7 +99,7 @@ impl Session {
             detect_at: None,
             last_rx: None,
             last_change: None,
-            rng: Rng::new(seed),
+            rng: XorShift64Star::new(seed),
             events: heapless::Deque::new(),
             counters: Counters::default(),
         }
@@ -164,7 +142,7 @@ impl Session {
     /// 1 (RFC 5880 §6.8.7).
     fn jittered(&mut self, interval_us: u32) -> Duration {
         let iv = u64::from(interval_us);
-        let r = self.rng.next() >> 40; // 24 random bits
+        let r = self.rng.next_u64() >> 40; // 24 random bits
         let (lo, hi) = if self.detect_mult == 1 {
             (10, 25)
         } else {
