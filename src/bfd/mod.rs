@@ -9,6 +9,9 @@
 //! `Session::poll_transmit` writes to UDP port 3784 with TTL 255 from a
 //! source port in 49152-65535, and hands in every received datagram with
 //! its IP TTL), and never decides about VRRP (the engine reads the events).
+//! The driver selects the session: it hands in only datagrams from the
+//! configured peer address (RFC 5881 §3, needed while Your Discriminator
+//! is still 0); the session checks the discriminator once it is known.
 //!
 //! Decisions where the RFCs leave room:
 //! * No authentication: a packet with the A bit set is dropped (`auth`),

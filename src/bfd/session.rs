@@ -689,6 +689,49 @@ mod tests {
         assert_eq!(evs.last().unwrap().at, t(92), "the newest are kept");
     }
 
+    /// Random bytes (mostly near-valid: a good packet with random bytes
+    /// flipped) never panic; every one is either accepted or counted.
+    #[test]
+    fn random_input_is_accepted_or_counted() {
+        let mut rng = XorShift64Star::new(0xbfd);
+        let mut s = Session::new(SessionConfig::default(), LOCAL, 5);
+        let mut accepted = 0u64;
+        let mut buf = [0u8; 64];
+        for i in 0..200_000u64 {
+            let now = t(i);
+            let mut b =
+                from_peer(State::from_bits(rng.next_u64() as u8), LOCAL, false, false).to_vec();
+            let len = (rng.next_u64() % 40) as usize;
+            b.resize(len, rng.next_u64() as u8);
+            for _ in 0..(rng.next_u64() % 4) {
+                if !b.is_empty() {
+                    let at = (rng.next_u64() % b.len() as u64) as usize;
+                    b[at] = rng.next_u64() as u8;
+                }
+            }
+            let ttl = if rng.next_u64() % 8 == 0 { 254 } else { 255 };
+            if s.handle_packet(now, &b, ttl).is_ok() {
+                accepted += 1;
+            }
+            s.handle_timeout(now);
+            while s.poll_transmit(now, &mut buf).is_some() {}
+            let _ = s.poll_event();
+            if i % 50_000 == 0 {
+                s.admin_down(now);
+            } else if i % 50_000 == 10 {
+                s.admin_up(now);
+            }
+        }
+        let c = s.counters();
+        assert_eq!(c.rx, 200_000);
+        assert_eq!(c.rx, accepted + c.drops_total());
+        assert!(accepted > 10_000 && c.drops_total() > 10_000, "{c:?}");
+        assert!(
+            Drop::ALL.iter().filter(|d| c.drop_count(**d) > 0).count() >= 10,
+            "{c:?}"
+        );
+    }
+
     #[test]
     fn jitter_stays_in_bounds() {
         for (mult, lo, hi) in [(3u8, 7_500u64, 10_000u64), (1, 7_500, 9_000)] {
