@@ -1,16 +1,18 @@
 //! hagw — high-availability gateway for small routers.
 //!
-//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `engine`)
+//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `bfd`, `engine`)
 //! driven either by the real daemon (`daemon`: sockets, poll loop, signals)
 //! or by the deterministic simulator in `tests/sim`. The core never touches
 //! a socket, a clock or a file; untrusted bytes go through checked parsers.
 
+pub mod bfd;
 pub mod cli;
 pub mod config;
 pub mod conntrack;
 pub mod daemon;
 pub mod engine;
 pub mod local;
+pub mod rng;
 pub mod time;
 pub mod vrrp;
 pub mod wire;

@@ -793,6 +793,76 @@ const CASES: &[Case] = &[
         "is not a unicast address",
     ),
     c(
+        "bfd not a boolean",
+        &[(
+            "option port '3780'",
+            "option port '3780'\n\toption bfd 'sometimes' # <-",
+        )],
+        "option 'bfd': 'sometimes' is not a boolean",
+    ),
+    c(
+        "bfd_min_tx zero",
+        &[(
+            "option port '3780'",
+            "option port '3780'\n\toption bfd '1'\n\toption bfd_min_tx '0' # <-",
+        )],
+        "option 'bfd_min_tx': '0' is out of range 1-10000 milliseconds",
+    ),
+    c(
+        "bfd_min_rx too large",
+        &[(
+            "option port '3780'",
+            "option port '3780'\n\toption bfd '1'\n\toption bfd_min_rx '10001' # <-",
+        )],
+        "option 'bfd_min_rx': '10001' is out of range 1-10000 milliseconds",
+    ),
+    c(
+        "bfd_min_tx in seconds",
+        &[(
+            "option port '3780'",
+            "option port '3780'\n\toption bfd_min_tx '0.5' # <-",
+        )],
+        "'0.5' is not a whole number of milliseconds (expected 1-10000)",
+    ),
+    c(
+        "bfd_multiplier zero",
+        &[(
+            "option port '3780'",
+            "option port '3780'\n\toption bfd '1'\n\toption bfd_multiplier '0' # <-",
+        )],
+        "option 'bfd_multiplier': '0' is out of range 1-255",
+    ),
+    c(
+        "fast_takeover without bfd",
+        &[(
+            "option port '3780'",
+            "option port '3780'\n\toption fast_takeover '1' # <-",
+        )],
+        "option 'fast_takeover': needs option bfd '1'",
+    ),
+    c(
+        "fast_takeover without sync_group",
+        &[
+            (
+                "option sync_group 'gw'\n\toption mcast_group",
+                "option mcast_group",
+            ),
+            (
+                "option port '3780'",
+                "option port '3780'\n\toption bfd '1'\n\toption fast_takeover '1' # <-",
+            ),
+        ],
+        "option 'fast_takeover': needs option sync_group",
+    ),
+    c(
+        "fast_takeover misspelt",
+        &[(
+            "option port '3780'",
+            "option port '3780'\n\toption fast_takover '1' # <-",
+        )],
+        "option 'fast_takover' is not known in a conntrack_sync section (did you mean 'fast_takeover'?)",
+    ),
+    c(
         "sync interface missing",
         &[(
             "config conntrack_sync 'ha_sync'\n\toption interface 'sync'",

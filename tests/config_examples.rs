@@ -192,6 +192,8 @@ fn spec_example_fields() {
         (s.peer, s.auth_key.as_deref(), s.resync_timeout_secs),
         (None, None, 30)
     );
+    assert_eq!(s.bfd, hagw::config::BfdSettings::default());
+    assert!(!s.bfd.enabled && !s.fast_takeover);
 }
 
 #[test]

@@ -122,6 +122,11 @@ fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("peer", One),
             ("auth_key", One),
             ("resync_timeout", One),
+            ("bfd", One),
+            ("bfd_min_tx", One),
+            ("bfd_min_rx", One),
+            ("bfd_multiplier", One),
+            ("fast_takeover", One),
         ],
         _ => return None,
     })
@@ -192,16 +197,26 @@ fn parse_uint(v: &str, lo: u64, hi: u64) -> Result<u64, String> {
 
 /// A duration in whole seconds.
 fn parse_secs(v: &str, lo: u64, hi: u64) -> Result<u32, String> {
+    parse_whole(v, lo, hi, "seconds")
+}
+
+/// A duration in whole milliseconds.
+fn parse_millis(v: &str, lo: u64, hi: u64) -> Result<u32, String> {
+    parse_whole(v, lo, hi, "milliseconds")
+}
+
+/// A whole number of `unit` in `lo..=hi`.
+fn parse_whole(v: &str, lo: u64, hi: u64, unit: &str) -> Result<u32, String> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
-            "'{v}' is not a whole number of seconds (expected {lo}-{hi})"
+            "'{v}' is not a whole number of {unit} (expected {lo}-{hi})"
         ));
     }
     match v.parse::<u64>() {
         Ok(n) if (lo..=hi).contains(&n) => {
-            u32::try_from(n).map_err(|_| format!("'{v}' is out of range {lo}-{hi} seconds"))
+            u32::try_from(n).map_err(|_| format!("'{v}' is out of range {lo}-{hi} {unit}"))
         }
-        _ => Err(format!("'{v}' is out of range {lo}-{hi} seconds")),
+        _ => Err(format!("'{v}' is out of range {lo}-{hi} {unit}")),
     }
 }
 
@@ -1399,6 +1414,32 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             .ok()
             .flatten();
         let resync_timeout_secs = cx.or(sec, "resync_timeout", 30u32, |v| parse_secs(v, 1, 3600));
+        let d = BfdSettings::default();
+        let bfd = BfdSettings {
+            enabled: cx.or(sec, "bfd", d.enabled, parse_bool),
+            min_tx_ms: cx.or(sec, "bfd_min_tx", d.min_tx_ms, |v| parse_millis(v, 1, 10_000)),
+            min_rx_ms: cx.or(sec, "bfd_min_rx", d.min_rx_ms, |v| parse_millis(v, 1, 10_000)),
+            multiplier: cx.or(sec, "bfd_multiplier", d.multiplier, |v| {
+                parse_uint(v, 1, 255).map(|n| n as u8)
+            }),
+        };
+        let fast_takeover = cx.or(sec, "fast_takeover", false, parse_bool);
+        if let (true, Some(o)) = (fast_takeover, sec.one("fast_takeover")) {
+            // A bad `bfd` value is reported already; no second error for it.
+            let bfd_bad = sec.one("bfd").is_some_and(|b| parse_bool(&b.value).is_err());
+            if !bfd.enabled && !bfd_bad {
+                cx.err(
+                    o.line,
+                    "option 'fast_takeover': needs option bfd '1' (the takeover is triggered by the BFD session to the master going down)".to_string(),
+                );
+            }
+            if sec.one("sync_group").is_none() {
+                cx.err(
+                    o.line,
+                    "option 'fast_takeover': needs option sync_group (fast takeover is per sync group: it moves that group's VRRP groups)".to_string(),
+                );
+            }
+        }
         Some(ConntrackSync {
             name: sec.s.name.clone().unwrap_or_else(|| "sync".to_string()),
             interface: interface?,
@@ -1408,6 +1449,8 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             peer,
             auth_key,
             resync_timeout_secs,
+            bfd,
+            fast_takeover,
             line: sec.s.line,
         })
     });
@@ -1823,6 +1866,88 @@ mod tests {
         assert_eq!(s.peer, Some(Ipv4Addr::new(10, 9, 0, 2)));
         assert_eq!(s.auth_key.as_deref(), Some("abcdefgh"));
         assert_eq!(s.resync_timeout_secs, 5);
+    }
+
+    const SYNC_IFACE: &str = "config interface 's'\n\toption device 's0'\n\toption role 'sync'\n\toption address '10.9.0.1/30'\nconfig vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption sync_group 'gw'\n";
+
+    #[test]
+    fn bfd_defaults_off() {
+        let c = ok(&format!(
+            "{SYNC_IFACE}config conntrack_sync\n\toption interface 's'\n"
+        ));
+        let s = c.conntrack_sync.unwrap();
+        assert_eq!(s.bfd, BfdSettings::default());
+        assert_eq!(
+            (
+                s.bfd.enabled,
+                s.bfd.min_tx_ms,
+                s.bfd.min_rx_ms,
+                s.bfd.multiplier
+            ),
+            (false, 10, 10, 3)
+        );
+        assert!(!s.fast_takeover);
+    }
+
+    #[test]
+    fn bfd_all_options() {
+        let c = ok(&format!(
+            "{SYNC_IFACE}config conntrack_sync\n\toption interface 's'\n\toption sync_group 'gw'\n\toption bfd 'on'\n\toption bfd_min_tx '10000'\n\toption bfd_min_rx '1'\n\toption bfd_multiplier '255'\n\toption fast_takeover '1'\n"
+        ));
+        let s = c.conntrack_sync.unwrap();
+        assert_eq!(
+            s.bfd,
+            BfdSettings {
+                enabled: true,
+                min_tx_ms: 10_000,
+                min_rx_ms: 1,
+                multiplier: 255
+            }
+        );
+        assert!(s.fast_takeover);
+        // Timers without bfd on are kept (turning bfd on later uses them).
+        let c = ok(&format!(
+            "{SYNC_IFACE}config conntrack_sync\n\toption interface 's'\n\toption bfd_min_tx '50'\n"
+        ));
+        let s = c.conntrack_sync.unwrap();
+        assert_eq!((s.bfd.enabled, s.bfd.min_tx_ms), (false, 50));
+    }
+
+    #[test]
+    fn fast_takeover_needs_bfd_and_sync_group() {
+        let base = format!("{SYNC_IFACE}config conntrack_sync\n\toption interface 's'\n");
+        // The section starts on line 19; its options follow.
+        assert_eq!(
+            bad(&format!(
+                "{base}\toption fast_takeover '1'\n\toption sync_group 'gw'\n"
+            )),
+            vec![
+                "t.uci:21: option 'fast_takeover': needs option bfd '1' (the takeover is triggered by the BFD session to the master going down)"
+            ]
+        );
+        assert_eq!(
+            bad(&format!(
+                "{base}\toption bfd '0'\n\toption fast_takeover 'yes'\n\toption sync_group 'gw'\n"
+            ))
+            .len(),
+            1
+        );
+        assert_eq!(
+            bad(&format!(
+                "{base}\toption bfd '1'\n\toption fast_takeover '1'\n"
+            )),
+            vec![
+                "t.uci:22: option 'fast_takeover': needs option sync_group (fast takeover is per sync group: it moves that group's VRRP groups)"
+            ]
+        );
+        // A bad bfd value is one error, not two.
+        let e = bad(&format!(
+            "{base}\toption bfd 'maybe'\n\toption fast_takeover '1'\n\toption sync_group 'gw'\n"
+        ));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("'maybe' is not a boolean"));
+        // fast_takeover off needs nothing.
+        ok(&format!("{base}\toption fast_takeover '0'\n"));
     }
 
     #[test]

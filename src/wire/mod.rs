@@ -141,6 +141,22 @@ pub(crate) fn set_u16(b: &mut [u8], at: usize, v: u16) {
     }
 }
 
+/// Read a big-endian u32 at `at`; 0 when out of range.
+#[inline]
+pub(crate) fn get_u32(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at.wrapping_add(4)) {
+        Some(&[p, q, r, s]) => u32::from_be_bytes([p, q, r, s]),
+        _ => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn set_u32(b: &mut [u8], at: usize, v: u32) {
+    if let Some(s) = b.get_mut(at..at.wrapping_add(4)) {
+        s.copy_from_slice(&v.to_be_bytes());
+    }
+}
+
 #[inline]
 pub(crate) fn get_u8(b: &[u8], at: usize) -> u8 {
     b.get(at).copied().unwrap_or(0)

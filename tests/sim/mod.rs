@@ -24,20 +24,15 @@ use host::Host;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// xorshift64* (Vigna): small, fast, good enough for loss decisions.
-pub struct Rng(u64);
+/// The crate's xorshift64* (`hagw::rng`), with floats for loss decisions.
+pub struct Rng(hagw::rng::XorShift64Star);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
+        Rng(hagw::rng::XorShift64Star::new(seed))
     }
     pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.0.next_u64()
     }
     /// Uniform in [0, 1).
     pub fn next_f64(&mut self) -> f64 {
