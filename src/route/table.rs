@@ -10,10 +10,13 @@
 //! Lookup cost: the routes sit in one array sorted longest prefix first
 //! (connected before static at equal length, then config order) and the
 //! first match wins, so a lookup is at most `len()` mask-and-compare steps
-//! over 8-byte (network, mask) pairs — for the tens of routes a small
-//! router has, a few cache lines and tens of nanoseconds (measured by the
-//! ignored test `lookup_bench`). A trie would win only at hundreds of
-//! routes, which the UCI config does not carry.
+//! over 8-byte (network, mask) pairs: about 2 ns per route scanned, a few
+//! cache lines for the tens of routes a small router has. Measured with
+//! `cargo test --release --lib lookup_bench -- --ignored --nocapture
+//! --test-threads=1` (x86-64, shared 2 cores, worst case = default route):
+//! 3 routes 10-16 ns, 19 routes 15-25 ns, 67 routes ~60 ns, 259 routes
+//! ~235 ns. A trie would win only at hundreds of routes, which the UCI
+//! config does not carry.
 
 use crate::config::{Config, Ipv4Cidr, Role};
 use crate::engine::PortId;
