@@ -1,9 +1,10 @@
 //! hagw — high-availability gateway for small routers.
 //!
-//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `bfd`, `engine`)
-//! driven either by the real daemon (`daemon`: sockets, poll loop, signals)
-//! or by the deterministic simulator in `tests/sim`. The core never touches
-//! a socket, a clock or a file; untrusted bytes go through checked parsers.
+//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `bfd`,
+//! `conntrack`, `route`, `engine`) driven either by the real daemon
+//! (`daemon`: sockets, poll loop, signals) or by the deterministic
+//! simulator in `tests/sim`. The core never touches a socket, a clock or a
+//! file; untrusted bytes go through checked parsers.
 
 pub mod bfd;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod daemon;
 pub mod engine;
 pub mod local;
 pub mod rng;
+pub mod route;
 pub mod time;
 pub mod vrrp;
 pub mod wire;

@@ -166,6 +166,20 @@ pub fn arp_request(
     our_ip: Ipv4Addr,
     target_ip: Ipv4Addr,
 ) -> usize {
+    arp_request_to(buf, our_mac, our_ip, target_ip, EthernetAddress::BROADCAST)
+}
+
+/// An ARP request "who has `target_ip`? tell `our_ip`" sent to `eth_dst`:
+/// the broadcast address, or the MAC already cached for `target_ip` (the
+/// resolver's unicast refresh, as Linux's PROBE state sends). The ARP
+/// target hardware address is zero either way.
+pub fn arp_request_to(
+    buf: &mut [u8],
+    our_mac: EthernetAddress,
+    our_ip: Ipv4Addr,
+    target_ip: Ipv4Addr,
+    eth_dst: EthernetAddress,
+) -> usize {
     let repr = ArpRepr {
         operation: ArpOperation::Request,
         source_hardware_addr: our_mac,
@@ -173,7 +187,7 @@ pub fn arp_request(
         target_hardware_addr: EthernetAddress::ZERO,
         target_protocol_addr: target_ip,
     };
-    arp_frame(buf, our_mac, EthernetAddress::BROADCAST, &repr)
+    arp_frame(buf, our_mac, eth_dst, &repr)
 }
 
 /// Target hardware address keepalived (2.2.7) puts in its gratuitous ARP.
@@ -484,13 +498,23 @@ mod tests {
         assert_eq!(a.source_hardware_addr, MAC);
         assert_eq!(a.target_hardware_addr, GARP_TARGET_HW);
 
-        let n = arp_request(&mut buf, MAC, IP, PEER);
-        let a = ArpRepr::parse(&ArpPacket::new_checked(&buf[14..n]).unwrap()).unwrap();
-        assert_eq!(a.operation, ArpOperation::Request);
-        assert_eq!(
-            (a.target_hardware_addr, a.target_protocol_addr),
-            (EthernetAddress::ZERO, PEER)
-        );
+        for eth_dst in [EthernetAddress::BROADCAST, PEER_MAC] {
+            let n = if eth_dst.is_broadcast() {
+                arp_request(&mut buf, MAC, IP, PEER)
+            } else {
+                arp_request_to(&mut buf, MAC, IP, PEER, eth_dst)
+            };
+            assert_eq!(n, 42);
+            let f = EthernetFrame::new_checked(&buf[..n]).unwrap();
+            assert_eq!((f.dst_addr(), f.src_addr()), (eth_dst, MAC));
+            let a = ArpRepr::parse(&ArpPacket::new_checked(f.payload()).unwrap()).unwrap();
+            assert_eq!(a.operation, ArpOperation::Request);
+            assert_eq!((a.source_hardware_addr, a.source_protocol_addr), (MAC, IP));
+            assert_eq!(
+                (a.target_hardware_addr, a.target_protocol_addr),
+                (EthernetAddress::ZERO, PEER)
+            );
+        }
         assert_eq!(arp_reply(&mut buf[..41], MAC, VIP, PEER_MAC, PEER), 0);
         assert_eq!(gratuitous_arp(&mut buf[..41], MAC, VIP), 0);
     }
