@@ -55,12 +55,44 @@ drop_reasons! {
     VrrpTooMany => "vrrp_too_many_addresses",
     /// A priority-255 advert from another router while we own the address.
     VrrpOwnerConflict => "vrrp_owner_conflict",
+    /// Forwarding: arrived on a port where this router is backup of every
+    /// group (a client with a stale ARP entry); the master forwards.
+    NotMaster => "not_master",
+    /// Forwarding: broadcast/multicast/martian addresses.
+    NotRoutable => "not_routable",
+    NoRoute => "no_route",
+    /// TTL ran out; ICMP time exceeded sent (unless rate limited).
+    TtlExceeded => "ttl_exceeded",
+    /// DF set and larger than the egress MTU; ICMP fragmentation needed sent.
+    FragNeeded => "frag_needed",
+    /// Could not be fragmented (e.g. an MTU too small for the header).
+    FragFailed => "frag_failed",
+    /// A later fragment whose first fragment was never seen (or expired).
+    FragNoFirst => "frag_no_first",
+    /// No session and cannot start one (mid-stream TCP), or out of window.
+    CtInvalid => "ct_invalid",
+    /// Session table full and nothing could be evicted.
+    CtFull => "ct_full",
+    /// Source NAT found no free port/address for a new flow.
+    NatExhausted => "nat_exhausted",
+    /// A firewall rule or default action dropped it.
+    FwDrop => "fw_drop",
+    /// A firewall rule rejected it (TCP RST / ICMP unreachable sent).
+    FwReject => "fw_reject",
+    /// The next hop did not answer ARP.
+    ArpFailed => "arp_failed",
+    /// The queue of packets waiting for ARP was full.
+    ArpQueueFull => "arp_queue_full",
+    /// Addressed to the router but not answered by hagw and no host TAP.
+    NoHost => "no_host",
 }
 
 /// One dataplane or sync port as the core sees it.
 pub struct Port {
     pub mac: [u8; 6],
     pub up: bool,
+    /// IP MTU of the link (the driver reports it; 1500 until then).
+    pub mtu: u16,
     pub rx_frames: u64,
     pub rx_bytes: u64,
     pub tx_frames: u64,
@@ -73,6 +105,7 @@ impl Port {
         Port {
             mac,
             up: true,
+            mtu: 1500,
             rx_frames: 0,
             rx_bytes: 0,
             tx_frames: 0,

@@ -263,6 +263,15 @@ impl Engine {
         self.after();
     }
 
+    /// The IP MTU of `port` (the driver reads it from the device; 1500
+    /// until told). Forwarded packets larger than it are fragmented, or
+    /// answered with ICMP fragmentation-needed when DF is set.
+    pub fn set_mtu(&mut self, port: PortId, mtu: u16) {
+        if let Some(p) = self.ctx.ports.get_mut(port) {
+            p.mtu = mtu.max(68);
+        }
+    }
+
     /// Orderly stop: masters send priority-0 adverts.
     pub fn shutdown(&mut self, now: Instant, tx: &mut TxQueue) {
         self.groups.shutdown(&mut self.ctx, now, tx);

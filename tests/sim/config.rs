@@ -1,4 +1,5 @@
 //! Build `Config` values in Rust for simulator tests (no UCI parsing).
+#![allow(dead_code)]
 
 use hagw::config::*;
 use std::net::Ipv4Addr;
@@ -106,6 +107,93 @@ impl ConfigBuilder {
         let mut g = default_group(name, iface, vrid, vips);
         f(&mut g);
         self.cfg.vrrp_groups.push(g);
+        self
+    }
+
+    /// A static route (`gw` None: on-link through `iface`).
+    pub fn route(mut self, target: &str, gw: Option<&str>, iface: &str) -> Self {
+        self.cfg.routes.push(Route {
+            target: cidr(target),
+            gateway: gw.map(ip),
+            interface: iface.into(),
+            line: 0,
+        });
+        self
+    }
+
+    /// A source NAT rule: traffic from `source` leaving `out_iface` gets `addr`.
+    pub fn snat(mut self, rule: u32, out_iface: &str, source: &str, addr: &str) -> Self {
+        self.cfg.nat_source.push(NatSource {
+            rule,
+            description: None,
+            outbound_interface: out_iface.into(),
+            protocol: None,
+            source: Some(cidr(source)),
+            destination: None,
+            translation_address: AddrRange {
+                lo: ip(addr),
+                hi: ip(addr),
+            },
+            translation_port: None,
+            line: 0,
+        });
+        self
+    }
+
+    /// A port forward: `proto` to `port` arriving on `in_iface` goes to `to`:`to_port`.
+    pub fn dnat(mut self, rule: u32, in_iface: &str, proto: Protocol, port: u16, to: &str, to_port: u16) -> Self {
+        self.cfg.nat_destination.push(NatDestination {
+            rule,
+            description: None,
+            inbound_interface: in_iface.into(),
+            protocol: Some(proto),
+            destination_address: None,
+            destination_port: Some(PortRange { lo: port, hi: port }),
+            translation_address: ip(to),
+            translation_port: Some(to_port),
+            line: 0,
+        });
+        self
+    }
+
+    /// A ruleset with `default` action, attached to `iface` in `dir`.
+    pub fn ruleset(mut self, name: &str, default: FirewallAction, iface: &str, dir: Direction) -> Self {
+        self.cfg.firewall_rulesets.push(FirewallRuleset {
+            name: name.into(),
+            default_action: default,
+            line: 0,
+        });
+        self.cfg.firewall_attaches.push(FirewallAttach {
+            interface: iface.into(),
+            direction: dir,
+            ruleset: name.into(),
+            line: 0,
+        });
+        self
+    }
+
+    /// A rule in `ruleset` (matches everything until `f` narrows it).
+    pub fn rule(mut self, ruleset: &str, action: FirewallAction, f: impl FnOnce(&mut FirewallRule)) -> Self {
+        let mut r = FirewallRule {
+            ruleset: ruleset.into(),
+            description: None,
+            protocol: None,
+            source: None,
+            destination: None,
+            source_port: None,
+            destination_port: None,
+            state: None,
+            action,
+            line: 0,
+        };
+        f(&mut r);
+        self.cfg.firewall_rules.push(r);
+        self
+    }
+
+    /// Adjust anything else.
+    pub fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.cfg);
         self
     }
 
