@@ -1,8 +1,8 @@
 //! hagw — high-availability gateway for small routers.
 //!
-//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `engine`)
-//! driven either by the real daemon (`daemon`: sockets, poll loop, signals)
-//! or by the deterministic simulator in `tests/sim`. The core never touches
+//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `firewall`,
+//! `nat`, `engine`) driven either by the real daemon (`daemon`: sockets,
+//! poll loop, signals) or by the deterministic simulator in `tests/sim`. The core never touches
 //! a socket, a clock or a file; untrusted bytes go through checked parsers.
 
 pub mod cli;
@@ -10,6 +10,7 @@ pub mod config;
 pub mod conntrack;
 pub mod daemon;
 pub mod engine;
+pub mod hash;
 pub mod local;
 pub mod time;
 pub mod vrrp;
