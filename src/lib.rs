@@ -2,14 +2,16 @@
 //!
 //! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `firewall`,
 //! `nat`, `engine`) driven either by the real daemon (`daemon`: sockets,
-//! poll loop, signals) or by the deterministic simulator in `tests/sim`. The core never touches
-//! a socket, a clock or a file; untrusted bytes go through checked parsers.
+//! poll loop, signals) or by the deterministic simulator in `tests/sim`.
+//! The core never touches a socket, a clock or a file; untrusted bytes go
+//! through checked parsers.
 
 pub mod cli;
 pub mod config;
 pub mod conntrack;
 pub mod daemon;
 pub mod engine;
+pub mod firewall;
 pub mod hash;
 pub mod local;
 pub mod time;
