@@ -14,6 +14,7 @@ pub mod engine;
 pub mod firewall;
 pub mod hash;
 pub mod local;
+pub mod nat;
 pub mod time;
 pub mod vrrp;
 pub mod wire;

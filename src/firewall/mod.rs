@@ -36,7 +36,7 @@
 
 mod rule;
 
-use rule::has_ports;
+pub(crate) use rule::{MatchText, has_ports, normalised};
 
 use crate::config::{Config, Direction};
 use crate::conntrack::{CtState, Tuple};
