@@ -1,10 +1,10 @@
 //! hagw — high-availability gateway for small routers.
 //!
 //! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `bfd`,
-//! `conntrack`, `route`, `engine`) driven either by the real daemon
-//! (`daemon`: sockets, poll loop, signals) or by the deterministic
-//! simulator in `tests/sim`. The core never touches a socket, a clock or a
-//! file; untrusted bytes go through checked parsers.
+//! `conntrack`, `nat`, `firewall`, `route`, `engine`) driven either by the
+//! real daemon (`daemon`: sockets, poll loop, signals) or by the
+//! deterministic simulator in `tests/sim`. The core never touches a socket,
+//! a clock or a file; untrusted bytes go through checked parsers.
 
 pub mod bfd;
 pub mod cli;
@@ -12,7 +12,10 @@ pub mod config;
 pub mod conntrack;
 pub mod daemon;
 pub mod engine;
+pub mod firewall;
+pub mod hash;
 pub mod local;
+pub mod nat;
 pub mod rng;
 pub mod route;
 pub mod time;

@@ -54,3 +54,16 @@ pub fn load(path: &str) -> Result<Config, Vec<ConfigError>> {
     })?;
     parse_str(path, &text)
 }
+
+/// Parse config text that must be valid (tests of the modules that compile
+/// the config); panics with every error otherwise.
+#[cfg(test)]
+pub(crate) fn must_parse(text: &str) -> Config {
+    parse_str("test.uci", text).unwrap_or_else(|e| panic!("{e:#?}"))
+}
+
+/// The SPEC §6 example (router A of scenario 5), `tests/fixtures/spec-example.uci`.
+#[cfg(test)]
+pub(crate) fn spec_example() -> Config {
+    must_parse(include_str!("../../tests/fixtures/spec-example.uci"))
+}

@@ -403,6 +403,63 @@ impl Protocol {
     }
 }
 
+impl core::fmt::Display for Protocol {
+    /// The config spelling: `tcp`, `udp`, `icmp` or the number.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Protocol::Tcp => f.write_str("tcp"),
+            Protocol::Udp => f.write_str("udp"),
+            Protocol::Icmp => f.write_str("icmp"),
+            Protocol::Other(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl core::fmt::Display for PortRange {
+    /// `22` or `1024-65535`, as in the config.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        fmt_range(f, self.lo, self.hi)
+    }
+}
+
+impl core::fmt::Display for AddrRange {
+    /// `10.0.0.1` or `10.0.0.1-10.0.0.4`, as in the config.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        fmt_range(f, self.lo, self.hi)
+    }
+}
+
+/// `LO` when the range holds one value, else `LO-HI` (the config's range syntax).
+fn fmt_range<T: core::fmt::Display + PartialEq>(
+    f: &mut core::fmt::Formatter<'_>,
+    lo: T,
+    hi: T,
+) -> core::fmt::Result {
+    if lo == hi {
+        write!(f, "{lo}")
+    } else {
+        write!(f, "{lo}-{hi}")
+    }
+}
+
+impl core::fmt::Display for StateSet {
+    /// `established,related`, as in the config.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let names = [
+            (self.new, "new"),
+            (self.established, "established"),
+            (self.related, "related"),
+            (self.invalid, "invalid"),
+        ];
+        let mut sep = "";
+        for (_, name) in names.iter().filter(|(on, _)| *on) {
+            write!(f, "{sep}{name}")?;
+            sep = ",";
+        }
+        Ok(())
+    }
+}
+
 impl PortRange {
     pub fn contains(self, port: u16) -> bool {
         self.lo <= port && port <= self.hi
