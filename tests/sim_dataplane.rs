@@ -74,8 +74,18 @@ fn lab_with(cfg: ConfigBuilder) -> Lab {
     sim.add_router("R0", cfg.build());
     let lan = sim.connect("lan", &[(0, "lan")]);
     let wan = sim.connect("wan", &[(0, "wan")]);
-    let client = sim.add_host(Host::new("client", 1, "192.168.10.100/24", Some("192.168.10.1")));
-    let client2 = sim.add_host(Host::new("client2", 2, "192.168.10.101/24", Some("192.168.10.1")));
+    let client = sim.add_host(Host::new(
+        "client",
+        1,
+        "192.168.10.100/24",
+        Some("192.168.10.1"),
+    ));
+    let client2 = sim.add_host(Host::new(
+        "client2",
+        2,
+        "192.168.10.101/24",
+        Some("192.168.10.1"),
+    ));
     let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
     sim.connect_host(lan, client);
     sim.connect_host(lan, client2);
@@ -116,7 +126,11 @@ impl Lab {
     }
 
     fn drops(&self, reason: &str) -> u64 {
-        let s = self.sim.routers[0].engine.as_ref().unwrap().snapshot(self.sim.now);
+        let s = self.sim.routers[0]
+            .engine
+            .as_ref()
+            .unwrap()
+            .snapshot(self.sim.now);
         s.ports
             .iter()
             .map(|p| {
@@ -143,7 +157,10 @@ fn udp_through_snat_keeps_the_port_and_comes_back() {
     let at_server = l.got(l.server, s0);
     assert_eq!(at_server.len(), 1, "{at_server:?}");
     let q = &at_server[0];
-    assert_eq!((q.src, q.sport, q.dst, q.dport), (WAN_VIP, 5000, SERVER, 53));
+    assert_eq!(
+        (q.src, q.sport, q.dst, q.dport),
+        (WAN_VIP, 5000, SERVER, 53)
+    );
     assert_eq!(q.ttl, 63, "TTL decremented once");
     assert_eq!(q.payload, b"query");
     l.send(l.server, &udp(SERVER, 53, WAN_VIP, 5000, b"answer"));
@@ -158,16 +175,56 @@ fn udp_through_snat_keeps_the_port_and_comes_back() {
 fn tcp_connection_through_snat_and_midstream_segment_without_session_is_invalid() {
     let mut l = lab();
     let s0 = l.mark(l.server);
-    l.send(l.client, &tcp(CLIENT, 40000, SERVER, 80, TCP_SYN, 1000, 0, b""));
-    l.send(l.server, &tcp(SERVER, 80, WAN_VIP, 40000, TCP_SYN | TCP_ACK, 9000, 1001, b""));
-    l.send(l.client, &tcp(CLIENT, 40000, SERVER, 80, TCP_ACK, 1001, 9001, b""));
-    l.send(l.client, &tcp(CLIENT, 40000, SERVER, 80, TCP_ACK | TCP_PSH, 1001, 9001, b"GET /"));
-    let seen: Vec<_> = l.got(l.server, s0).iter().map(|p| (p.flags, p.payload.len())).collect();
-    assert_eq!(seen, vec![(TCP_SYN, 0), (TCP_ACK, 0), (TCP_ACK | TCP_PSH, 5)]);
+    l.send(
+        l.client,
+        &tcp(CLIENT, 40000, SERVER, 80, TCP_SYN, 1000, 0, b""),
+    );
+    l.send(
+        l.server,
+        &tcp(
+            SERVER,
+            80,
+            WAN_VIP,
+            40000,
+            TCP_SYN | TCP_ACK,
+            9000,
+            1001,
+            b"",
+        ),
+    );
+    l.send(
+        l.client,
+        &tcp(CLIENT, 40000, SERVER, 80, TCP_ACK, 1001, 9001, b""),
+    );
+    l.send(
+        l.client,
+        &tcp(
+            CLIENT,
+            40000,
+            SERVER,
+            80,
+            TCP_ACK | TCP_PSH,
+            1001,
+            9001,
+            b"GET /",
+        ),
+    );
+    let seen: Vec<_> = l
+        .got(l.server, s0)
+        .iter()
+        .map(|p| (p.flags, p.payload.len()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![(TCP_SYN, 0), (TCP_ACK, 0), (TCP_ACK | TCP_PSH, 5)]
+    );
     // A segment of a connection hagw never saw start: dropped and counted.
     let invalid = l.drops("ct_invalid");
     let s1 = l.mark(l.server);
-    l.send(l.client, &tcp(CLIENT, 40001, SERVER, 80, TCP_ACK, 5, 5, b"x"));
+    l.send(
+        l.client,
+        &tcp(CLIENT, 40001, SERVER, 80, TCP_ACK, 5, 5, b"x"),
+    );
     assert!(l.got(l.server, s1).is_empty());
     assert_eq!(l.drops("ct_invalid"), invalid + 1);
 }
@@ -177,7 +234,10 @@ fn unsolicited_wan_traffic_is_dropped_by_the_firewall() {
     let mut l = lab();
     let c0 = l.mark(l.client);
     let fw = l.drops("fw_drop");
-    l.send(l.server, &tcp(SERVER, 5555, WAN_VIP, 80, TCP_SYN, 1, 0, b""));
+    l.send(
+        l.server,
+        &tcp(SERVER, 5555, WAN_VIP, 80, TCP_SYN, 1, 0, b""),
+    );
     l.send(l.server, &udp(SERVER, 5555, WAN_VIP, 9999, b"hello"));
     assert!(l.got(l.client, c0).is_empty());
     assert_eq!(l.drops("fw_drop") + l.drops("no_host"), fw + 2);
@@ -227,7 +287,11 @@ fn packet_larger_than_the_mtu_without_df_is_fragmented() {
     assert_eq!(got.len(), 2, "two fragments");
     assert!(got.iter().all(|f| f.src == WAN_VIP && f.dst == SERVER));
     let total: usize = got.iter().map(|f| f.payload.len()).sum();
-    assert_eq!(total, 8 + 1472, "UDP header and payload across the fragments");
+    assert_eq!(
+        total,
+        8 + 1472,
+        "UDP header and payload across the fragments"
+    );
 }
 
 #[test]
@@ -258,7 +322,10 @@ fn icmp_error_for_a_session_is_translated_back_to_the_client() {
     icmp.extend_from_slice(&q);
     let c = !fold(&icmp);
     icmp[2..4].copy_from_slice(&c.to_be_bytes());
-    l.send(l.server, &packet::ipv4(SERVER, WAN_VIP, 1, 64, 5, false, &icmp));
+    l.send(
+        l.server,
+        &packet::ipv4(SERVER, WAN_VIP, 1, 64, 5, false, &icmp),
+    );
     let got = l.got(l.client, c0);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!((got[0].dst, got[0].icmp), (CLIENT, Some((3, 3))));
@@ -282,18 +349,30 @@ fn port_forward_reaches_the_lan_server_and_hairpin_works() {
     let mut l = lab();
     // WAN -> 10.0.0.1:2222 -> 192.168.10.100:22.
     let c0 = l.mark(l.client);
-    l.send(l.server, &tcp(SERVER, 41000, WAN_VIP, 2222, TCP_SYN, 77, 0, b""));
+    l.send(
+        l.server,
+        &tcp(SERVER, 41000, WAN_VIP, 2222, TCP_SYN, 77, 0, b""),
+    );
     let got = l.got(l.client, c0);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!((got[0].src, got[0].sport, got[0].dst, got[0].dport), (SERVER, 41000, CLIENT, 22));
+    assert_eq!(
+        (got[0].src, got[0].sport, got[0].dst, got[0].dport),
+        (SERVER, 41000, CLIENT, 22)
+    );
     let s0 = l.mark(l.server);
-    l.send(l.client, &tcp(CLIENT, 22, SERVER, 41000, TCP_SYN | TCP_ACK, 500, 78, b""));
+    l.send(
+        l.client,
+        &tcp(CLIENT, 22, SERVER, 41000, TCP_SYN | TCP_ACK, 500, 78, b""),
+    );
     let back = l.got(l.server, s0);
     assert_eq!(back.len(), 1, "{back:?}");
     assert_eq!((back[0].src, back[0].sport), (WAN_VIP, 2222));
     // Hairpin: client2 on the LAN connects to the WAN VIP's forwarded port.
     let c1 = l.mark(l.client);
-    l.send(l.client2, &tcp(CLIENT2, 42000, WAN_VIP, 2222, TCP_SYN, 1, 0, b""));
+    l.send(
+        l.client2,
+        &tcp(CLIENT2, 42000, WAN_VIP, 2222, TCP_SYN, 1, 0, b""),
+    );
     let got = l.got(l.client, c1);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!((got[0].dst, got[0].dport), (CLIENT, 22));
@@ -304,7 +383,10 @@ fn port_forward_reaches_the_lan_server_and_hairpin_works() {
     );
     let c2 = l.mark(l.client2);
     let (hsrc, hport) = (got[0].src, got[0].sport);
-    l.send(l.client, &tcp(CLIENT, 22, hsrc, hport, TCP_SYN | TCP_ACK, 9, 2, b""));
+    l.send(
+        l.client,
+        &tcp(CLIENT, 22, hsrc, hport, TCP_SYN | TCP_ACK, 9, 2, b""),
+    );
     let back = l.got(l.client2, c2);
     assert_eq!(back.len(), 1, "{back:?}");
     assert_eq!((back[0].src, back[0].sport), (WAN_VIP, 2222));
@@ -324,7 +406,10 @@ fn reject_answers_tcp_with_rst_and_udp_with_port_unreachable() {
         });
     let mut l = lab_with(cfg);
     let c0 = l.mark(l.client);
-    l.send(l.client, &tcp(CLIENT, 40100, SERVER, 23, TCP_SYN, 1, 0, b""));
+    l.send(
+        l.client,
+        &tcp(CLIENT, 40100, SERVER, 23, TCP_SYN, 1, 0, b""),
+    );
     l.send(l.client, &udp(CLIENT, 40101, SERVER, 69, b"tftp"));
     let got = l.got(l.client, c0);
     assert_eq!(got.len(), 2, "{got:?}");
@@ -339,7 +424,12 @@ fn backup_forwards_nothing() {
     sim.add_router("R1", router_config(2, 100, |_| {}).build());
     let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
     let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
-    let client = sim.add_host(Host::new("client", 1, "192.168.10.100/24", Some("192.168.10.1")));
+    let client = sim.add_host(Host::new(
+        "client",
+        1,
+        "192.168.10.100/24",
+        Some("192.168.10.1"),
+    ));
     let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
     sim.connect_host(lan, client);
     sim.connect_host(wan, server);
@@ -350,9 +440,17 @@ fn backup_forwards_nothing() {
     sim.hosts[client].arp.insert(LAN_VIP, b_mac);
     sim.host_send(client, &udp(CLIENT, 5000, SERVER, 53, b"q"));
     sim.run_for(Duration::from_millis(20));
-    assert!(sim.hosts[server].received.is_empty(), "the backup did not forward");
+    assert!(
+        sim.hosts[server].received.is_empty(),
+        "the backup did not forward"
+    );
     let snap = sim.routers[1].engine.as_ref().unwrap().snapshot(sim.now);
-    let n = snap.ports[0].drops.iter().find(|(n, _)| *n == "not_master").unwrap().1;
+    let n = snap.ports[0]
+        .drops
+        .iter()
+        .find(|(n, _)| *n == "not_master")
+        .unwrap()
+        .1;
     assert_eq!(n, 1);
 }
 
@@ -417,5 +515,8 @@ fn split_in_two(ip: &[u8], id: u16) -> (Vec<u8>, Vec<u8>) {
         h.extend_from_slice(data);
         packet_checksum_fix(h)
     };
-    (mk(&payload[..cut], 0, true), mk(&payload[cut..], cut as u16, false))
+    (
+        mk(&payload[..cut], 0, true),
+        mk(&payload[cut..], cut as u16, false),
+    )
 }

@@ -1,24 +1,34 @@
 //! Frame intake and local delivery: count, check the destination MAC,
-//! parse Ethernet and IPv4 once, and dispatch — ARP requests for our
-//! addresses and ICMP echo to them are answered (`crate::local`), VRRP goes
-//! to the groups. Everything else addressed to us is counted.
+//! parse Ethernet and IPv4 once, and dispatch — ARP goes to the neighbour
+//! cache and requests for our addresses are answered (`crate::local`), VRRP
+//! goes to the groups, unicast IPv4 to the forwarding path
+//! (`engine::forward`), which hands back what is for the router itself:
+//! ICMP echo to our addresses is answered after the `local` firewall chain;
+//! everything else for us is counted (`no_host`: the host TAP is issue 14).
 //!
 //! Owns: the receive-side checks (link, stopped, MAC filter, IPv4 header
 //! validity) and the choice of subsystem. Never: keeps state of its own.
 
 use super::addrs::LocalAddrs;
 use super::ctx::{Ctx, Why};
+use super::forward::Dataplane;
 use super::groups::Groups;
+use super::icmp::{self, IcmpError};
 use super::{PortId, TxQueue, Verdict};
+use crate::config::{Direction, FirewallAction};
+use crate::conntrack::{CtState, Tuple};
+use crate::firewall::Match;
 use crate::local;
 use crate::time::Instant;
 use crate::wire::{ArpPacket, ArpRepr, EthernetFrame, Ipv4Packet, ethertype, protocol};
 
 /// See `Engine::handle_frame`.
+#[allow(clippy::too_many_arguments)]
 pub fn handle_frame(
     ctx: &mut Ctx,
     groups: &mut Groups,
     addrs: &LocalAddrs,
+    dp: &mut Dataplane,
     now: Instant,
     port: PortId,
     frame: &mut [u8],
@@ -38,8 +48,7 @@ pub fn handle_frame(
         return Verdict::Consumed;
     }
     let my_mac = p.mac;
-    let frame: &[u8] = frame;
-    let Ok(eth) = EthernetFrame::new_checked(frame) else {
+    let Ok(eth) = EthernetFrame::new_checked(&*frame) else {
         ctx.drop(port, Why::Malformed);
         return Verdict::Consumed;
     };
@@ -59,48 +68,117 @@ pub fn handle_frame(
             if !ctx.send(tx, port, |b| local::reply_arp(&arp, owner, b).unwrap_or(0)) {
                 ctx.drop(port, Why::NotLocal);
             }
+            dp.handle_arp(ctx, addrs, now, port, &arp, tx);
         }
         ethertype::IPV4 => {
             let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
                 ctx.drop(port, Why::Malformed);
                 return Verdict::Consumed;
             };
-            if !ip.verify_checksum() || ip.is_fragment() {
+            if !ip.verify_checksum() {
                 ctx.drop(port, Why::Malformed);
                 return Verdict::Consumed;
             }
-            let own = ctx.port_addr(port);
             let (src, dst) = (ip.src_addr(), ip.dst_addr());
-            match ip.protocol() {
-                protocol::VRRP => {
-                    if dst != crate::wire::vrrp::MULTICAST_ADDR && dst != own {
-                        ctx.drop(port, Why::VrrpBadDst);
-                    } else if src == own {
-                        ctx.drop(port, Why::VrrpOwn);
-                    } else {
-                        groups.handle_vrrp(ctx, now, port, src, dst, ip.ttl(), ip.payload(), tx);
-                    }
+            if ip.protocol() == protocol::VRRP {
+                let own = ctx.port_addr(port);
+                if ip.is_fragment() {
+                    ctx.drop(port, Why::Malformed);
+                } else if dst != crate::wire::vrrp::MULTICAST_ADDR && dst != own {
+                    ctx.drop(port, Why::VrrpBadDst);
+                } else if src == own {
+                    ctx.drop(port, Why::VrrpOwn);
+                } else {
+                    groups.handle_vrrp(ctx, now, port, src, dst, ip.ttl(), ip.payload(), tx);
                 }
-                protocol::ICMP => {
-                    let id = ctx.next_id();
-                    let owner = |ip| addrs.owner(port, ip);
-                    let src_mac = eth.src_addr();
-                    if !ctx.send(tx, port, |b| {
-                        local::reply_echo(frame, src_mac, &ip, owner, b, id).unwrap_or(0)
-                    }) {
-                        ctx.drop(port, Why::NotLocal);
-                    }
-                }
-                _ => {
-                    if addrs.owner(port, dst).is_some() {
-                        ctx.drop(port, Why::Unsupported)
-                    } else {
-                        ctx.drop(port, Why::NotLocal)
-                    }
-                }
+                return Verdict::Consumed;
+            }
+            let to_router_mac = !dst_mac_is_group(&eth);
+            if dst.is_multicast() || dst.is_broadcast() || !to_router_mac {
+                // Link-level broadcast/multicast is never forwarded.
+                ctx.drop(port, Why::NoHost);
+                return Verdict::Consumed;
+            }
+            match dp.forward(ctx, addrs, now, port, frame, tx) {
+                Some(v) => return v,
+                None => deliver_local(ctx, addrs, dp, now, port, frame, tx),
             }
         }
         _ => ctx.drop(port, Why::Unsupported),
     }
     Verdict::Consumed
+}
+
+/// Whether the frame went to a group MAC (broadcast or multicast).
+fn dst_mac_is_group(eth: &EthernetFrame<&[u8]>) -> bool {
+    eth.dst_addr().is_multicast()
+}
+
+/// An IPv4 packet for one of our addresses that hagw does not forward:
+/// ICMP echo is answered (after the ingress port's `local` chain);
+/// anything else has nowhere to go until the host TAP exists (`no_host`).
+fn deliver_local(
+    ctx: &mut Ctx,
+    addrs: &LocalAddrs,
+    dp: &mut Dataplane,
+    now: Instant,
+    port: PortId,
+    frame: &[u8],
+    tx: &mut TxQueue,
+) {
+    let Ok(eth) = EthernetFrame::new_checked(frame) else {
+        return;
+    };
+    let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+        return;
+    };
+    let (proto, src, dst) = (ip.protocol(), ip.src_addr(), ip.dst_addr());
+    let (sport, dport) = match ip.payload().get(..4) {
+        Some(b) if !ip.is_fragment() => (
+            u16::from_be_bytes([b[0], b[1]]),
+            u16::from_be_bytes([b[2], b[3]]),
+        ),
+        _ => (0, 0),
+    };
+    let m = Match::from_tuple(&Tuple::new(proto, src, sport, dst, dport), CtState::New);
+    match dp.fw.check(port, Direction::Local, &m, frame.len()) {
+        FirewallAction::Accept => {}
+        FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
+        FirewallAction::Reject => {
+            ctx.drop(port, Why::FwReject);
+            if proto == protocol::TCP {
+                icmp::send_reset(ctx, &mut dp.icmp, now, port, frame, tx);
+            } else {
+                icmp::send_error(
+                    ctx,
+                    &mut dp.icmp,
+                    now,
+                    port,
+                    frame,
+                    IcmpError::PortUnreachable,
+                    tx,
+                );
+            }
+            return;
+        }
+    }
+    if proto == protocol::ICMP && !ip.is_fragment() {
+        let id = ctx.next_id();
+        // Answer from the port the request came in on (weak host model:
+        // any of our addresses, as Linux does).
+        let port_mac = addrs.source_mac(port, ctx.port_mac(port));
+        let owner = |a| match addrs.owner(port, a) {
+            Some(mac) => Some(mac),
+            None => addrs
+                .find(a)
+                .map(|_| crate::wire::EthernetAddress(port_mac)),
+        };
+        let src_mac = eth.src_addr();
+        if ctx.send(tx, port, |b| {
+            local::reply_echo(frame, src_mac, &ip, owner, b, id).unwrap_or(0)
+        }) {
+            return;
+        }
+    }
+    ctx.drop(port, Why::NoHost);
 }

@@ -12,8 +12,11 @@
 //! here and the parsed views are handed on.
 
 mod addrs;
+mod classify;
 mod ctx;
+mod forward;
 mod groups;
+mod icmp;
 mod local;
 
 use crate::config::{Config, Ipv4Cidr, Role};
@@ -22,6 +25,8 @@ use crate::vrrp::{GroupStatus, VrrpState};
 use addrs::{GroupView, LocalAddrs};
 use ctx::Ctx;
 pub use ctx::DROP_REASONS;
+use forward::Dataplane;
+pub use forward::Keys;
 use groups::Groups;
 
 /// Index of a port: the position of its interface in `Config::interfaces`.
@@ -165,12 +170,27 @@ pub struct Engine {
     ctx: Ctx,
     groups: Groups,
     addrs: LocalAddrs,
+    dp: Dataplane,
 }
 
 impl Engine {
     /// Build from a validated config; `macs[i]` is the MAC of `config.interfaces[i]`.
     /// All groups start in INIT; the first `handle_timeout` starts them.
+    /// Tables hash with fixed keys (tests, the simulator); the daemon uses
+    /// `with_keys` and random ones.
     pub fn new(config: &Config, macs: &[[u8; 6]], now: Instant) -> Result<Engine, EngineError> {
+        Engine::with_keys(config, macs, now, Keys::fixed())
+    }
+
+    /// `new` with the keys the session table, NAT port search and
+    /// neighbour cache hash with (random in the daemon, so nobody outside
+    /// can aim collisions at one bucket).
+    pub fn with_keys(
+        config: &Config,
+        macs: &[[u8; 6]],
+        now: Instant,
+        keys: Keys,
+    ) -> Result<Engine, EngineError> {
         if macs.len() != config.interfaces.len() {
             return Err(EngineError(format!(
                 "{} MACs for {} interfaces",
@@ -182,6 +202,7 @@ impl Engine {
             ctx: Ctx::new(config, macs),
             groups: Groups::new(config, now)?,
             addrs: LocalAddrs::new(config),
+            dp: Dataplane::new(config, keys)?,
         };
         e.rebuild_addrs();
         Ok(e)
@@ -231,6 +252,7 @@ impl Engine {
             &mut self.ctx,
             &mut self.groups,
             &self.addrs,
+            &mut self.dp,
             now,
             port,
             frame,
@@ -247,6 +269,7 @@ impl Engine {
         }
         self.groups.handle_timeout(&mut self.ctx, now, tx);
         self.after();
+        self.dp.handle_timeout(&mut self.ctx, &self.addrs, now, tx);
     }
 
     /// When `handle_timeout` must next be called.
@@ -254,7 +277,7 @@ impl Engine {
         if self.ctx.stopped {
             return None;
         }
-        self.groups.poll_timeout(&self.ctx)
+        min_opt(self.groups.poll_timeout(&self.ctx), self.dp.poll_timeout())
     }
 
     /// Link state of `port` changed (tracked interfaces, FAULT).
@@ -287,6 +310,7 @@ impl Engine {
         now: Instant,
         tx: &mut TxQueue,
     ) -> Result<(), EngineError> {
+        self.dp.reload(config)?;
         let r = self.groups.reload(&mut self.ctx, config, now, tx);
         if r.is_ok() {
             self.addrs = LocalAddrs::new(config);

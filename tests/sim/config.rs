@@ -141,7 +141,15 @@ impl ConfigBuilder {
     }
 
     /// A port forward: `proto` to `port` arriving on `in_iface` goes to `to`:`to_port`.
-    pub fn dnat(mut self, rule: u32, in_iface: &str, proto: Protocol, port: u16, to: &str, to_port: u16) -> Self {
+    pub fn dnat(
+        mut self,
+        rule: u32,
+        in_iface: &str,
+        proto: Protocol,
+        port: u16,
+        to: &str,
+        to_port: u16,
+    ) -> Self {
         self.cfg.nat_destination.push(NatDestination {
             rule,
             description: None,
@@ -157,7 +165,13 @@ impl ConfigBuilder {
     }
 
     /// A ruleset with `default` action, attached to `iface` in `dir`.
-    pub fn ruleset(mut self, name: &str, default: FirewallAction, iface: &str, dir: Direction) -> Self {
+    pub fn ruleset(
+        mut self,
+        name: &str,
+        default: FirewallAction,
+        iface: &str,
+        dir: Direction,
+    ) -> Self {
         self.cfg.firewall_rulesets.push(FirewallRuleset {
             name: name.into(),
             default_action: default,
@@ -173,7 +187,12 @@ impl ConfigBuilder {
     }
 
     /// A rule in `ruleset` (matches everything until `f` narrows it).
-    pub fn rule(mut self, ruleset: &str, action: FirewallAction, f: impl FnOnce(&mut FirewallRule)) -> Self {
+    pub fn rule(
+        mut self,
+        ruleset: &str,
+        action: FirewallAction,
+        f: impl FnOnce(&mut FirewallRule),
+    ) -> Self {
         let mut r = FirewallRule {
             ruleset: ruleset.into(),
             description: None,
