@@ -54,6 +54,8 @@ pub struct Port {
     pub mac: [u8; 6],
     /// Link state last reported to the engine.
     pub up: bool,
+    /// The device's IP MTU last reported to the engine (0: not read yet).
+    pub mtu: u16,
     /// Virtual MACs (RFC 3768 mode) the socket was told to accept.
     vmacs: Vec<[u8; 6]>,
     pub counters: PortCounters,
@@ -76,6 +78,7 @@ impl Port {
             ifindex: 0,
             mac: [0; 6],
             up: false,
+            mtu: 0,
             vmacs: Vec::new(),
             counters: PortCounters::default(),
             kernel_conflicts: 0,

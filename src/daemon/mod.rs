@@ -385,6 +385,20 @@ impl Daemon {
             };
             port.read_kernel_drops();
             let usable = port.refresh(now, &self.ioctl, &self.config);
+            if let Ok(mtu) = self.ioctl.mtu(&port.device)
+                && mtu != port.mtu
+            {
+                if port.mtu != 0 {
+                    info!(
+                        "{} ({}): MTU {} -> {}",
+                        port.name, port.device, port.mtu, mtu
+                    );
+                }
+                port.mtu = mtu;
+                if let Some(engine) = &mut self.engine {
+                    engine.set_mtu(i, mtu);
+                }
+            }
             if usable != port.up {
                 port.up = usable;
                 if usable {
@@ -413,10 +427,13 @@ impl Daemon {
             return;
         }
         let macs: Vec<[u8; 6]> = self.ports.iter().map(|p| p.mac).collect();
-        match Engine::new(&self.config, &macs, now) {
+        match Engine::with_keys(&self.config, &macs, now, sys::random_keys()) {
             Ok(mut engine) => {
                 for (i, p) in self.ports.iter().enumerate() {
                     engine.set_link(now, i, p.up, &mut self.tx);
+                    if p.mtu != 0 {
+                        engine.set_mtu(i, p.mtu);
+                    }
                 }
                 engine.handle_timeout(now, &mut self.tx);
                 let conflicts: u32 = self.ports.iter().map(|p| p.kernel_conflicts).sum();

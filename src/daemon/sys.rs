@@ -90,6 +90,15 @@ impl IoctlSocket {
         Ok(mac)
     }
 
+    /// The IP MTU of `name` (SIOCGIFMTU).
+    pub fn mtu(&self, name: &str) -> io::Result<u16> {
+        let mut ifr = ifreq_for(name)?;
+        self.ioctl(libc::SIOCGIFMTU as libc::c_ulong, &mut ifr)?;
+        // SAFETY: SIOCGIFMTU filled the mtu member of the union.
+        let mtu = unsafe { ifr.ifr_ifru.ifru_mtu };
+        Ok(u16::try_from(mtu).unwrap_or(u16::MAX))
+    }
+
     /// Up/running flags of `name` (SIOCGIFFLAGS).
     pub fn flags(&self, name: &str) -> io::Result<LinkFlags> {
         let mut ifr = ifreq_for(name)?;
@@ -207,5 +216,50 @@ mod tests {
         assert!(kernel_ipv4_addrs("nosuchif0").unwrap().is_empty());
         assert!(kernel_ipv4_forwarding("lo").is_some());
         assert_eq!(kernel_ipv4_forwarding("../x"), None);
+    }
+}
+
+/// Fill `buf` from the kernel's random source (getrandom(2)); falls back
+/// to std's per-process random seed if the call is unavailable.
+pub fn random_bytes(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        let Some(rest) = buf.get_mut(done..) else {
+            break;
+        };
+        // SAFETY: rest is valid for writes of its length.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n <= 0 {
+            break;
+        }
+        done += usize::try_from(n).unwrap_or(0);
+    }
+    if done < buf.len() {
+        use std::hash::{BuildHasher, Hasher};
+        let state = std::collections::hash_map::RandomState::new();
+        for (i, b) in buf.iter_mut().enumerate().skip(done) {
+            let mut h = state.build_hasher();
+            h.write_usize(i);
+            *b = h.finish() as u8;
+        }
+    }
+}
+
+/// Random keys for the engine's hashed tables (session index, NAT port
+/// search, neighbour cache), so nobody outside can aim collisions.
+pub fn random_keys() -> crate::engine::Keys {
+    let mut b = [0u8; 40];
+    random_bytes(&mut b);
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut conntrack = [0u8; 16];
+    conntrack.copy_from_slice(&b[..16]);
+    crate::engine::Keys {
+        conntrack,
+        nat: crate::hash::SipKey([word(16), word(24)]),
+        neigh: word(32),
     }
 }

@@ -350,7 +350,7 @@ impl Dataplane {
             return Err(Verdict::Consumed);
         };
         let m = Match::from_tuple(&t, CtState::New);
-        self.filter(ctx, now, port, hop.port, &m, frame, tx)?;
+        self.filter(ctx, now, port, hop.port, &m, dnat.is_some(), frame, tx)?;
         let snat = match &dnat {
             Some(d) if d.hairpin => {
                 let own = ctx
@@ -414,6 +414,10 @@ impl Dataplane {
     }
 
     /// The firewall's `in` (ingress port) and `out` (egress port) chains.
+    /// `port_forward`: the first packet of a flow a DNAT rule opened skips
+    /// the `in` chain — the port forward is its permission, as OpenWrt's
+    /// fw4 accepts `ct status dnat` (the SPEC §6 example forwards WAN port
+    /// 2222 while `wan_in` drops new flows); `out` still applies.
     #[allow(clippy::too_many_arguments)]
     fn filter(
         &mut self,
@@ -422,11 +426,16 @@ impl Dataplane {
         in_port: PortId,
         out_port: PortId,
         m: &Match,
+        port_forward: bool,
         frame: &[u8],
         tx: &mut TxQueue,
     ) -> Result<(), Verdict> {
         let bytes = frame.len();
-        let mut action = self.fw.check(in_port, Direction::In, m, bytes);
+        let mut action = if port_forward {
+            FirewallAction::Accept
+        } else {
+            self.fw.check(in_port, Direction::In, m, bytes)
+        };
         if action == FirewallAction::Accept {
             action = self.fw.check(out_port, Direction::Out, m, bytes);
         }
@@ -510,7 +519,7 @@ impl Dataplane {
             let fw_tuple = Tuple::new(from.proto, from.src, from.sport, to.dst, to.dport);
             let m = Match::from_tuple(&fw_tuple, state);
             if self
-                .filter(ctx, now, port, hop.port, &m, frame, tx)
+                .filter(ctx, now, port, hop.port, &m, false, frame, tx)
                 .is_err()
             {
                 return Verdict::Consumed;

@@ -424,9 +424,12 @@ pub fn splice(text: &str, socket: &Path, notify: Option<&Path>) -> String {
     let mut out = String::new();
     let mut has_globals = false;
     for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("option control_socket") {
+            continue; // replaced by the lab's own socket below
+        }
         out.push_str(line);
         out.push('\n');
-        let t = line.trim_start();
         if t.starts_with("config globals") {
             has_globals = true;
             out.push_str(&format!("\toption control_socket '{}'\n", socket.display()));
