@@ -92,6 +92,18 @@ pub struct TcpInfo {
 }
 
 impl TcpInfo {
+    /// A segment without a window-scale option.
+    pub const fn new(flags: u8, seq: u32, ack: u32, window: u16, payload_len: u16) -> TcpInfo {
+        TcpInfo {
+            flags,
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            window,
+            wscale: None,
+            payload_len,
+        }
+    }
+
     /// The fields of a checked segment view.
     pub fn from_segment<T: AsRef<[u8]>>(p: &TcpPacket<T>) -> TcpInfo {
         TcpInfo {
@@ -280,7 +292,7 @@ impl Conntrack {
     /// Bytes held by the table: records, index buckets and change rings.
     pub fn memory_bytes(&self) -> usize {
         self.capacity() * core::mem::size_of::<Session>()
-            + self.table.buckets() * 4
+            + self.table.index_bytes()
             + self.dirty.capacity() * 4
             + self.destroyed.capacity() * 8
     }
