@@ -35,6 +35,13 @@ use super::{Dir, Tuple};
 /// back to "append and sort later".
 pub(super) const SORTED_WALK: usize = 16;
 
+/// A tuple's bucket and tag.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Place {
+    bucket: usize,
+    tag: u32,
+}
+
 #[derive(Copy, Clone, Debug)]
 struct Queue {
     head: u32,
@@ -141,10 +148,14 @@ impl Table {
             .filter(|(_, s)| s.has(flag::LIVE))
     }
 
-    /// Bucket number and entry tag of a tuple.
-    fn place_of(&self, t: &Tuple) -> (usize, u32) {
+    /// Where a tuple goes in the index; hashed once for a lookup and the
+    /// link that follows it.
+    pub fn place(&self, t: &Tuple) -> Place {
         let h = hash_tuple(&self.key, t);
-        (h as usize & self.mask, tag_of(h))
+        Place {
+            bucket: h as usize & self.mask,
+            tag: tag_of(h),
+        }
     }
 
     fn next_entry(&self, e: u32) -> u32 {
@@ -161,12 +172,16 @@ impl Table {
     }
 
     pub fn lookup(&self, t: &Tuple) -> Option<(u32, Dir)> {
-        let (b, tag) = self.place_of(t);
-        let mut e = *self.buckets.get(b)?;
+        self.lookup_at(self.place(t), t)
+    }
+
+    /// `lookup` with the place already computed.
+    pub fn lookup_at(&self, p: Place, t: &Tuple) -> Option<(u32, Dir)> {
+        let mut e = *self.buckets.get(p.bucket)?;
         while e != NIL {
-            if e >> TAG_SHIFT == tag {
+            if e >> TAG_SHIFT == p.tag {
                 let (idx, dir) = split(e);
-                if self.slot(idx)?.matches(dir, t) {
+                if self.live(idx).is_some_and(|s| s.matches(dir, t)) {
                     return Some((idx, dir));
                 }
             }
@@ -185,15 +200,13 @@ impl Table {
         Some(idx)
     }
 
-    /// Put a filled slot (`Session::fill`) into the index under both
-    /// tuples; it is live from now on. The caller queues it.
-    pub fn link(&mut self, idx: u32) {
-        let Some(s) = self.slot(idx) else { return };
-        let tuples = [(Dir::Original, s.orig()), (Dir::Reply, s.reply())];
-        for (dir, t) in tuples {
-            let (b, tag) = self.place_of(&t);
-            let e = tag << TAG_SHIFT | pos(idx, dir);
-            if let Some(head) = self.buckets.get_mut(b) {
+    /// Put a filled slot (`Session::fill`) into the index at the places of
+    /// its original and reply tuples; it is live from now on. The caller
+    /// queues it.
+    pub fn link(&mut self, idx: u32, [orig, reply]: [Place; 2]) {
+        for (dir, p) in [(Dir::Original, orig), (Dir::Reply, reply)] {
+            let e = p.tag << TAG_SHIFT | pos(idx, dir);
+            if let Some(head) = self.buckets.get_mut(p.bucket) {
                 let next = *head;
                 *head = e;
                 self.set_next_entry(e, next);
@@ -208,7 +221,7 @@ impl Table {
         let Some(s) = self.live(idx) else { return };
         let tuples = [(Dir::Original, s.orig()), (Dir::Reply, s.reply())];
         for (dir, t) in tuples {
-            self.unchain(self.place_of(&t).0, pos(idx, dir));
+            self.unchain(self.place(&t).bucket, pos(idx, dir));
         }
         self.dequeue(idx);
         let free = self.free;
