@@ -145,6 +145,8 @@ pub struct ConntrackTimeouts {
     pub udp: u32,
     pub udp_stream: u32,
     pub icmp: u32,
+    /// Any IP protocol other than TCP, UDP and ICMP (tracked by address pair).
+    pub generic: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -340,6 +342,7 @@ impl Default for ConntrackTimeouts {
             udp: 30,
             udp_stream: 120,
             icmp: 30,
+            generic: 600,
         }
     }
 }

@@ -22,7 +22,7 @@ enum Arity {
 }
 use Arity::{Many, One};
 
-const TIMEOUTS: [&str; 11] = [
+const TIMEOUTS: [&str; 12] = [
     "tcp_syn_sent_timeout",
     "tcp_syn_recv_timeout",
     "tcp_established_timeout",
@@ -34,6 +34,7 @@ const TIMEOUTS: [&str; 11] = [
     "udp_timeout",
     "udp_stream_timeout",
     "icmp_timeout",
+    "generic_timeout",
 ];
 
 /// The schema: section type => its options.
@@ -80,6 +81,7 @@ fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("udp_timeout", One),
             ("udp_stream_timeout", One),
             ("icmp_timeout", One),
+            ("generic_timeout", One),
         ],
         "firewall_ruleset" => &[("default_action", One)],
         "firewall_rule" => &[
@@ -1222,7 +1224,8 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                     "tcp_close_timeout" => &mut t.tcp_close,
                     "udp_timeout" => &mut t.udp,
                     "udp_stream_timeout" => &mut t.udp_stream,
-                    _ => &mut t.icmp,
+                    "icmp_timeout" => &mut t.icmp,
+                    _ => &mut t.generic,
                 };
                 *slot = cx.or(sec, key, *slot, |v| parse_secs(v, 1, 31_536_000));
             }
@@ -1847,6 +1850,9 @@ mod tests {
             (1024, 1024)
         );
         assert_eq!(c.conntrack.timeouts.icmp, 5);
+        assert_eq!(c.conntrack.timeouts.generic, 600);
+        let c = ok("config conntrack\n\toption generic_timeout '45'\n");
+        assert_eq!(c.conntrack.timeouts.generic, 45);
         let c = ok(
             "config conntrack\n\toption max_entries '1024'\n\toption external_max_entries '64'\n",
         );
