@@ -93,6 +93,18 @@ pub struct TcpInfo {
 }
 
 impl TcpInfo {
+    /// A segment without a window-scale option.
+    pub const fn new(flags: u8, seq: u32, ack: u32, window: u16, payload_len: u16) -> TcpInfo {
+        TcpInfo {
+            flags,
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            window,
+            wscale: None,
+            payload_len,
+        }
+    }
+
     /// The fields of a checked segment view.
     pub fn from_segment<T: AsRef<[u8]>>(p: &TcpPacket<T>) -> TcpInfo {
         TcpInfo {
@@ -281,7 +293,7 @@ impl Conntrack {
     /// Bytes held by the table: records, index buckets and change rings.
     pub fn memory_bytes(&self) -> usize {
         self.capacity() * core::mem::size_of::<Session>()
-            + self.table.buckets() * 4
+            + self.table.index_bytes()
             + self.dirty.capacity() * 4
             + self.destroyed.capacity() * 8
     }
@@ -321,10 +333,10 @@ impl Conntrack {
             self.stats.drop_not_new += 1;
             return Err(InsertError::NotNew);
         }
-        if self.clashes(&orig, &reply) {
+        let Some(places) = self.free_places(&orig, &reply) else {
             self.stats.drop_exists += 1;
             return Err(InsertError::Exists);
-        }
+        };
         let idx = self.claim_slot()?;
         self.counter = (self.counter + 1) & COUNTER_MASK;
         let id = self.id_base | self.counter;
@@ -337,7 +349,8 @@ impl Conntrack {
         }
         s.account(Dir::Original, pkt.len);
         let class = s.class();
-        self.place(idx, secs_ceil(now).saturating_add(self.timeout(class)));
+        self.table.link(idx, places);
+        self.enqueue_fresh(idx, secs_ceil(now).saturating_add(self.timeout(class)));
         self.mark_dirty(idx);
         self.stats.inserted += 1;
         Ok(SessionIdx(idx))
@@ -481,12 +494,17 @@ impl Conntrack {
         self.timeouts.get(c as usize).copied().unwrap_or(0)
     }
 
-    fn clashes(&self, orig: &Tuple, reply: &Tuple) -> bool {
+    /// The index places of a new session's tuples, or `None` when either
+    /// tuple is taken (the reply tuple counts with `orig`'s protocol).
+    fn free_places(&self, orig: &Tuple, reply: &Tuple) -> Option<[table::Place; 2]> {
         let reply = Tuple {
             proto: orig.proto,
             ..*reply
         };
-        self.table.lookup(orig).is_some() || self.table.lookup(&reply).is_some()
+        let places = [self.table.place(orig), self.table.place(&reply)];
+        let taken = self.table.lookup_at(places[0], orig).is_some()
+            || self.table.lookup_at(places[1], &reply).is_some();
+        (!taken).then_some(places)
     }
 
     /// A free slot, evicting a non-assured session if there is none.
@@ -516,10 +534,9 @@ impl Conntrack {
         })
     }
 
-    /// Index a filled slot and queue it with `deadline` (the latest of its
-    /// class: a fresh timeout).
-    fn place(&mut self, idx: u32, deadline: u32) {
-        self.table.link(idx);
+    /// Queue a linked session with `deadline` (the latest of its class: a
+    /// fresh timeout).
+    fn enqueue_fresh(&mut self, idx: u32, deadline: u32) {
         if let Some(s) = self.table.slot_mut(idx) {
             s.expires = deadline;
             let c = s.class();

@@ -7,7 +7,8 @@
 //! queues (that is `table`), decides state transitions (`tcp`, `mod`).
 //!
 //! Size: the record is `repr(C, packed(4))` with hand-ordered fields, so the
-//! u64 fields need no 8-byte padding: 116 bytes, checked by a test. Its u64
+//! u64 fields need no 8-byte padding: 108 bytes, checked by a test (the
+//! index chain links live in the table's dense `links` array). Its u64
 //! fields are only read and written by value (never borrowed).
 
 use super::{Dir, Tuple};
@@ -191,10 +192,7 @@ pub(super) struct Ends {
 #[derive(Clone, Debug)]
 #[repr(C, packed(4))]
 pub struct Session {
-    // Hot for lookups: chain links and tuples first.
-    /// Next index entry of the bucket chain, per direction
-    /// (`slot << 1 | dir`).
-    pub(super) hnext: [u32; 2],
+    // Hot for lookups: tuples first.
     pub(super) orig: Tuple,
     pub(super) reply: Ends,
     /// `TcpState as u8` for TCP, 0 otherwise.
@@ -222,7 +220,6 @@ pub struct Session {
 
 impl Session {
     pub(super) const EMPTY: Session = Session {
-        hnext: [NIL; 2],
         orig: Tuple::new(0, Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::UNSPECIFIED, 0),
         reply: Ends {
             src: Ipv4Addr::UNSPECIFIED,
@@ -401,7 +398,7 @@ mod tests {
 
     #[test]
     fn record_is_compact() {
-        assert_eq!(core::mem::size_of::<Session>(), 116);
+        assert_eq!(core::mem::size_of::<Session>(), 108);
         assert_eq!(core::mem::align_of::<Session>(), 4);
     }
 

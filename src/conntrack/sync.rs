@@ -118,10 +118,10 @@ impl Conntrack {
             self.stats.sync_invalid += 1;
             return Err(InsertError::Invalid);
         }
-        if self.clashes(&rec.orig, &rec.reply) {
+        let Some(places) = self.free_places(&rec.orig, &rec.reply) else {
             self.stats.sync_conflict += 1;
             return Err(InsertError::Conflict);
-        }
+        };
         let idx = self.claim_slot()?;
         let Some(s) = self.table.slot_mut(idx) else {
             return Err(InsertError::Full);
@@ -139,7 +139,7 @@ impl Conntrack {
         }
         let class = s.class();
         let remaining = rec.remaining_secs.min(self.timeout(class));
-        self.table.link(idx);
+        self.table.link(idx, places);
         if let Some(s) = self.table.slot_mut(idx) {
             s.expires = secs_ceil(now).saturating_add(remaining);
         }

@@ -5,11 +5,16 @@
 //! after `new`.
 //!
 //! Index: `buckets` (a power of two ≥ capacity, so at most two tuples per
-//! bucket on average) hold the head of a chain threaded through the slab:
-//! an entry is `slot << 1 | dir`, the next entry is the slot's
-//! `hnext[dir]`. The hash is SipHash-1-3 under the caller's secret key, so
-//! chain lengths stay those of a random function however tuples are
-//! chosen; a lookup costs one hash and a walk of one chain.
+//! bucket on average) hold the head of a chain of index entries, one per
+//! tuple of every session. An entry is the word `tag << 24 | slot << 1 |
+//! dir`, where `tag` is the top byte of the tuple's hash; the next entry of
+//! the chain is `links[slot << 1 | dir]`, a dense array beside the slab.
+//! A lookup walks bucket and links and reads a session record only when
+//! the tag matches (a wrong match 1 time in 256), so a miss usually touches
+//! no session at all. The hash is SipHash-1-3 under the caller's secret
+//! key, so chain lengths stay those of a random function however tuples
+//! are chosen (expected 2 entries per chain when full). Capacity is at
+//! most 2^23 - 1 slots, so no entry word equals `NIL`.
 //!
 //! Expiry: each class's sessions form a doubly linked queue (u32 links in
 //! the slab) in deadline order. Refreshing a session moves it to the tail
@@ -23,12 +28,19 @@
 //! O(n log n), no allocation) before popping.
 
 use super::hash::hash_tuple;
-use super::session::{CLASSES, Class, NIL, Session, flag, pick, with};
+use super::session::{CLASSES, Class, NIL, Session, flag};
 use super::{Dir, Tuple};
 
 /// Entries an out-of-order insert walks back from the tail before it falls
 /// back to "append and sort later".
 pub(super) const SORTED_WALK: usize = 16;
+
+/// A tuple's bucket and tag.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Place {
+    bucket: usize,
+    tag: u32,
+}
 
 #[derive(Copy, Clone, Debug)]
 struct Queue {
@@ -46,6 +58,8 @@ const EMPTY_QUEUE: Queue = Queue {
 
 pub(super) struct Table {
     slots: Vec<Session>,
+    /// Next index entry after the entry `slot << 1 | dir`.
+    links: Vec<u32>,
     buckets: Vec<u32>,
     mask: usize,
     key: [u8; 16],
@@ -54,23 +68,34 @@ pub(super) struct Table {
     queues: [Queue; CLASSES],
 }
 
-fn entry(idx: u32, dir: Dir) -> u32 {
+/// Largest capacity: slot numbers fit 23 bits under the 8-bit tag.
+const MAX_SLOTS: u32 = (1 << 23) - 1;
+const TAG_SHIFT: u32 = 24;
+const POS_MASK: u32 = (1 << TAG_SHIFT) - 1;
+
+/// The position of a tuple in `links`: `slot << 1 | dir`.
+fn pos(idx: u32, dir: Dir) -> u32 {
     idx << 1 | u32::from(dir == Dir::Reply)
 }
 
+/// Slot and direction of an entry word.
 fn split(e: u32) -> (u32, Dir) {
     let dir = if e & 1 == 0 {
         Dir::Original
     } else {
         Dir::Reply
     };
-    (e >> 1, dir)
+    ((e & POS_MASK) >> 1, dir)
+}
+
+fn tag_of(hash: u64) -> u32 {
+    (hash >> 56) as u32
 }
 
 impl Table {
-    /// `capacity` slots (at least 1, at most 2^30), all free.
+    /// `capacity` slots (at least 1, at most 2^23 - 1), all free.
     pub fn new(capacity: u32, key: [u8; 16]) -> Table {
-        let cap = capacity.clamp(1, 1 << 30);
+        let cap = capacity.clamp(1, MAX_SLOTS);
         let nbuckets = cap.next_power_of_two() as usize;
         let mut slots = vec![Session::EMPTY; cap as usize];
         for (i, s) in slots.iter_mut().enumerate() {
@@ -82,6 +107,7 @@ impl Table {
         }
         Table {
             slots,
+            links: vec![NIL; 2 * cap as usize],
             buckets: vec![NIL; nbuckets],
             mask: nbuckets - 1,
             key,
@@ -97,8 +123,9 @@ impl Table {
     pub fn len(&self) -> usize {
         self.len
     }
-    pub fn buckets(&self) -> usize {
-        self.buckets.len()
+    /// Bytes of the index: bucket heads and chain links.
+    pub fn index_bytes(&self) -> usize {
+        (self.buckets.len() + self.links.len()) * 4
     }
 
     /// The record in slot `idx`, live or not.
@@ -121,31 +148,44 @@ impl Table {
             .filter(|(_, s)| s.has(flag::LIVE))
     }
 
-    fn bucket(&self, t: &Tuple) -> usize {
-        hash_tuple(&self.key, t) as usize & self.mask
+    /// Where a tuple goes in the index; hashed once for a lookup and the
+    /// link that follows it.
+    pub fn place(&self, t: &Tuple) -> Place {
+        let h = hash_tuple(&self.key, t);
+        Place {
+            bucket: h as usize & self.mask,
+            tag: tag_of(h),
+        }
     }
 
-    fn hnext(&self, e: u32) -> u32 {
-        let (idx, dir) = split(e);
-        self.slot(idx).map_or(NIL, |s| pick(s.hnext, dir))
+    fn next_entry(&self, e: u32) -> u32 {
+        self.links
+            .get((e & POS_MASK) as usize)
+            .copied()
+            .unwrap_or(NIL)
     }
 
-    fn set_hnext(&mut self, e: u32, next: u32) {
-        let (idx, dir) = split(e);
-        if let Some(s) = self.slot_mut(idx) {
-            s.hnext = with(s.hnext, dir, next);
+    fn set_next_entry(&mut self, e: u32, next: u32) {
+        if let Some(l) = self.links.get_mut((e & POS_MASK) as usize) {
+            *l = next;
         }
     }
 
     pub fn lookup(&self, t: &Tuple) -> Option<(u32, Dir)> {
-        let mut e = *self.buckets.get(self.bucket(t))?;
+        self.lookup_at(self.place(t), t)
+    }
+
+    /// `lookup` with the place already computed.
+    pub fn lookup_at(&self, p: Place, t: &Tuple) -> Option<(u32, Dir)> {
+        let mut e = *self.buckets.get(p.bucket)?;
         while e != NIL {
-            let (idx, dir) = split(e);
-            let s = self.slot(idx)?;
-            if s.matches(dir, t) {
-                return Some((idx, dir));
+            if e >> TAG_SHIFT == p.tag {
+                let (idx, dir) = split(e);
+                if self.live(idx).is_some_and(|s| s.matches(dir, t)) {
+                    return Some((idx, dir));
+                }
             }
-            e = pick(s.hnext, dir);
+            e = self.next_entry(e);
         }
         None
     }
@@ -160,18 +200,16 @@ impl Table {
         Some(idx)
     }
 
-    /// Put a filled slot (`Session::fill`) into the index under both
-    /// tuples; it is live from now on. The caller queues it.
-    pub fn link(&mut self, idx: u32) {
-        let Some(s) = self.slot(idx) else { return };
-        let tuples = [(Dir::Original, s.orig()), (Dir::Reply, s.reply())];
-        for (dir, t) in tuples {
-            let b = self.bucket(&t);
-            let e = entry(idx, dir);
-            if let Some(head) = self.buckets.get_mut(b) {
+    /// Put a filled slot (`Session::fill`) into the index at the places of
+    /// its original and reply tuples; it is live from now on. The caller
+    /// queues it.
+    pub fn link(&mut self, idx: u32, [orig, reply]: [Place; 2]) {
+        for (dir, p) in [(Dir::Original, orig), (Dir::Reply, reply)] {
+            let e = p.tag << TAG_SHIFT | pos(idx, dir);
+            if let Some(head) = self.buckets.get_mut(p.bucket) {
                 let next = *head;
                 *head = e;
-                self.set_hnext(e, next);
+                self.set_next_entry(e, next);
             }
         }
         self.len += 1;
@@ -183,7 +221,7 @@ impl Table {
         let Some(s) = self.live(idx) else { return };
         let tuples = [(Dir::Original, s.orig()), (Dir::Reply, s.reply())];
         for (dir, t) in tuples {
-            self.unchain(self.bucket(&t), entry(idx, dir));
+            self.unchain(self.place(&t).bucket, pos(idx, dir));
         }
         self.dequeue(idx);
         let free = self.free;
@@ -195,25 +233,26 @@ impl Table {
         }
     }
 
-    fn unchain(&mut self, b: usize, e: u32) {
+    /// Remove the entry at `links` position `p` from bucket `b`'s chain.
+    fn unchain(&mut self, b: usize, p: u32) {
         let Some(&head) = self.buckets.get(b) else {
             return;
         };
-        let next = self.hnext(e);
-        if head == e {
+        let next = self.links.get(p as usize).copied().unwrap_or(NIL);
+        if head != NIL && head & POS_MASK == p {
             if let Some(h) = self.buckets.get_mut(b) {
                 *h = next;
             }
             return;
         }
-        let mut p = head;
-        while p != NIL {
-            let pn = self.hnext(p);
-            if pn == e {
-                self.set_hnext(p, next);
+        let mut e = head;
+        while e != NIL {
+            let after = self.next_entry(e);
+            if after != NIL && after & POS_MASK == p {
+                self.set_next_entry(e, next);
                 return;
             }
-            p = pn;
+            e = after;
         }
     }
 
@@ -451,7 +490,7 @@ impl Table {
                 let (mut n, mut e) = (0, self.buckets[b]);
                 while e != NIL {
                     n += 1;
-                    e = self.hnext(e);
+                    e = self.next_entry(e);
                 }
                 n
             })

@@ -350,14 +350,7 @@ mod tests {
     use super::*;
 
     fn info(flags: u8, seq: u32, ack: u32, window: u16, len: u16) -> TcpInfo {
-        TcpInfo {
-            flags,
-            seq: SeqNumber(seq),
-            ack: SeqNumber(ack),
-            window,
-            wscale: None,
-            payload_len: len,
-        }
+        TcpInfo::new(flags, seq, ack, window, len)
     }
 
     /// `segment`, then store the new state as the table does.

@@ -58,14 +58,7 @@ pub(super) fn seg(tuple: Tuple, flags: u8, seq: u32, ack: u32, len: u16) -> Pack
     PacketInfo {
         tuple,
         len: 40 + len,
-        l4: L4::Tcp(TcpInfo {
-            flags,
-            seq: SeqNumber(seq),
-            ack: SeqNumber(ack),
-            window: 1000,
-            wscale: None,
-            payload_len: len,
-        }),
+        l4: L4::Tcp(TcpInfo::new(flags, seq, ack, 1000, len)),
     }
 }
 
