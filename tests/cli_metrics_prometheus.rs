@@ -54,6 +54,7 @@ fn snapshot() -> Snapshot {
         },
     };
     Snapshot {
+        dataplane: None,
         groups: vec![
             group(
                 "lan_gw",

@@ -83,6 +83,7 @@ fn snapshot() -> Snapshot {
         drops: vec![("vrrp_ttl", 1)],
     };
     Snapshot {
+        dataplane: None,
         groups: vec![g],
         ports: vec![p],
     }

@@ -219,6 +219,7 @@ mod tests {
 
     fn empty() -> Snapshot {
         Snapshot {
+            dataplane: None,
             groups: Vec::new(),
             ports: Vec::new(),
         }
@@ -247,6 +248,7 @@ mod tests {
         use crate::config::Ipv4Cidr;
         use crate::vrrp::{GroupCounters, GroupStatus, VrrpState};
         let snap = Snapshot {
+            dataplane: None,
             groups: vec![GroupStatus {
                 name: "g".into(),
                 interface: "lan".into(),

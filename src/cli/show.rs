@@ -19,6 +19,12 @@ pub const VIEWS: &str =
 /// Answer one control request (the words after `hagw show`, plus `--json`
 /// if given, e.g. "vrrp summary --json") from a snapshot taken at `now`.
 /// `Ok(text)` is printed as is; `Err(message)` means a bad request.
+/// Whether the request needs the session list in its snapshot.
+pub fn needs_sessions(request: &str) -> bool {
+    let mut words = request.split_whitespace().filter(|w| *w != "--json");
+    words.next() == Some("conntrack") && words.next().is_none()
+}
+
 pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, String> {
     let mut json = false;
     let mut words: Vec<&str> = Vec::new();
@@ -826,7 +832,11 @@ mod tests {
     }
 
     fn snap(groups: Vec<GroupStatus>, ports: Vec<PortStatus>) -> Snapshot {
-        Snapshot { groups, ports }
+        Snapshot {
+            groups,
+            ports,
+            dataplane: None,
+        }
     }
 
     const NOW: Instant = Instant::from_secs(1000);

@@ -491,7 +491,16 @@ impl Daemon {
         let mut cached: Option<Snapshot> = None;
         let (engine, config, ports) = (&self.engine, &self.config, &self.ports);
         self.control.serve(now, |line| {
-            let snap = cached.get_or_insert_with(|| snapshot(engine.as_ref(), config, ports, now));
+            let want = crate::cli::show::needs_sessions(line);
+            if want
+                && cached
+                    .as_ref()
+                    .is_some_and(|s| s.dataplane.as_ref().is_some_and(|d| d.sessions.is_empty()))
+            {
+                cached = None;
+            }
+            let snap =
+                cached.get_or_insert_with(|| snapshot(engine.as_ref(), config, ports, now, want));
             crate::cli::control::respond(line, snap, now)
         });
     }
@@ -631,12 +640,19 @@ fn flush_tx(tx: &mut TxQueue, ports: &mut [Port], overflow_seen: &mut u64) {
 /// The engine's snapshot with the driver's per-port facts (link, MAC, wire
 /// counters, socket errors) filled in; a port list from the config when the
 /// engine has not started yet (or lists no ports).
-fn snapshot(engine: Option<&Engine>, config: &Config, ports: &[Port], now: Instant) -> Snapshot {
+fn snapshot(
+    engine: Option<&Engine>,
+    config: &Config,
+    ports: &[Port],
+    now: Instant,
+    sessions: bool,
+) -> Snapshot {
     let mut snap = match engine {
-        Some(e) => e.snapshot(now),
+        Some(e) => e.snapshot_with(now, sessions),
         None => Snapshot {
             groups: Vec::new(),
             ports: Vec::new(),
+            dataplane: None,
         },
     };
     if snap.ports.len() != config.interfaces.len() {

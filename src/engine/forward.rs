@@ -139,6 +139,49 @@ impl Dataplane {
         min_opt(self.ct.poll_timeout(), self.neigh.poll_timeout())
     }
 
+    /// See `Engine::snapshot_with`.
+    pub fn snapshot(&self, now: Instant, sessions: bool) -> super::DataplaneStatus {
+        let list = if sessions {
+            self.ct
+                .iter()
+                .map(|(_, s)| super::SessionStatus {
+                    id: s.id(),
+                    orig: s.orig(),
+                    reply: s.reply(),
+                    snat: s.nat().snat,
+                    dnat: s.nat().dnat,
+                    state: s.state_name(),
+                    remaining: s.remaining(now),
+                    packets: [s.packets(Dir::Original), s.packets(Dir::Reply)],
+                    bytes: [s.bytes(Dir::Original), s.bytes(Dir::Reply)],
+                    from_sync: s.from_sync(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let cap = self.ct.capacity().max(1);
+        super::DataplaneStatus {
+            sessions: list,
+            conntrack: super::ConntrackStatus {
+                entries: self.ct.len(),
+                capacity: self.ct.capacity(),
+                bytes_per_entry: self.ct.memory_bytes() / cap,
+                stats: self.ct.stats().clone(),
+                frag_entries: self.frags.len(now),
+                frag_capacity: self.frags.capacity(),
+                frag: self.frags.stats.clone(),
+            },
+            nat: self.nat.snapshot(),
+            firewall: self.fw.snapshot(),
+            routes: self.routes.snapshot(),
+            neighbours: self.neigh.snapshot(now),
+            neigh_counters: self.neigh.counters(),
+            icmp_sent: self.icmp.sent,
+            icmp_limited: self.icmp.limited,
+        }
+    }
+
     pub fn handle_timeout(
         &mut self,
         ctx: &mut Ctx,

@@ -133,6 +133,61 @@ pub struct PortStatus {
 pub struct Snapshot {
     pub groups: Vec<GroupStatus>,
     pub ports: Vec<PortStatus>,
+    /// None before the engine runs (the daemon waits for its devices).
+    pub dataplane: Option<DataplaneStatus>,
+}
+
+/// The dataplane's tables and counters for `show conntrack`, `show nat
+/// rules`, `show firewall`, `show routes` and metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataplaneStatus {
+    /// Live sessions; empty unless the snapshot asked for them (`show
+    /// conntrack` only: copying 16k sessions for every request would waste).
+    pub sessions: Vec<SessionStatus>,
+    pub conntrack: ConntrackStatus,
+    pub nat: crate::nat::NatSnapshot,
+    pub firewall: crate::firewall::FirewallSnapshot,
+    pub routes: Vec<crate::route::RouteStatus>,
+    /// Every neighbour cache entry (next hops and hosts on the links).
+    pub neighbours: Vec<crate::route::NeighStatus>,
+    pub neigh_counters: crate::route::NeighCounters,
+    /// Router-generated ICMP errors and resets sent, and those the rate
+    /// limit held back.
+    pub icmp_sent: u64,
+    pub icmp_limited: u64,
+}
+
+/// The session table as a whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConntrackStatus {
+    pub entries: usize,
+    pub capacity: usize,
+    /// Memory of the table divided by its capacity (index included).
+    pub bytes_per_entry: usize,
+    pub stats: crate::conntrack::Stats,
+    pub frag_entries: usize,
+    pub frag_capacity: usize,
+    pub frag: crate::conntrack::frag::FragStats,
+}
+
+/// One session as `show conntrack` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionStatus {
+    pub id: u64,
+    /// As the opener sent it (before NAT).
+    pub orig: crate::conntrack::Tuple,
+    /// As the answer arrives (after NAT).
+    pub reply: crate::conntrack::Tuple,
+    pub snat: bool,
+    pub dnat: bool,
+    /// "ESTABLISHED", "SYN_SENT", … for TCP; "UNREPLIED", "REPLIED",
+    /// "ASSURED" otherwise.
+    pub state: &'static str,
+    pub remaining: Duration,
+    /// (original, reply) direction.
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub from_sync: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -325,7 +380,13 @@ impl Engine {
         self.ctx.pop_event()
     }
 
+    /// Everything but the session list (see `snapshot_with`).
     pub fn snapshot(&self, now: Instant) -> Snapshot {
+        self.snapshot_with(now, false)
+    }
+
+    /// A snapshot; `sessions`: include every live session.
+    pub fn snapshot_with(&self, now: Instant, sessions: bool) -> Snapshot {
         let ctx = &self.ctx;
         let ports = ctx
             .config
@@ -353,6 +414,7 @@ impl Engine {
         Snapshot {
             groups: self.groups.snapshot(ctx, now),
             ports,
+            dataplane: Some(self.dp.snapshot(now, sessions)),
         }
     }
 }
