@@ -1,6 +1,6 @@
 //! hagw — high-availability gateway for small routers.
 //!
-//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `engine`)
+//! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `sync`, `engine`)
 //! driven either by the real daemon (`daemon`: sockets, poll loop, signals)
 //! or by the deterministic simulator in `tests/sim`. The core never touches
 //! a socket, a clock or a file; untrusted bytes go through checked parsers.
@@ -11,6 +11,7 @@ pub mod conntrack;
 pub mod daemon;
 pub mod engine;
 pub mod local;
+pub mod sync;
 pub mod time;
 pub mod vrrp;
 pub mod wire;
