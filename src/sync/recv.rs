@@ -161,7 +161,10 @@ impl Sync {
             "conntrack-sync: peer {node} {} (boot {boot:#010x}), asking it for a resync",
             if restarted { "restarted" } else { "joined" }
         );
-        self.request_resync(now, node);
+        // A pending request (ours at start) is repeated to every node anyway.
+        if !matches!(self.resync, ResyncStatus::Requested { .. }) {
+            self.request_resync(now, node);
+        }
     }
 
     fn apply(&mut self, pi: usize, now: Instant, h: &Header, late: bool, payload: &[u8]) {

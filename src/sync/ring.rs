@@ -72,7 +72,8 @@ impl ResendRing {
         }
     }
 
-    /// Store frame `seq` (one more than the newest held, or after `clear`).
+    /// Store frame `seq` (one more than the newest held, wrapping, or after
+    /// `clear`; anything else clears the ring first).
     /// Returns false if the frame is larger than the whole ring.
     pub fn push(&mut self, seq: u32, frame: &[u8]) -> bool {
         let n = frame.len();
@@ -81,7 +82,7 @@ impl ResendRing {
         }
         if self
             .range()
-            .is_some_and(|(_, last)| last.checked_add(1) != Some(seq))
+            .is_some_and(|(_, last)| last.wrapping_add(1) != seq)
         {
             self.clear();
         }
@@ -116,7 +117,7 @@ impl ResendRing {
     /// The bytes of frame `seq`, if still held.
     pub fn get(&self, seq: u32) -> Option<&[u8]> {
         let (first, _) = self.range()?;
-        let i = seq.checked_sub(first)? as usize;
+        let i = seq.wrapping_sub(first) as usize;
         if i >= self.len {
             return None;
         }
@@ -230,6 +231,18 @@ mod tests {
         assert!(!r.push(20, &[0u8; 10_001]));
         r.push(100, &[9]);
         assert_eq!(r.range(), Some((100, 100)), "non-consecutive push restarts");
+    }
+
+    #[test]
+    fn sequence_numbers_may_wrap() {
+        let mut r = ResendRing::new(10_000, 16);
+        r.push(u32::MAX - 1, &[2]);
+        r.push(u32::MAX, &[3]);
+        r.push(0, &[4]);
+        assert_eq!(r.range(), Some((u32::MAX - 1, 0)));
+        assert_eq!(r.get(u32::MAX), Some(&[3u8][..]));
+        assert_eq!(r.get(0), Some(&[4u8][..]));
+        assert_eq!(r.get(1), None);
     }
 
     #[test]

@@ -190,11 +190,12 @@ impl Sync {
         }
     }
 
-    /// Sequence numbers ran out: continue as boot + 1 (peers see a restart).
+    /// Sequence numbers ran out: continue as boot + 1 (peers see a restart)
+    /// from 0, so the ring and the transmit queue stay consecutive.
     fn next_epoch(&mut self) {
         self.boot = self.boot.wrapping_add(1);
-        self.next_seq = 1;
-        self.echo_marks = [1; ECHO_MARKS];
+        self.next_seq = 0;
+        self.echo_marks = [0; ECHO_MARKS];
         self.last_bulk_begin = None;
         log::info!(
             "conntrack-sync: sequence numbers exhausted, new epoch {:#010x}",
