@@ -14,9 +14,20 @@ use super::record::SessionRecord;
 use crate::time::{Duration, Instant};
 
 const EMPTY: u32 = u32::MAX;
-/// Recent destroys remembered so that a late resent `New` of the same
-/// session does not bring it back.
+/// Recent destroys, and updates of absent sessions, remembered so that a
+/// late resent `New` of the same session neither brings a destroyed
+/// session back nor undoes a newer update.
 pub const TOMBSTONES: usize = 4096;
+
+/// Something that happened to a session the cache did not hold.
+#[derive(Copy, Clone, Debug, Default)]
+struct Tomb {
+    id: u64,
+    node: u16,
+    order: u64,
+    /// `None`: destroyed; otherwise the update's (state, timeout).
+    update: Option<(u8, u32)>,
+}
 
 /// Where an entry's latest data came from, to order updates: a sender
 /// node and a per-sender position (`epoch number << 32 | frame seq`).
@@ -54,8 +65,7 @@ pub struct ExternalCache {
     index_mask: usize,
     heap: Vec<u32>,
     seed: u64,
-    /// Ring of (id, sender node, order) of recent destroys.
-    tombs: Box<[(u64, u16, u64)]>,
+    tombs: Box<[Tomb]>,
     tomb_next: usize,
 }
 
@@ -111,7 +121,7 @@ impl ExternalCache {
             index_mask: index_len - 1,
             heap: Vec::with_capacity(capacity),
             seed: mix(seed),
-            tombs: vec![(0, 0, 0); TOMBSTONES].into_boxed_slice(),
+            tombs: vec![Tomb::default(); TOMBSTONES].into_boxed_slice(),
             tomb_next: 0,
         }
     }
@@ -163,7 +173,8 @@ impl ExternalCache {
 
     /// Insert or replace a whole session (a `New` message). `late`: the
     /// message comes from a frame older than the newest seen from its
-    /// sender (a resend), so a later destroy of the session may exist.
+    /// sender (a resend), so a later destroy or update of the session may
+    /// have arrived first.
     pub fn upsert(
         &mut self,
         rec: &SessionRecord,
@@ -184,15 +195,28 @@ impl ExternalCache {
             self.set_deadline(s, d);
             return Upsert::Updated;
         }
-        if late && self.destroyed_after(rec.id, &origin) {
-            return Upsert::Stale;
+        let (mut rec, mut origin) = (*rec, origin);
+        if late {
+            match self.newer_tomb(rec.id, &origin) {
+                Some(Tomb { update: None, .. }) => return Upsert::Stale,
+                Some(Tomb {
+                    update: Some((state, timeout)),
+                    order,
+                    ..
+                }) => {
+                    rec.state = state;
+                    rec.timeout_secs = timeout;
+                    origin.order = order;
+                }
+                None => {}
+            }
         }
         let Some(s) = self.free.pop() else {
             return Upsert::Full;
         };
         let d = deadline(now, rec.timeout_secs);
         if let Some(e) = self.slots.get_mut(s as usize) {
-            e.rec = *rec;
+            e.rec = rec;
             e.origin = origin;
             e.deadline = d;
         }
@@ -210,7 +234,8 @@ impl ExternalCache {
         Upsert::Created
     }
 
-    /// Update state and timeout of `id`; `None` if unknown.
+    /// Update state and timeout of `id`; `None` if unknown (remembered for a
+    /// late `New`).
     pub fn update(
         &mut self,
         id: u64,
@@ -219,7 +244,10 @@ impl ExternalCache {
         now: Instant,
         origin: Origin,
     ) -> Option<Upsert> {
-        let (_, s) = self.find(id)?;
+        let Some((_, s)) = self.find(id) else {
+            self.bury(id, &origin, Some((state, timeout_secs)));
+            return None;
+        };
         let e = self.slots.get_mut(s as usize)?;
         if is_stale(&e.origin, &origin) {
             return Some(Upsert::Stale);
@@ -234,17 +262,30 @@ impl ExternalCache {
     /// A `Destroy` of `id` from `origin`: remove it and remember the
     /// destroy for late resends. Whether it was there.
     pub fn destroy(&mut self, id: u64, origin: Origin) -> bool {
-        if let Some(t) = self.tombs.get_mut(self.tomb_next) {
-            *t = (id, origin.node, origin.order);
-        }
-        self.tomb_next = (self.tomb_next + 1) % TOMBSTONES;
+        self.bury(id, &origin, None);
         self.remove(id)
     }
 
-    fn destroyed_after(&self, id: u64, o: &Origin) -> bool {
+    fn bury(&mut self, id: u64, o: &Origin, update: Option<(u8, u32)>) {
+        if let Some(t) = self.tombs.get_mut(self.tomb_next) {
+            *t = Tomb {
+                id,
+                node: o.node,
+                order: o.order,
+                update,
+            };
+        }
+        self.tomb_next = (self.tomb_next + 1) % TOMBSTONES;
+    }
+
+    /// The newest remembered event for `id` from `o`'s sender after `o`.
+    /// A linear scan: only late (resent) frames ask.
+    fn newer_tomb(&self, id: u64, o: &Origin) -> Option<Tomb> {
         self.tombs
             .iter()
-            .any(|&(t, node, order)| t == id && node == o.node && order > o.order)
+            .filter(|t| t.id == id && t.node == o.node && t.order > o.order)
+            .max_by_key(|t| t.order)
+            .copied()
     }
 
     /// Remove `id`; whether it was there.
@@ -537,6 +578,11 @@ mod tests {
         assert!(c.destroy(1, o(20)));
         assert_eq!(c.upsert(&rec(1, 30), t(0), o(10), true), Upsert::Stale);
         assert_eq!(c.upsert(&rec(1, 30), t(0), o(10), false), Upsert::Created);
+        // An update in frame 31 of a session whose New (frame 30) comes late.
+        assert_eq!(c.update(5, 8, 77, t(0), o(31)), None);
+        assert_eq!(c.upsert(&rec(5, 30), t(0), o(30), true), Upsert::Created);
+        assert_eq!(c.get(5).map(|r| (r.state, r.timeout_secs)), Some((8, 77)));
+        assert_eq!(c.update(5, 9, 77, t(0), o(30)), Some(Upsert::Stale));
         // Another sender's data is not ordered against this one.
         let other = Origin {
             node: 3,

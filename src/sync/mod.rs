@@ -65,6 +65,8 @@ pub const BULK_PER_STEP: usize = 512;
 pub const KEEPALIVE: Duration = Duration::from_secs(1);
 /// A pending resync request is repeated this often.
 pub const RESYNC_RETRY: Duration = Duration::from_secs(1);
+/// Least time between two keepalives sent early for an epoch handshake.
+pub const EARLY_KEEPALIVE: Duration = Duration::from_millis(100);
 /// Sequence-number samples kept for echo freshness, one per keepalive.
 const ECHO_MARKS: usize = 8;
 
@@ -146,7 +148,10 @@ pub struct Sync {
     next_resync_retry: Instant,
     resync_to: u16,
     stats: SyncStats,
-    warned_auth: bool,
+    /// A peer's epoch waits for our echo, or we just took a new one: send a
+    /// keepalive at the next flush (at most every `EARLY_KEEPALIVE`).
+    keepalive_soon: bool,
+    last_early_keepalive: Instant,
 }
 
 impl Sync {
@@ -192,7 +197,8 @@ impl Sync {
             next_resync_retry: Instant::ZERO,
             resync_to: 0,
             stats: SyncStats::default(),
-            warned_auth: false,
+            keepalive_soon: false,
+            last_early_keepalive: Instant::ZERO,
         }
     }
 
@@ -334,6 +340,9 @@ impl Sync {
             return Some(self.last_now);
         }
         let mut t = self.next_keepalive;
+        if self.keepalive_soon {
+            t = t.min(self.last_early_keepalive + EARLY_KEEPALIVE);
+        }
         if matches!(
             self.resync,
             ResyncStatus::Requested { .. } | ResyncStatus::Receiving { .. }

@@ -23,7 +23,9 @@ pub enum RxError {
     Looped,
     /// More peers than tracked (`unknown_peer`).
     UnknownPeer,
-    /// Seen before, too old, or a retired epoch (`replays`).
+    /// Already received, e.g. a frame resent twice (`duplicates`).
+    Duplicate,
+    /// Older than the window, or of a retired epoch (`replays`).
     Replay,
     /// A new epoch not yet proven fresh (`unconfirmed`).
     Unconfirmed,
@@ -52,7 +54,6 @@ impl Sync {
             }
             return Err(RxError::Looped);
         }
-        self.warned_auth = false;
         let Some(pi) = self.peer_index(now, h.node) else {
             self.stats.unknown_peer += 1;
             return Err(RxError::UnknownPeer);
@@ -65,11 +66,17 @@ impl Sync {
                     if let Some(p) = self.peers.get_mut(pi) {
                         p.note_pending(h.boot, h.seq);
                     }
+                    // Our echo lets the peer's new epoch in: send it soon.
+                    self.keepalive_soon = true;
                     self.stats.unconfirmed += 1;
                     return Err(RxError::Unconfirmed);
                 }
                 self.new_epoch(pi, now, h.boot, h.seq);
                 Verdict::Fresh { skipped: 0 }
+            }
+            Some(Class::Current(Verdict::Duplicate)) => {
+                self.stats.duplicates += 1;
+                return Err(RxError::Duplicate);
             }
             _ => {
                 self.stats.replays += 1;
@@ -111,10 +118,10 @@ impl Sync {
             }
             FrameError::MissingMac | FrameError::BadMac | FrameError::UnexpectedMac => {
                 self.stats.auth_failures += 1;
-                if !self.warned_auth {
-                    self.warned_auth = true;
+                let n = self.stats.auth_failures;
+                if n.is_power_of_two() {
                     log::warn!(
-                        "conntrack-sync: frame failed authentication ({e:?}); check auth_key on both routers"
+                        "conntrack-sync: {n} frames failed authentication (last: {e:?}); check auth_key on both routers"
                     );
                 }
                 RxError::Auth
@@ -156,6 +163,8 @@ impl Sync {
         };
         let restarted = p.epoch.is_some();
         p.confirm_epoch(boot, seq);
+        // The peer may be waiting for our echo of its new epoch.
+        self.keepalive_soon = true;
         let node = p.node;
         log::info!(
             "conntrack-sync: peer {node} {} (boot {boot:#010x}), asking it for a resync",

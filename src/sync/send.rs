@@ -34,6 +34,11 @@ impl Sync {
     /// into a frame for `poll_transmit`.
     pub fn flush(&mut self, now: crate::time::Instant) {
         self.last_now = now;
+        if self.keepalive_soon && now >= self.last_early_keepalive + super::EARLY_KEEPALIVE {
+            self.keepalive_soon = false;
+            self.last_early_keepalive = now;
+            self.send_keepalive();
+        }
         self.poll_nacks(now);
         self.close_batch();
     }

@@ -48,8 +48,11 @@ pub struct SyncStats {
     pub bad_crc: u64,
     /// Missing MAC with a key set, wrong MAC, or a MAC with no key here.
     pub auth_failures: u64,
-    /// Frames already seen, older than the window, or of a retired epoch.
+    /// Frames older than the window or of a retired epoch: replays, or
+    /// resends that arrived after their hole was given up.
     pub replays: u64,
+    /// Frames received twice inside the window (e.g. resent twice).
+    pub duplicates: u64,
     /// Our own frames coming back (or another node using our node id).
     pub looped: u64,
     /// Authenticated frames of a peer epoch not yet proven fresh.
