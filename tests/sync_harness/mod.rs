@@ -189,21 +189,24 @@ impl Node {
 }
 
 /// Move every datagram `from` has queued to `to`, dropping each with
-/// probability `loss`. Uses one reusable buffer.
+/// probability `loss`, through one reusable buffer. Returns how many `from`
+/// sent.
 pub fn shuttle(
     now: Instant,
-    from: &mut Node,
-    to: &mut Node,
+    from: &mut Sync,
+    to: &mut Sync,
     rng: &mut Rng,
     loss: f64,
     buf: &mut [u8],
-) {
-    while let Some(n) = from.sync.poll_transmit(buf) {
-        from.sent += 1;
+) -> u64 {
+    let mut sent = 0;
+    while let Some(n) = from.poll_transmit(buf) {
+        sent += 1;
         if !rng.chance(loss) {
-            let _ = to.sync.handle_datagram(now, &buf[..n]);
+            let _ = to.handle_datagram(now, &buf[..n]);
         }
     }
+    sent
 }
 
 /// Run both nodes for `dur` in 1 ms turns; `each` runs first in every turn.
@@ -222,8 +225,8 @@ pub fn run(
         each(*now, a, b, rng);
         a.turn(*now);
         b.turn(*now);
-        shuttle(*now, a, b, rng, loss, &mut buf);
-        shuttle(*now, b, a, rng, loss, &mut buf);
+        a.sent += shuttle(*now, &mut a.sync, &mut b.sync, rng, loss, &mut buf);
+        b.sent += shuttle(*now, &mut b.sync, &mut a.sync, rng, loss, &mut buf);
         *now = *now + Duration::from_millis(1);
     }
 }
