@@ -323,6 +323,11 @@ impl Sync {
             self.request_resync(now, 0);
         }
         if now >= self.next_keepalive {
+            // One freshness sample per periodic keepalive (not per early one).
+            if let Some(m) = self.echo_marks.get_mut(self.echo_next) {
+                *m = self.next_seq;
+            }
+            self.echo_next = (self.echo_next + 1) % ECHO_MARKS;
             self.send_keepalive();
             self.next_keepalive = now + KEEPALIVE;
         }

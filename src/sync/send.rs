@@ -219,10 +219,6 @@ impl Sync {
                 let _ = k.echoes.push(e);
             }
         }
-        if let Some(m) = self.echo_marks.get_mut(self.echo_next) {
-            *m = self.next_seq;
-        }
-        self.echo_next = (self.echo_next + 1) % ECHO_MARKS;
         self.push_msg(&Message::Keepalive(k));
     }
 
