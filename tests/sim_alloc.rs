@@ -1,41 +1,13 @@
 //! Steady state allocates nothing: two engines exchanging adverts, ARP and
 //! echo for 100 s of virtual time, with a counting global allocator.
 
+#[path = "common/alloc.rs"]
+mod alloc;
 mod sim;
 
 use hagw::engine::{Engine, MAX_FRAME, TxQueue};
 use hagw::time::Instant;
 use sim::config::ConfigBuilder;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Counting;
-
-thread_local! {
-    static COUNT: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if COUNT.with(|c| c.get()) {
-            ALLOCS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if COUNT.with(|c| c.get()) {
-            ALLOCS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// Move every queued frame of `from` to `to` (port 0), via a stack buffer.
 fn shuttle(now: Instant, from: &mut TxQueue, to: &mut Engine, to_tx: &mut TxQueue) -> usize {
@@ -69,7 +41,7 @@ impl World<'_> {
                 break;
             }
             *now = next;
-            COUNT.with(|c| c.set(count));
+            alloc::counting(count);
             self.a.handle_timeout(*now, self.ta);
             self.b.handle_timeout(*now, self.tb);
             self.a.handle_frame(*now, 0, self.arp, self.ta);
@@ -78,7 +50,7 @@ impl World<'_> {
             self.ta.clear();
             while self.a.poll_event().is_some() {}
             while self.b.poll_event().is_some() {}
-            COUNT.with(|c| c.set(false));
+            alloc::counting(false);
         }
     }
 }
@@ -120,5 +92,5 @@ fn steady_state_does_not_allocate() {
         "frames exchanged: {}",
         frames - before
     );
-    assert_eq!(ALLOCS.with(|a| a.get()), 0, "allocations in steady state");
+    assert_eq!(alloc::allocs(), 0, "allocations in steady state");
 }

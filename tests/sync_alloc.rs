@@ -2,41 +2,13 @@
 //! new sessions, updates, destroys, keepalives, NACKs and resends over a
 //! lossy link, and one bulk resync, under a counting global allocator.
 
+#[path = "common/alloc.rs"]
+mod alloc;
 mod sync_harness;
 
 use hagw::sync::{SessionRecord, Sync};
 use hagw::time::{Duration, Instant};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use sync_harness::{Rng, cfg, session, shuttle};
-
-struct Counting;
-
-thread_local! {
-    static COUNT: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if COUNT.with(|c| c.get()) {
-            ALLOCS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if COUNT.with(|c| c.get()) {
-            ALLOCS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// Live sessions of one node: a fixed window of the last `LIVE` created.
 const LIVE: usize = 2000;
@@ -48,7 +20,7 @@ struct Side {
 }
 
 fn step(now: Instant, a: &mut Side, b: &mut Side, rng: &mut Rng, buf: &mut [u8], count: bool) {
-    COUNT.with(|c| c.set(count));
+    alloc::counting(count);
     for s in [&mut *a, &mut *b] {
         // three new sessions, the oldest ones end, one update
         for _ in 0..3 {
@@ -75,7 +47,7 @@ fn step(now: Instant, a: &mut Side, b: &mut Side, rng: &mut Rng, buf: &mut [u8],
     }
     shuttle(now, &mut a.sync, &mut b.sync, rng, 0.05, buf);
     shuttle(now, &mut b.sync, &mut a.sync, rng, 0.05, buf);
-    COUNT.with(|c| c.set(false));
+    alloc::counting(false);
 }
 
 #[test]
@@ -101,9 +73,9 @@ fn steady_state_sync_allocates_nothing() {
     // counted: 5 s with loss, and a resync request half-way
     for i in 0..5000 {
         if i == 2500 {
-            COUNT.with(|c| c.set(true));
+            alloc::counting(true);
             b.sync.request_resync(now, 1);
-            COUNT.with(|c| c.set(false));
+            alloc::counting(false);
         }
         step(now, &mut a, &mut b, &mut rng, &mut buf, true);
         now = now + ms;
@@ -126,5 +98,15 @@ fn steady_state_sync_allocates_nothing() {
     );
     assert!(sa.bulk_sent >= 2, "the requested bulk ran");
     assert!(sb.ext_current > 1000);
-    assert_eq!(ALLOCS.with(|a| a.get()), 0, "allocations in steady state");
+    assert_eq!(alloc::allocs(), 0, "allocations in steady state");
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // (each test runs on its own thread; the counter is per thread)
+    alloc::counting(true);
+    let v = std::hint::black_box(vec![1u8; 64]);
+    alloc::counting(false);
+    drop(v);
+    assert_eq!(alloc::allocs(), 1);
 }
