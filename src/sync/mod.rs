@@ -239,11 +239,16 @@ impl Sync {
         self.resync
     }
 
-    /// This node's VRRP groups, sent in every keepalive (at most `MAX_VRRP`).
+    /// This node's VRRP groups, sent in every keepalive (at most `MAX_VRRP`);
+    /// a change goes out in an early keepalive.
     pub fn set_vrrp_states(&mut self, states: &[(u8, VrrpState)]) {
-        self.vrrp.clear();
+        let mut v = heapless::Vec::new();
         for &(vrid, s) in states.iter().take(MAX_VRRP) {
-            let _ = self.vrrp.push((vrid, vrrp_code(s)));
+            let _ = v.push((vrid, vrrp_code(s)));
+        }
+        if v != self.vrrp {
+            self.vrrp = v;
+            self.keepalive_soon = true;
         }
     }
 

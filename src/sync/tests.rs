@@ -559,8 +559,9 @@ fn keepalives_carry_vrrp_states_and_split_brain_is_seen() {
     let (mut a, mut b) = pair(None);
     a.set_vrrp_states(&[(51, VrrpState::Master), (52, VrrpState::Backup)]);
     b.set_vrrp_states(&[(51, VrrpState::Master), (52, VrrpState::Master)]);
-    a.handle_timeout(t(3000));
-    b.handle_timeout(t(3000));
+    // a change goes out at the next flush, not at the next keepalive
+    a.flush(t(3000));
+    b.flush(t(3000));
     pass(t(3000), &mut a, &mut b);
     pass(t(3000), &mut b, &mut a);
     let p = b.peers().next().unwrap();
