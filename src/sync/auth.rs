@@ -4,6 +4,11 @@
 //! Owns: the keyed state (keyed once, cloned per frame so the key schedule
 //! is not redone), signing and constant-time verification. Never: frame
 //! layout (that is `frame`), replay decisions (that is `window`).
+//!
+//! Size cost of `hmac` + `sha2` when linked (a probe binary calling only
+//! `sign`/`verify`): +13,448 B on the static x86_64 musl build of
+//! `cross/build.sh x86_64` (285,200 → 298,648), +14,912 B on the host
+//! `cargo build --release` (654,032 → 668,944).
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
