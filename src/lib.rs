@@ -1,8 +1,8 @@
 //! hagw — high-availability gateway for small routers.
 //!
 //! The crate is a pure, sans-IO core (`config`, `wire`, `vrrp`, `bfd`,
-//! `conntrack`, `nat`, `firewall`, `route`, `engine`) driven either by the
-//! real daemon (`daemon`: sockets, poll loop, signals) or by the
+//! `conntrack`, `nat`, `firewall`, `route`, `sync`, `engine`) driven either
+//! by the real daemon (`daemon`: sockets, poll loop, signals) or by the
 //! deterministic simulator in `tests/sim`. The core never touches a socket,
 //! a clock or a file; untrusted bytes go through checked parsers.
 
@@ -18,6 +18,7 @@ pub mod local;
 pub mod nat;
 pub mod rng;
 pub mod route;
+pub mod sync;
 pub mod time;
 pub mod vrrp;
 pub mod wire;
