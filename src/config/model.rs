@@ -284,6 +284,26 @@ pub struct BfdSettings {
     pub multiplier: u8,
 }
 
+/// The `conntrack_sync` section's defaults (multicast 225.0.0.50:3780 on
+/// the interface named `sync`, no key, 30 s resync timeout, BFD off).
+impl Default for ConntrackSync {
+    fn default() -> Self {
+        ConntrackSync {
+            name: "ha_sync".to_string(),
+            interface: "sync".to_string(),
+            sync_group: None,
+            mcast_group: Ipv4Addr::new(225, 0, 0, 50),
+            port: 3780,
+            peer: None,
+            auth_key: None,
+            resync_timeout_secs: 30,
+            bfd: BfdSettings::default(),
+            fast_takeover: false,
+            line: 0,
+        }
+    }
+}
+
 /// Off; 10 ms, 10 ms, 3 (a 30 ms detection time against a peer with the same).
 impl Default for BfdSettings {
     fn default() -> Self {

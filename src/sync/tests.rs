@@ -8,15 +8,10 @@ use std::net::Ipv4Addr;
 
 fn cfg(key: Option<&str>) -> ConntrackSync {
     ConntrackSync {
-        name: "ha_sync".into(),
-        interface: "sync".into(),
-        sync_group: None,
-        mcast_group: Ipv4Addr::new(225, 0, 0, 50),
-        port: 3780,
-        peer: None,
         auth_key: key.map(str::to_string),
         resync_timeout_secs: 5,
         line: 1,
+        ..ConntrackSync::default()
     }
 }
 

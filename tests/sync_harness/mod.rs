@@ -11,43 +11,19 @@ use std::net::Ipv4Addr;
 
 pub fn cfg(key: Option<&str>) -> ConntrackSync {
     ConntrackSync {
-        name: "ha_sync".into(),
-        interface: "sync".into(),
-        sync_group: None,
-        mcast_group: Ipv4Addr::new(225, 0, 0, 50),
-        port: 3780,
-        peer: None,
         auth_key: key.map(str::to_string),
         resync_timeout_secs: 30,
         line: 1,
+        ..ConntrackSync::default()
     }
 }
 
-/// xorshift64*: small, seeded, good enough for loss and workload choices.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+/// The crate's seeded generator (loss and workload choices).
+pub use hagw::rng::XorShift64Star as Rng;
 
 /// A NAT'd session as conntrack would export it.
 pub fn session(node: u16, counter: u64, rng: &mut Rng) -> SessionRecord {
-    let r = rng.next();
+    let r = rng.next_u64();
     let proto = [6u8, 6, 6, 17, 1][(r % 5) as usize];
     let client = Ipv4Addr::new(192, 168, 10, (r >> 8) as u8);
     let sport = (r >> 16) as u16 | 1024;
