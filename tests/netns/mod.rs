@@ -260,6 +260,40 @@ impl Lab {
         }
     }
 
+    /// The namespace that holds the segments' bridges (and VM taps).
+    pub fn switch_ns(&self) -> &str {
+        &self.switch
+    }
+
+    /// A persistent tap device `name` in the switch namespace, a port of
+    /// segment `seg`, up: a VM NIC (qemu `-netdev tap,ifname=NAME` run in
+    /// `switch_ns()`). Deleted with the namespace.
+    pub fn tap(&mut self, seg: &str, name: &str) {
+        assert!(name.len() <= 15);
+        sh(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "tuntap",
+            "add",
+            "dev",
+            name,
+            "mode",
+            "tap",
+        ]);
+        sh(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            name,
+            "master",
+            &format!("br{seg}"),
+            "up",
+        ]);
+    }
+
     /// Set `ifname` in `ns` up or down.
     pub fn link(&self, ns: &str, ifname: &str, up: bool) {
         sh(&[
@@ -754,8 +788,22 @@ pub fn ping_gap(
     kill_after: Duration,
     kill: impl FnOnce(&mut Lab),
 ) -> (f64, usize) {
-    let count = secs * 500;
-    let i = start_ping(lab, client, "ping", vip, "0.002", count, secs + 8);
+    ping_gap_every(lab, client, vip, 2, secs, kill_after, kill)
+}
+
+/// `ping_gap` with one echo request every `interval_ms` milliseconds.
+pub fn ping_gap_every(
+    lab: &mut Lab,
+    client: &str,
+    vip: &str,
+    interval_ms: u32,
+    secs: u32,
+    kill_after: Duration,
+    kill: impl FnOnce(&mut Lab),
+) -> (f64, usize) {
+    let count = secs * 1000 / interval_ms.max(1);
+    let interval = format!("{}.{:03}", interval_ms / 1000, interval_ms % 1000);
+    let i = start_ping(lab, client, "ping", vip, &interval, count, secs + 8);
     std::thread::sleep(kill_after);
     kill(lab);
     let p = lab.proc(i);
