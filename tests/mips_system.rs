@@ -131,10 +131,10 @@ fn malta_routers_elect_and_fail_over() {
         let vm = Vm::boot(&mut m.lab, &kit, &hagw, r);
         m.vms.push(vm);
     }
-    for vm in &mut m.vms {
-        let t = vm.wait_ready(&mut m.lab, Duration::from_secs(90));
+    let ready = m.wait_ready(Duration::from_secs(90));
+    for (vm, (t, line)) in m.vms.iter().zip(ready) {
         println!(
-            "VM {}: booted and hagw started in {:.1} s",
+            "VM {}: {line} seen {:.1} s after qemu started",
             vm.name,
             t.as_secs_f64()
         );

@@ -222,7 +222,7 @@ impl RouterVm {
               # From here only errors on the console (the test drives a shell on it).\n\
               dmesg -n 4\n\
               /etc/init.d/S60hagw start || fail S60hagw start\n\
-              echo \"hagw-lab: ready\"\n\
+              echo \"hagw-lab: ready (guest uptime $(cut -d' ' -f1 /proc/uptime) s)\"\n\
               stty -echo\n\
               exec sh\n";
         s
@@ -360,28 +360,21 @@ impl Vm {
         String::from_utf8_lossy(&std::fs::read(&self.hagw_log).unwrap_or_default()).into_owned()
     }
 
-    /// Wait until init reports hagw started; the boot time. Panics (the
-    /// lab prints the consoles) on FAILED, a dead qemu or the deadline.
-    pub fn wait_ready(&mut self, lab: &mut Lab, timeout: Duration) -> Duration {
-        let mut err = None;
-        wait_for(timeout, || {
-            let text = self.console_text();
-            if let Some(i) = text.find(FAILED) {
-                err = Some(text[i..].lines().next().unwrap_or("").to_string());
-            } else if !lab.proc(self.proc).alive() {
-                err = Some("qemu exited".into());
-            }
-            err.is_some() || text.contains(READY)
-        });
-        if let Some(e) = err {
-            panic!("VM {}: {e}", self.name);
+    /// The init's ready line once it is on the console; Err when init
+    /// reported a failure or qemu is gone.
+    fn ready_line(&self, lab: &mut Lab) -> Result<Option<String>, String> {
+        let text = self.console_text();
+        let line = |i: usize| text[i..].lines().next().unwrap_or("").to_string();
+        if let Some(i) = text.find(FAILED) {
+            return Err(line(i));
         }
-        assert!(
-            self.console_text().contains(READY),
-            "VM {}: not ready within {timeout:?}",
-            self.name
-        );
-        self.started.elapsed()
+        if let Some(i) = text.find(READY) {
+            return Ok(Some(line(i)));
+        }
+        if !lab.proc(self.proc).alive() {
+            return Err("qemu exited".into());
+        }
+        Ok(None)
     }
 
     /// Run `cmd` in the console shell; (exit status, output). Bounded by
@@ -465,6 +458,39 @@ pub fn summary_rows(text: &str) -> Vec<(String, u8, String)> {
             ))
         })
         .collect()
+}
+
+impl MipsLab {
+    /// Wait until every VM's init reports hagw started; per VM the time
+    /// from qemu's start to the first sight of the ready line (polled every
+    /// 50 ms) and that line. Panics (the consoles are printed) when a VM
+    /// fails or `timeout` passes.
+    pub fn wait_ready(&mut self, timeout: Duration) -> Vec<(Duration, String)> {
+        let mut seen: Vec<Option<(Duration, String)>> = vec![None; self.vms.len()];
+        let mut err = None;
+        wait_for(timeout, || {
+            for (vm, s) in self.vms.iter().zip(seen.iter_mut()) {
+                if s.is_some() {
+                    continue;
+                }
+                match vm.ready_line(&mut self.lab) {
+                    Ok(Some(line)) => *s = Some((vm.started.elapsed(), line)),
+                    Ok(None) => {}
+                    Err(e) => err = Some(format!("VM {}: {e}", vm.name)),
+                }
+            }
+            err.is_some() || seen.iter().all(Option::is_some)
+        });
+        if let Some(e) = err {
+            panic!("{e}");
+        }
+        seen.into_iter()
+            .zip(&self.vms)
+            .map(|(s, vm)| {
+                s.unwrap_or_else(|| panic!("VM {}: not ready within {timeout:?}", vm.name))
+            })
+            .collect()
+    }
 }
 
 /// The lab with its VMs: prints every console and hagw log when the test
