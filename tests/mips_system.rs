@@ -77,10 +77,17 @@ fn wait_states(vm: &mut Vm, want: &str, timeout: Duration) -> String {
     last
 }
 
-fn ping_ok(lab: &Lab, ns: &str, dst: &str) -> bool {
-    lab.exec(ns, &["ping", "-n", "-c", "3", "-i", "0.2", "-W", "2", dst])
-        .status
-        .success()
+/// The client pings the LAN VIP and the server the WAN VIP (3 requests
+/// each, all answered).
+fn vips_answer(lab: &Lab, client: &str, server: &str, when: &str) {
+    for (ns, vip) in [(client, LAN_VIP), (server, WAN_VIP)] {
+        let out = lab.exec(ns, &["ping", "-n", "-c", "3", "-i", "0.2", "-W", "2", vip]);
+        assert!(
+            out.status.success(),
+            "{ns} cannot ping {vip} {when}:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }
 
 #[test]
@@ -153,14 +160,7 @@ fn malta_routers_elect_and_fail_over() {
     a.must("ping -c 2 -W 3 10.99.0.2", CONSOLE);
 
     // The VIPs answer through A's packet sockets.
-    assert!(
-        ping_ok(&m.lab, &client, LAN_VIP),
-        "client cannot ping the LAN VIP"
-    );
-    assert!(
-        ping_ok(&m.lab, &server, WAN_VIP),
-        "server cannot ping the WAN VIP"
-    );
+    vips_answer(&m.lab, &client, &server, "before failover");
 
     // Issue 9, deliverable 3 (once the dataplane and conntrack sync have
     // landed) hooks in here: start a bounded TCP transfer from `client` to
@@ -190,14 +190,7 @@ fn malta_routers_elect_and_fail_over() {
     let b_sum = wait_states(b, "master", Duration::from_secs(10));
     println!("router B> hagw show vrrp summary\n{b_sum}");
     // Replies resumed (from B) for both VIPs: the sync group moved both.
-    assert!(
-        ping_ok(&m.lab, &client, LAN_VIP),
-        "client: LAN VIP silent after failover"
-    );
-    assert!(
-        ping_ok(&m.lab, &server, WAN_VIP),
-        "server: WAN VIP silent after failover"
-    );
+    vips_answer(&m.lab, &client, &server, "after failover");
     assert!(
         gap < B_MASTER_DOWN + 5.0,
         "gap {gap:.3} s > Master_Down_Interval {B_MASTER_DOWN:.3} s + 5 s"

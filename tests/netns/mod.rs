@@ -241,16 +241,7 @@ impl Lab {
             "netns",
             ns,
         ]);
-        sh(&[
-            "ip",
-            "-n",
-            &self.switch,
-            "link",
-            "set",
-            &port,
-            "master",
-            &format!("br{seg}"),
-        ]);
+        self.join_bridge(seg, &port);
         for (n, i) in [(self.switch.as_str(), port.as_str()), (ns, ifname)] {
             sh_quiet(&[
                 "ip", "netns", "exec", n, "ethtool", "-K", i, "tx", "off", "rx", "off", "tso",
@@ -281,17 +272,14 @@ impl Lab {
             "mode",
             "tap",
         ]);
-        sh(&[
-            "ip",
-            "-n",
-            &self.switch,
-            "link",
-            "set",
-            name,
-            "master",
-            &format!("br{seg}"),
-            "up",
-        ]);
+        self.join_bridge(seg, name);
+        sh(&["ip", "-n", &self.switch, "link", "set", name, "up"]);
+    }
+
+    /// Make `port` (in the switch namespace) a port of segment `seg`'s bridge.
+    fn join_bridge(&self, seg: &str, port: &str) {
+        let br = format!("br{seg}");
+        sh(&["ip", "-n", &self.switch, "link", "set", port, "master", &br]);
     }
 
     /// Set `ifname` in `ns` up or down.
