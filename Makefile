@@ -14,8 +14,9 @@ test: lint
 	$(CARGO) test --all-targets --no-fail-fast
 
 # What CI runs: every host test, the unit/simulator tests on big-endian MIPS
-# under qemu-user, and the five checked static firmware binaries.
-test-all: test test-cross-mips cross
+# under qemu-user, the five checked static firmware binaries, and two
+# emulated MIPS routers failing over on a real MIPS kernel.
+test-all: test test-cross-mips cross test-mips-system
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -63,6 +64,15 @@ test-cross-%: cross-setup
 
 ipk:
 	cross/ipk.sh $(TARGET) $(BIN)
+
+# Two emulated MIPS Malta routers (qemu-system-mipsel, Debian's 4kc-malta
+# kernel and busybox, fetched into target/mips-lab by tests/mips/fetch.sh)
+# run the mipsel firmware binary; a client namespace pings the VIP, the
+# master's qemu is SIGKILLed, the backup takes over (tests/mips_system.rs,
+# needs root; README "MIPS lab").
+.PHONY: test-mips-system
+test-mips-system: cross-mipsel
+	HAGW_MIPS_LAB=1 $(CARGO) test --test mips_system -- --nocapture
 
 # The firmware tests alone (also part of `make test`: tests/firmware_*.rs).
 test-firmware:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the crate's tests for TARGET (std from source) and runs them under
-# qemu-user through the cargo runner in .cargo/config.toml.
+# qemu-user through cargo's runner (cross/test-runner.sh: qemu with a time limit).
 #
 #   cross/test.sh TARGET [extra cargo test args, e.g. -- --test-threads=1]
 #
@@ -13,7 +13,9 @@
 #   * files that need root / network namespaces (ip netns, veth, AF_PACKET
 #     on real interfaces): they test the host kernel, not the target CPU (and
 #     a user namespace's root cannot create them).
-# Doc tests are not built for foreign targets by cargo.
+# Doc tests are not built for foreign targets by cargo. Every test binary
+# has a time limit (HAGW_TEST_TIMEOUT seconds, default 180; see
+# cross/test-runner.sh): a hang fails that binary with a message.
 set -euo pipefail
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
@@ -61,5 +63,11 @@ if [ $binfmt = 1 ]; then
   echo "cross-test: $t: skipping tests named *tcpdump* (tcpdump cannot switch uid in the user namespace)"
   test_args+=(--skip tcpdump)
 fi
-"${XCARGO[@]}" test --target "$t" -Zbuild-std --config "profile.dev.opt-level=$opt" "${sel[@]}" "${cargo_args[@]}" -- "${test_args[@]}"
+# Each test binary runs through cross/test-runner.sh: qemu with a time
+# limit (HAGW_TEST_TIMEOUT seconds, default 180), so a hang fails fast.
+export HAGW_TEST_QEMU=$qemu HAGW_TEST_TIMEOUT=${HAGW_TEST_TIMEOUT:-180}
+echo "cross-test: $t: each test binary limited to $HAGW_TEST_TIMEOUT s (HAGW_TEST_TIMEOUT)"
+"${XCARGO[@]}" test --target "$t" -Zbuild-std --config "profile.dev.opt-level=$opt" \
+  --config "target.$t.runner=\"$PWD/cross/test-runner.sh\"" \
+  "${sel[@]}" "${cargo_args[@]}" -- "${test_args[@]}"
 echo "cross-test: $t: passed in $(( $(date +%s) - start )) s (build + run under $(runner_for "$t"))"

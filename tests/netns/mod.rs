@@ -241,16 +241,7 @@ impl Lab {
             "netns",
             ns,
         ]);
-        sh(&[
-            "ip",
-            "-n",
-            &self.switch,
-            "link",
-            "set",
-            &port,
-            "master",
-            &format!("br{seg}"),
-        ]);
+        self.join_bridge(seg, &port);
         for (n, i) in [(self.switch.as_str(), port.as_str()), (ns, ifname)] {
             sh_quiet(&[
                 "ip", "netns", "exec", n, "ethtool", "-K", i, "tx", "off", "rx", "off", "tso",
@@ -258,6 +249,37 @@ impl Lab {
             ]);
             sh(&["ip", "-n", n, "link", "set", i, "up"]);
         }
+    }
+
+    /// The namespace that holds the segments' bridges (and VM taps).
+    pub fn switch_ns(&self) -> &str {
+        &self.switch
+    }
+
+    /// A persistent tap device `name` in the switch namespace, a port of
+    /// segment `seg`, up: a VM NIC (qemu `-netdev tap,ifname=NAME` run in
+    /// `switch_ns()`). Deleted with the namespace.
+    pub fn tap(&mut self, seg: &str, name: &str) {
+        assert!(name.len() <= 15);
+        sh(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "tuntap",
+            "add",
+            "dev",
+            name,
+            "mode",
+            "tap",
+        ]);
+        self.join_bridge(seg, name);
+        sh(&["ip", "-n", &self.switch, "link", "set", name, "up"]);
+    }
+
+    /// Make `port` (in the switch namespace) a port of segment `seg`'s bridge.
+    fn join_bridge(&self, seg: &str, port: &str) {
+        let br = format!("br{seg}");
+        sh(&["ip", "-n", &self.switch, "link", "set", port, "master", &br]);
     }
 
     /// Set `ifname` in `ns` up or down.
@@ -757,8 +779,22 @@ pub fn ping_gap(
     kill_after: Duration,
     kill: impl FnOnce(&mut Lab),
 ) -> (f64, usize) {
-    let count = secs * 500;
-    let i = start_ping(lab, client, "ping", vip, "0.002", count, secs + 8);
+    ping_gap_every(lab, client, vip, 2, secs, kill_after, kill)
+}
+
+/// `ping_gap` with one echo request every `interval_ms` milliseconds.
+pub fn ping_gap_every(
+    lab: &mut Lab,
+    client: &str,
+    vip: &str,
+    interval_ms: u32,
+    secs: u32,
+    kill_after: Duration,
+    kill: impl FnOnce(&mut Lab),
+) -> (f64, usize) {
+    let count = secs * 1000 / interval_ms.max(1);
+    let interval = format!("{}.{:03}", interval_ms / 1000, interval_ms % 1000);
+    let i = start_ping(lab, client, "ping", vip, &interval, count, secs + 8);
     std::thread::sleep(kill_after);
     kill(lab);
     let p = lab.proc(i);
