@@ -55,6 +55,7 @@ fn snapshot() -> Snapshot {
     };
     Snapshot {
         dataplane: None,
+        sync: None,
         groups: vec![
             group(
                 "lan_gw",

@@ -84,6 +84,7 @@ fn snapshot() -> Snapshot {
     };
     Snapshot {
         dataplane: None,
+        sync: None,
         groups: vec![g],
         ports: vec![p],
     }

@@ -63,6 +63,17 @@ impl Env {
         for (k, v) in &self.extra {
             c.env(k, v);
         }
+        // An init system starts services with default signal dispositions;
+        // a test run under nohup would hand SIG_IGN for HUP down to the
+        // stand-in shell, which then cannot trap it.
+        // SAFETY: signal(2) is async-signal-safe.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            c.pre_exec(|| {
+                libc::signal(libc::SIGHUP, libc::SIG_DFL);
+                Ok(())
+            });
+        }
         let o = c.output().unwrap();
         eprintln!(
             "S60hagw {action} -> {:?}\n  out: {}  err: {}",

@@ -11,10 +11,10 @@
 
 mod sim;
 
-use hagw::config::{Direction, FirewallAction, Protocol, StateSet, VrrpGroup};
+use hagw::config::{Direction, FirewallAction, Protocol};
 use hagw::time::{Duration, Instant};
 use sim::Sim;
-use sim::config::{ConfigBuilder, cidr};
+use sim::config::{ConfigBuilder, gateway_config as router_config};
 use sim::host::Host;
 use sim::packet::{self, Pkt, TCP_ACK, TCP_PSH, TCP_SYN, echo_request, parse, tcp, udp};
 use std::net::Ipv4Addr;
@@ -25,41 +25,6 @@ const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
 const LAN_VIP: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 1);
 const WAN_VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const R0_LAN: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 2);
-
-fn router_config(node: u16, prio: u8, f: impl Fn(&mut VrrpGroup)) -> ConfigBuilder {
-    let last = node + 1;
-    ConfigBuilder::new(node)
-        .interface("lan", &format!("192.168.10.{last}/24"))
-        .interface("wan", &format!("10.0.0.{last}/24"))
-        .group("lan_gw", "lan", 51, &["192.168.10.1/24"], |g| {
-            g.priority = prio;
-            g.sync_group = Some("gw".into());
-            f(g)
-        })
-        .group("wan_gw", "wan", 52, &["10.0.0.1/24"], |g| {
-            g.priority = prio;
-            g.sync_group = Some("gw".into());
-            f(g)
-        })
-        .snat(10, "wan", "192.168.10.0/24", "10.0.0.1")
-        .dnat(20, "wan", Protocol::Tcp, 2222, "192.168.10.100", 22)
-        .ruleset("wan_in", FirewallAction::Drop, "wan", Direction::In)
-        .rule("wan_in", FirewallAction::Accept, |r| {
-            r.state = Some(StateSet {
-                established: true,
-                related: true,
-                ..StateSet::default()
-            })
-        })
-        .rule("wan_in", FirewallAction::Accept, |r| {
-            r.protocol = Some(Protocol::Icmp)
-        })
-        .rule("wan_in", FirewallAction::Accept, |r| {
-            r.protocol = Some(Protocol::Tcp);
-            r.destination = Some(cidr("192.168.10.100/32"));
-            r.destination_port = Some(hagw::config::PortRange { lo: 22, hi: 22 });
-        })
-}
 
 struct Lab {
     sim: Sim,

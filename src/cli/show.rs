@@ -836,6 +836,7 @@ mod tests {
             groups,
             ports,
             dataplane: None,
+            sync: None,
         }
     }
 

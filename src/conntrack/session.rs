@@ -336,6 +336,10 @@ impl Session {
     pub fn from_sync(&self) -> bool {
         self.has(flag::FROM_SYNC)
     }
+    /// Exported to the peer (a New went out, or it came from the peer).
+    pub fn reported(&self) -> bool {
+        self.has(flag::REPORTED)
+    }
     /// For `show conntrack`: the TCP state ("ESTABLISHED", "SYN_SENT", …),
     /// else "UNREPLIED", "REPLIED" or "ASSURED".
     pub fn state_name(&self) -> &'static str {

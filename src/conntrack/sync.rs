@@ -99,6 +99,20 @@ impl Conntrack {
         n
     }
 
+    /// The first live session at or after slot `*cursor`, moving the
+    /// cursor past it (`None`: the table is done): a bulk resync's walk.
+    pub fn next_live_from(&self, cursor: &mut u64) -> Option<&Session> {
+        let cap = self.table.capacity() as u64;
+        while *cursor < cap {
+            let idx = *cursor as u32;
+            *cursor += 1;
+            if let Some(s) = self.table.live(idx) {
+                return Some(s);
+            }
+        }
+        None
+    }
+
     /// Changes waiting (an upper bound: removed sessions' entries are
     /// skipped when drained).
     pub fn pending_changes(&self) -> usize {

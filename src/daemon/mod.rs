@@ -22,6 +22,7 @@ pub mod netlink;
 pub mod notify;
 pub mod packet;
 pub mod signals;
+pub mod syncsock;
 pub mod sys;
 
 use crate::config::{self, Config, LogLevel};
@@ -34,6 +35,7 @@ use netlink::LinkMonitor;
 use notify::Notifier;
 use packet::{RX_BATCH_FRAMES, Rx, RxBatch};
 use signals::Signals;
+use syncsock::SyncSocket;
 use sys::IoctlSocket;
 
 /// Frames read from one socket per wake-up before looking at the others
@@ -84,6 +86,7 @@ enum Slot {
     Netlink,
     Conn,
     Port(usize),
+    Sync,
 }
 
 struct Daemon {
@@ -104,6 +107,14 @@ struct Daemon {
     fds: Vec<libc::pollfd>,
     slots: Vec<Slot>,
     tx_overflow_seen: u64,
+    /// The conntrack-sync socket, once the sync interface has its address.
+    sync: Option<SyncSocket>,
+    sync_buf: Vec<u8>,
+    /// Last sync-socket error logged (logged once until it changes).
+    sync_error: Option<String>,
+    /// When the engine call now running started (a failover's commit is
+    /// logged with how long its call took).
+    call_started: Instant,
 }
 
 impl Daemon {
@@ -151,8 +162,12 @@ impl Daemon {
             next_link_poll: Instant::ZERO,
             link_poll,
             fds: Vec::with_capacity(nfds),
-            slots: Vec::with_capacity(nfds),
+            slots: Vec::with_capacity(nfds + 1),
             tx_overflow_seen: 0,
+            sync: None,
+            sync_buf: vec![0; syncsock::MAX_DATAGRAM],
+            sync_error: None,
+            call_started: Instant::ZERO,
         })
     }
 
@@ -164,8 +179,10 @@ impl Daemon {
             }
             if let Some(engine) = &mut self.engine {
                 if engine.poll_timeout().is_some_and(|t| t <= now) {
+                    self.call_started = now;
                     engine.handle_timeout(now, &mut self.tx);
                 }
+                engine.end_of_turn(now, &mut self.tx);
             }
             self.flush(now);
             self.notifier.poll(now);
@@ -224,6 +241,7 @@ impl Daemon {
                         let p = *p;
                         self.receive(now, p, revents);
                     }
+                    Some(Slot::Sync) => self.receive_sync(now),
                     None => {}
                 }
             }
@@ -295,6 +313,15 @@ impl Daemon {
             };
             push(&mut self.fds, &mut self.slots, fd, ev, Slot::Conn);
         }
+        if let (Some(s), true) = (&self.sync, self.engine.is_some()) {
+            push(
+                &mut self.fds,
+                &mut self.slots,
+                s.raw_fd(),
+                libc::POLLIN,
+                Slot::Sync,
+            );
+        }
         if self.engine.is_some() {
             for (i, p) in self.ports.iter().enumerate() {
                 if let Some(s) = &p.sock {
@@ -310,6 +337,50 @@ impl Daemon {
         }
     }
 
+    /// Hand up to `RX_BUDGET` sync datagrams to the engine.
+    fn receive_sync(&mut self, now: Instant) {
+        let (Some(engine), Some(sock)) = (&mut self.engine, &self.sync) else {
+            return;
+        };
+        self.call_started = now;
+        for _ in 0..RX_BUDGET {
+            match sock.recv(&mut self.sync_buf) {
+                Ok(Some(n)) => engine.handle_sync(now, &self.sync_buf[..n]),
+                Ok(None) => break,
+                Err(e) => {
+                    engine.count_sync_error(false);
+                    debug!("sync {}: recvfrom: {e}", sock.device);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Open the sync socket if conntrack sync is configured and it is not
+    /// open yet (the interface may get its address after we start).
+    fn open_sync(&mut self) {
+        if self.sync.is_some() {
+            return;
+        }
+        match SyncSocket::open(&self.config) {
+            None => {}
+            Some(Ok(s)) => {
+                info!("conntrack-sync: socket open on {} ({})", s.device, s.local);
+                self.sync_error = None;
+                self.sync = Some(s);
+            }
+            Some(Err(e)) => {
+                let msg = e.to_string();
+                if self.sync_error.as_deref() != Some(msg.as_str()) {
+                    warn!(
+                        "conntrack-sync: cannot open the sync socket ({msg}); retrying every link poll"
+                    );
+                    self.sync_error = Some(msg);
+                }
+            }
+        }
+    }
+
     /// Drain up to RX_BUDGET frames from port `p` into the engine, up to
     /// RX_BATCH_FRAMES per recvmmsg(2) call.
     fn receive(&mut self, now: Instant, p: usize, revents: libc::c_short) {
@@ -318,6 +389,7 @@ impl Daemon {
                 port.counters.rx_errors += 1;
             }
         }
+        self.call_started = now;
         let mut budget = RX_BUDGET;
         while budget > 0 {
             let Some(engine) = &mut self.engine else {
@@ -418,6 +490,9 @@ impl Daemon {
         if self.engine.is_none() {
             self.try_start_engine(now);
         }
+        if self.engine.as_ref().is_some_and(|e| e.has_sync()) {
+            self.open_sync();
+        }
     }
 
     /// Build the engine once every dataplane port's MAC is known.
@@ -454,14 +529,29 @@ impl Daemon {
         }
     }
 
-    /// Send queued frames, then act on engine events.
+    /// Send queued frames and sync datagrams, then act on engine events.
     fn flush(&mut self, now: Instant) {
         flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
         let Some(engine) = &mut self.engine else {
             return;
         };
+        while let Some(n) = engine.poll_sync_transmit(&mut self.sync_buf) {
+            let Some(sock) = &self.sync else {
+                continue; // not open yet: the peer's NACK or resync recovers
+            };
+            if let Err(e) = sock.send(&self.sync_buf[..n]) {
+                engine.count_sync_error(true);
+                debug!("sync {}: sendto: {e}", sock.device);
+            }
+        }
         while let Some(ev) = engine.poll_event() {
             match ev {
+                Event::Failover { committed, failed } => {
+                    info!(
+                        "failover: {committed} sessions committed ({failed} failed), virtual addresses taken, adverts sent; {} us in the engine",
+                        clock::now().saturating_since(self.call_started).as_micros()
+                    );
+                }
                 Event::Transition { group, state } => {
                     let Some(g) = self.config.vrrp_groups.get(group) else {
                         warn!("event for unknown group index {group}");
@@ -653,6 +743,7 @@ fn snapshot(
             groups: Vec::new(),
             ports: Vec::new(),
             dataplane: None,
+            sync: None,
         },
     };
     if snap.ports.len() != config.interfaces.len() {

@@ -35,6 +35,12 @@ impl Signals {
             if rc != 0 {
                 return Err(io::Error::from_raw_os_error(rc));
             }
+            // A signal whose disposition is SIG_IGN is discarded before it
+            // reaches the signalfd: started under nohup, SIGHUP (reload)
+            // would be lost. Blocked, the default action never runs.
+            for s in SIGNALS {
+                libc::signal(s, libc::SIG_DFL);
+            }
             let fd = libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
             if fd < 0 {
                 return Err(io::Error::last_os_error());

@@ -225,7 +225,7 @@ pub fn random_bytes(buf: &mut [u8]) {
 /// Random keys for the engine's hashed tables (session index, NAT port
 /// search, neighbour cache), so nobody outside can aim collisions.
 pub fn random_keys() -> crate::engine::Keys {
-    let mut b = [0u8; 40];
+    let mut b = [0u8; 44];
     random_bytes(&mut b);
     let word = |i: usize| {
         let mut w = [0u8; 8];
@@ -238,6 +238,7 @@ pub fn random_keys() -> crate::engine::Keys {
         conntrack,
         nat: crate::hash::SipKey([word(16), word(24)]),
         neigh: word(32),
+        boot: u32::from_le_bytes([b[40], b[41], b[42], b[43]]),
     }
 }
 

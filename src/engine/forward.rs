@@ -53,6 +53,9 @@ pub struct Keys {
     pub conntrack: [u8; 16],
     pub nat: SipKey,
     pub neigh: u64,
+    /// Conntrack sync boot id (new at every start; the peer tells a
+    /// restart from a reordered frame by it).
+    pub boot: u32,
 }
 
 impl Keys {
@@ -62,6 +65,7 @@ impl Keys {
             conntrack: *b"hagw-fixed-key!!",
             nat: SipKey([0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210]),
             neigh: 0x5eed,
+            boot: 1,
         }
     }
 }

@@ -35,7 +35,7 @@ use std::net::Ipv4Addr;
 
 pub struct Slot {
     /// Index into `Config::vrrp_groups`.
-    cfg: usize,
+    pub cfg: usize,
     pub port: PortId,
     pub group: Group,
     started: bool,
@@ -253,6 +253,11 @@ impl Groups {
             };
             ctx.send(tx, port, |b| build::vrrp_advert(b, &hdr, &repr, mode));
         }
+    }
+
+    /// Announce a master group's VIPs again (after a split brain ended).
+    pub fn reannounce(&mut self, ctx: &mut Ctx, i: usize, tx: &mut TxQueue) {
+        self.send_garps(ctx, i, tx);
     }
 
     fn send_garps(&mut self, ctx: &mut Ctx, i: usize, tx: &mut TxQueue) {

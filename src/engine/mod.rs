@@ -14,6 +14,7 @@
 mod addrs;
 mod classify;
 mod ctx;
+mod failover;
 mod forward;
 mod groups;
 mod icmp;
@@ -25,6 +26,8 @@ use crate::vrrp::{GroupStatus, VrrpState};
 use addrs::{GroupView, LocalAddrs};
 use ctx::Ctx;
 pub use ctx::DROP_REASONS;
+use failover::SyncGlue;
+pub use failover::{FailoverStats, SyncStatus};
 use forward::Dataplane;
 pub use forward::Keys;
 use groups::Groups;
@@ -109,6 +112,10 @@ impl TxQueue {
 pub enum Event {
     /// Group `group` (index into `Config::vrrp_groups`) entered `state`.
     Transition { group: usize, state: VrrpState },
+    /// The synced groups became master: `committed` sessions moved from the
+    /// external cache into the live table (`failed` could not be), before
+    /// the gratuitous ARPs and adverts queued by the same call.
+    Failover { committed: u64, failed: u64 },
 }
 
 /// A read-only view of one port, for `show interfaces`.
@@ -135,6 +142,8 @@ pub struct Snapshot {
     pub ports: Vec<PortStatus>,
     /// None before the engine runs (the daemon waits for its devices).
     pub dataplane: Option<DataplaneStatus>,
+    /// Conntrack sync, when configured (and the engine runs).
+    pub sync: Option<SyncStatus>,
 }
 
 /// The dataplane's tables and counters for `show conntrack`, `show nat
@@ -226,6 +235,7 @@ pub struct Engine {
     groups: Groups,
     addrs: LocalAddrs,
     dp: Dataplane,
+    sync: Option<SyncGlue>,
 }
 
 impl Engine {
@@ -253,13 +263,20 @@ impl Engine {
                 config.interfaces.len()
             )));
         }
+        let dp = Dataplane::new(config, keys)?;
         let mut e = Engine {
             ctx: Ctx::new(config, macs),
             groups: Groups::new(config, now)?,
             addrs: LocalAddrs::new(config),
-            dp: Dataplane::new(config, keys)?,
+            sync: SyncGlue::new(
+                config,
+                keys.boot,
+                config.conntrack.external_max_entries as usize,
+            ),
+            dp,
         };
         e.rebuild_addrs();
+        e.hold_preemption();
         Ok(e)
     }
 
@@ -286,11 +303,87 @@ impl Engine {
         self.addrs.rebuild(own, groups);
     }
 
-    /// After any call that may have changed a group's state.
-    fn after(&mut self) {
+    /// After any call that may have changed a group's state: the local
+    /// addresses follow, and (with sync) the commit or resync of a
+    /// failover runs now, before anything this call queued is sent.
+    fn after(&mut self, now: Instant) {
         if self.groups.take_changed() {
             self.rebuild_addrs();
+            if let Some(g) = self.sync.as_mut() {
+                g.groups_changed(&mut self.ctx, &self.groups, &mut self.dp, now);
+            }
         }
+        self.hold_preemption();
+    }
+
+    /// While a conntrack resync is outstanding the synced groups do not
+    /// preempt a lower-priority master (SPEC §4a).
+    fn hold_preemption(&mut self) {
+        let Some(g) = self.sync.as_mut() else {
+            return;
+        };
+        let Some(hold) = g.preempt_hold() else {
+            return;
+        };
+        for s in self.groups.slots.iter_mut() {
+            if g.is_member(s.cfg) {
+                s.group.set_preempt_hold(hold);
+            }
+        }
+        log::info!(
+            "conntrack-sync: preemption {} (resync {})",
+            if hold { "held" } else { "released" },
+            g.sync.resync_status().as_str()
+        );
+    }
+
+    /// A datagram from the sync socket (conntrack sync). Bad frames are
+    /// counted in the sync statistics.
+    pub fn handle_sync(&mut self, now: Instant, bytes: &[u8]) {
+        if let Some(g) = self.sync.as_mut() {
+            let _ = g.sync.handle_datagram(now, bytes);
+        }
+        self.hold_preemption();
+    }
+
+    /// The next datagram for the sync socket, copied into `buf` (at least
+    /// 1500 bytes); `None` when nothing waits.
+    pub fn poll_sync_transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
+        self.sync.as_mut()?.sync.poll_transmit(buf)
+    }
+
+    /// Whether conntrack sync is configured.
+    pub fn has_sync(&self) -> bool {
+        self.sync.is_some()
+    }
+
+    /// The driver failed to send or receive on the sync socket.
+    pub fn count_sync_error(&mut self, send: bool) {
+        if let Some(g) = self.sync.as_mut() {
+            if send {
+                g.sync.count_send_error();
+            } else {
+                g.sync.count_recv_error();
+            }
+        }
+    }
+
+    /// Once per loop turn, after the frames of the turn: session changes
+    /// go out to the peer, a bulk resync steps, the sync batch is closed.
+    pub fn end_of_turn(&mut self, now: Instant, tx: &mut TxQueue) {
+        let Some(g) = self.sync.as_mut() else {
+            return;
+        };
+        if g.end_of_turn(&mut self.dp.ct, now) {
+            log::info!("conntrack-sync: split brain over, announcing the virtual addresses again");
+            for i in 0..self.groups.slots.len() {
+                let s = &self.groups.slots[i];
+                if g.is_member(s.cfg) && s.group.state() == VrrpState::Master {
+                    self.groups.reannounce(&mut self.ctx, i, tx);
+                }
+            }
+        }
+        self.hold_preemption();
     }
 
     /// A frame arrived on `port`. The core may rewrite it in place and ask
@@ -313,7 +406,7 @@ impl Engine {
             frame,
             tx,
         );
-        self.after();
+        self.after(now);
         v
     }
 
@@ -323,8 +416,12 @@ impl Engine {
             return;
         }
         self.groups.handle_timeout(&mut self.ctx, now, tx);
-        self.after();
+        self.after(now);
         self.dp.handle_timeout(&mut self.ctx, &self.addrs, now, tx);
+        if let Some(g) = self.sync.as_mut() {
+            g.sync.handle_timeout(now);
+        }
+        self.hold_preemption();
     }
 
     /// When `handle_timeout` must next be called.
@@ -332,13 +429,17 @@ impl Engine {
         if self.ctx.stopped {
             return None;
         }
-        min_opt(self.groups.poll_timeout(&self.ctx), self.dp.poll_timeout())
+        let t = min_opt(self.groups.poll_timeout(&self.ctx), self.dp.poll_timeout());
+        min_opt(
+            t,
+            self.sync.as_ref().and_then(|g| g.poll_timeout(&self.dp.ct)),
+        )
     }
 
     /// Link state of `port` changed (tracked interfaces, FAULT).
     pub fn set_link(&mut self, now: Instant, port: PortId, up: bool, tx: &mut TxQueue) {
         self.groups.set_link(&mut self.ctx, now, port, up, tx);
-        self.after();
+        self.after(now);
     }
 
     /// The IP MTU of `port` (the driver reads it from the device; 1500
@@ -353,7 +454,7 @@ impl Engine {
     /// Orderly stop: masters send priority-0 adverts.
     pub fn shutdown(&mut self, now: Instant, tx: &mut TxQueue) {
         self.groups.shutdown(&mut self.ctx, now, tx);
-        self.after();
+        self.after(now);
     }
 
     /// Apply a new validated config (SIGHUP); unchanged groups are not
@@ -371,7 +472,7 @@ impl Engine {
             self.addrs = LocalAddrs::new(config);
             self.rebuild_addrs();
         }
-        self.after();
+        self.after(now);
         r
     }
 
@@ -415,6 +516,10 @@ impl Engine {
             groups: self.groups.snapshot(ctx, now),
             ports,
             dataplane: Some(self.dp.snapshot(now, sessions)),
+            sync: self
+                .sync
+                .as_ref()
+                .map(|g| g.status(&self.dp.ct, now, sessions)),
         }
     }
 }

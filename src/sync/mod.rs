@@ -56,11 +56,17 @@ pub const IP_UDP_HEADERS: usize = 28;
 /// Default link MTU.
 pub const DEFAULT_MTU: usize = 1500;
 /// Bytes of recent frames kept to answer NACKs.
-pub const RING_BYTES: usize = 256 * 1024;
+pub const RING_BYTES: usize = 512 * 1024;
 /// Most frames kept in the ring (and queued for transmit).
 pub const RING_FRAMES: usize = 1024;
 /// Sessions a bulk resync sends per `bulk_step`.
 pub const BULK_PER_STEP: usize = 512;
+/// Least time between two bulk steps. Paced so a bulk of a large table
+/// does not outrun the resend ring: a step is ~15 kB, the ring holds
+/// ~35 steps, so frames lost on the link are still there when the NACK
+/// arrives (unpaced, a lossy link made every bulk answer its own NACKs
+/// with a new bulk, for ever). 512 sessions / 10 ms = 51k sessions/s.
+pub const BULK_STEP_INTERVAL: Duration = Duration::from_millis(10);
 /// Keepalive period.
 pub const KEEPALIVE: Duration = Duration::from_secs(1);
 /// A pending resync request is repeated this often.
@@ -133,6 +139,8 @@ pub struct Sync {
     vrrp: heapless::Vec<(u8, u8), MAX_VRRP>,
     bulk: Option<BulkTx>,
     bulk_again: bool,
+    /// When the next `bulk_step` may run.
+    next_bulk_at: Instant,
     /// Frame sequence number of the latest BulkBegin we sent.
     last_bulk_begin: Option<u32>,
     // ---- receive side ----
@@ -183,6 +191,7 @@ impl Sync {
             vrrp: heapless::Vec::new(),
             bulk: None,
             bulk_again: false,
+            next_bulk_at: Instant::ZERO,
             last_bulk_begin: None,
             peers: heapless::Vec::new(),
             cache: ExternalCache::new(
@@ -343,13 +352,16 @@ impl Sync {
         self.flush(now);
     }
 
-    /// The next instant `handle_timeout` has work (now, while a bulk walk
-    /// wants `bulk_step`).
+    /// The next instant `handle_timeout` (or, while a bulk walk runs,
+    /// `bulk_step`) has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if !self.started || self.bulk.is_some() {
+        if !self.started {
             return Some(self.last_now);
         }
         let mut t = self.next_keepalive;
+        if self.bulk.is_some() {
+            t = t.min(self.next_bulk_at);
+        }
         if self.keepalive_soon {
             t = t.min(self.last_early_keepalive + EARLY_KEEPALIVE);
         }

@@ -69,6 +69,11 @@ impl Sync {
         self.bulk.is_some()
     }
 
+    /// Whether a bulk step is due at `now` (paced by `BULK_STEP_INTERVAL`).
+    pub fn bulk_due(&self, now: crate::time::Instant) -> bool {
+        self.bulk.is_some() && now >= self.next_bulk_at
+    }
+
     /// Send the next part of a bulk resync: up to `BULK_PER_STEP` sessions
     /// taken from `next`, which returns the session at or after the cursor
     /// and moves the cursor past it (`None`: the table is done). The cursor
@@ -83,6 +88,7 @@ impl Sync {
         let Some(mut b) = self.bulk else {
             return 0;
         };
+        self.next_bulk_at = now + super::BULK_STEP_INTERVAL;
         if !b.begun {
             self.push_msg(&Message::BulkBegin);
             b.begun = true;

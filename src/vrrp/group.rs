@@ -144,6 +144,10 @@ pub struct Group {
     master_router: Option<Ipv4Addr>,
     master_priority: Option<u8>,
     last_change: Option<Instant>,
+    /// Set by the engine while a (re)started router's conntrack resync
+    /// runs: do not preempt a lower-priority master yet (SPEC §4a). The
+    /// address owner is not held (it always preempts).
+    preempt_hold: bool,
     pub counters: GroupCounters,
 }
 
@@ -159,8 +163,20 @@ impl Group {
             master_router: None,
             master_priority: None,
             last_change: None,
+            preempt_hold: false,
             counters: GroupCounters::default(),
         }
+    }
+
+    /// Hold (or release) preemption of a lower-priority master; see the
+    /// field. Released, the next advert of the lower master is ignored and
+    /// Master_Down_Timer takes over as usual.
+    pub fn set_preempt_hold(&mut self, hold: bool) {
+        self.preempt_hold = hold;
+    }
+
+    pub fn preempt_held(&self) -> bool {
+        self.preempt_hold && !self.params.address_owner
     }
 
     pub fn state(&self) -> VrrpState {
@@ -520,7 +536,7 @@ impl Group {
     /// always for the address owner (RFC 5798 §6.1: the owner preempts,
     /// without any preempt delay).
     fn preempts(&self) -> bool {
-        self.params.preempt || self.params.address_owner
+        (self.params.preempt && !self.preempt_hold) || self.params.address_owner
     }
 
     /// Whether we win the election against an advert of `priority` from

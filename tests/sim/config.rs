@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use hagw::config::*;
+use hagw::config::{Direction, FirewallAction, Protocol, StateSet};
 use std::net::Ipv4Addr;
 
 pub fn cidr(s: &str) -> Ipv4Cidr {
@@ -92,6 +93,27 @@ impl ConfigBuilder {
             address: cidr(addr),
             line: 0,
         });
+        self
+    }
+
+    /// The sync link: interface `sync` (device sync0, role sync) at `addr`.
+    pub fn sync_link(mut self, addr: &str) -> Self {
+        self.cfg.interfaces.push(Interface {
+            name: "sync".into(),
+            device: "sync0".into(),
+            role: Role::Sync,
+            address: cidr(addr),
+            line: 0,
+        });
+        self
+    }
+
+    /// A `conntrack_sync` section on interface `sync` (defaults: multicast,
+    /// no key, 30 s resync timeout), adjusted by `f`.
+    pub fn conntrack_sync(mut self, f: impl FnOnce(&mut ConntrackSync)) -> Self {
+        let mut cs = ConntrackSync::default();
+        f(&mut cs);
+        self.cfg.conntrack_sync = Some(cs);
         self
     }
 
@@ -219,4 +241,45 @@ impl ConfigBuilder {
     pub fn build(self) -> Config {
         self.cfg
     }
+}
+
+/// The SPEC §6 gateway on node `node` (addresses .node+1 on LAN
+/// 192.168.10.0/24 and WAN 10.0.0.0/24): groups lan_gw (VRID 51, VIP
+/// 192.168.10.1) and wan_gw (VRID 52, VIP 10.0.0.1) in sync group "gw" at
+/// `prio`, SNAT 192.168.10.0/24 → 10.0.0.1 (rule 10), port forward WAN
+/// tcp/2222 → 192.168.10.100:22 (rule 20), ruleset wan_in (default drop;
+/// established/related, ICMP and the forwarded port accepted).
+pub fn gateway_config(node: u16, prio: u8, f: impl Fn(&mut VrrpGroup)) -> ConfigBuilder {
+    let last = node + 1;
+    ConfigBuilder::new(node)
+        .interface("lan", &format!("192.168.10.{last}/24"))
+        .interface("wan", &format!("10.0.0.{last}/24"))
+        .group("lan_gw", "lan", 51, &["192.168.10.1/24"], |g| {
+            g.priority = prio;
+            g.sync_group = Some("gw".into());
+            f(g)
+        })
+        .group("wan_gw", "wan", 52, &["10.0.0.1/24"], |g| {
+            g.priority = prio;
+            g.sync_group = Some("gw".into());
+            f(g)
+        })
+        .snat(10, "wan", "192.168.10.0/24", "10.0.0.1")
+        .dnat(20, "wan", Protocol::Tcp, 2222, "192.168.10.100", 22)
+        .ruleset("wan_in", FirewallAction::Drop, "wan", Direction::In)
+        .rule("wan_in", FirewallAction::Accept, |r| {
+            r.state = Some(StateSet {
+                established: true,
+                related: true,
+                ..StateSet::default()
+            })
+        })
+        .rule("wan_in", FirewallAction::Accept, |r| {
+            r.protocol = Some(Protocol::Icmp)
+        })
+        .rule("wan_in", FirewallAction::Accept, |r| {
+            r.protocol = Some(Protocol::Tcp);
+            r.destination = Some(cidr("192.168.10.100/32"));
+            r.destination_port = Some(hagw::config::PortRange { lo: 22, hi: 22 });
+        })
 }

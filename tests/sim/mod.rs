@@ -64,6 +64,10 @@ pub struct Router {
     /// Link state per port, as the simulator sees it.
     pub links: Vec<bool>,
     tx: TxQueue,
+    /// Starts so far (the conntrack-sync boot id of the running engine).
+    pub boots: u32,
+    /// Events other than transitions (failover commits), oldest first.
+    pub events: Vec<(Instant, Event)>,
 }
 
 pub struct Segment {
@@ -80,6 +84,8 @@ struct Flight {
     to_router: usize,
     to_port: usize,
     bytes: Vec<u8>,
+    /// A conntrack-sync datagram (for the sync socket, not the port).
+    sync: bool,
 }
 
 pub struct Sim {
@@ -151,6 +157,8 @@ impl Sim {
             macs,
             engine: Some(engine),
             tx: TxQueue::with_capacity(256),
+            boots: 1,
+            events: Vec::new(),
         });
         r
     }
@@ -219,7 +227,12 @@ impl Sim {
     pub fn restart(&mut self, r: usize) {
         let now = self.now;
         let rt = &mut self.routers[r];
-        let mut e = Engine::new(&rt.config, &rt.macs, now).unwrap();
+        rt.boots += 1;
+        let keys = hagw::engine::Keys {
+            boot: rt.boots,
+            ..hagw::engine::Keys::fixed()
+        };
+        let mut e = Engine::with_keys(&rt.config, &rt.macs, now, keys).unwrap();
         for (p, up) in rt.links.iter().enumerate() {
             if !up {
                 e.set_link(now, p, false, &mut rt.tx);
@@ -271,18 +284,40 @@ impl Sim {
     fn after_call(&mut self, r: usize) {
         let now = self.now;
         let rt = &mut self.routers[r];
+        let mut datagrams = Vec::new();
         if let Some(e) = rt.engine.as_mut() {
-            while let Some(Event::Transition { group, state }) = e.poll_event() {
-                self.trace.push(TraceEntry {
-                    at: now,
-                    router: r,
-                    group: e.config().vrrp_groups[group].name.clone(),
-                    state,
-                });
+            e.end_of_turn(now, &mut rt.tx);
+            while let Some(ev) = e.poll_event() {
+                match ev {
+                    Event::Transition { group, state } => self.trace.push(TraceEntry {
+                        at: now,
+                        router: r,
+                        group: e.config().vrrp_groups[group].name.clone(),
+                        state,
+                    }),
+                    other => rt.events.push((now, other)),
+                }
+            }
+            let mut buf = [0u8; 1500];
+            while let Some(n) = e.poll_sync_transmit(&mut buf) {
+                datagrams.push(buf[..n].to_vec());
             }
         }
         let frames: Vec<(usize, Vec<u8>)> = rt.tx.iter().map(|(p, b)| (p, b.to_vec())).collect();
         rt.tx.clear();
+        let sync_port = rt
+            .config
+            .conntrack_sync
+            .as_ref()
+            .and_then(|cs| rt.config.interface_index(&cs.interface));
+        for d in datagrams {
+            // Sync datagrams need the sync link up; they travel its segment.
+            if let Some(p) = sync_port
+                && self.routers[r].links.get(p).copied().unwrap_or(false)
+            {
+                self.transmit_as((r, p), d, true);
+            }
+        }
         for (port, bytes) in frames {
             if !self.routers[r].links.get(port).copied().unwrap_or(false) {
                 continue;
@@ -301,6 +336,10 @@ impl Sim {
 
     /// Put a frame sent by member `from` on every segment it is attached to.
     fn transmit(&mut self, from: (usize, usize), bytes: Vec<u8>) {
+        self.transmit_as(from, bytes, false)
+    }
+
+    fn transmit_as(&mut self, from: (usize, usize), bytes: Vec<u8>, sync: bool) {
         let now = self.now;
         for s in 0..self.segments.len() {
             let seg = &self.segments[s];
@@ -325,6 +364,7 @@ impl Sim {
                         to_router: tr,
                         to_port: tp,
                         bytes: bytes.clone(),
+                        sync,
                     },
                 );
             }
@@ -400,7 +440,11 @@ impl Sim {
                 if let Some(e) = rt.engine.as_mut() {
                     self.delivered += 1;
                     let mut bytes = f.bytes;
-                    deliver(e, now, f.to_port, &mut bytes, &mut rt.tx);
+                    if f.sync {
+                        e.handle_sync(now, &bytes);
+                    } else {
+                        deliver(e, now, f.to_port, &mut bytes, &mut rt.tx);
+                    }
                     self.after_call(f.to_router);
                 }
             }
