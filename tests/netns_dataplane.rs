@@ -6,97 +6,9 @@
 
 mod netns;
 use netns::gateway::{CLIENT, LAN_VIP, SERVER, WAN_VIP, gateway};
+use netns::traffic::*;
 use netns::*;
-use std::process::Command;
 use std::time::Duration;
-
-const PYTHON: &str = "/usr/bin/python3";
-
-fn tools_missing() -> bool {
-    for t in ["curl", "traceroute", "nc", PYTHON, "sha256sum"] {
-        let ok = Command::new("sh")
-            .args(["-c", &format!("command -v {t}")])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok {
-            println!("skipped: needs {t}");
-            return true;
-        }
-    }
-    false
-}
-
-fn text(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// A drop counter summed over the router's ports (`show interfaces --json`).
-fn drops(r: &Router, reason: &str) -> u64 {
-    let body = query(&r.socket, "interfaces --json").unwrap_or_default();
-    let pat = format!("\"{reason}\":");
-    body.match_indices(&pat)
-        .filter_map(|(i, _)| {
-            let rest = &body[i + pat.len()..];
-            let end = rest.find([',', '}']).unwrap_or(rest.len());
-            rest[..end].trim().parse::<u64>().ok()
-        })
-        .sum()
-}
-
-fn sha256(path: &std::path::Path) -> String {
-    let o = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_string()
-}
-
-/// A 20 MB file of pseudo-random bytes in `dir`.
-fn blob(dir: &std::path::Path, name: &str, mb: usize) -> std::path::PathBuf {
-    let p = dir.join(name);
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut data = Vec::with_capacity(mb << 20);
-    while data.len() < mb << 20 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        data.extend_from_slice(&x.to_le_bytes());
-    }
-    std::fs::write(&p, &data).unwrap();
-    p
-}
-
-/// The UDP echo server: answers each datagram with "<source ip>:<port>".
-const UDP_ECHO: &str = r#"
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('0.0.0.0', int(sys.argv[1])))
-s.settimeout(60)
-while True:
-    d, a = s.recvfrom(2048)
-    s.sendto(('%s:%d' % a).encode(), a)
-"#;
-
-/// Send one datagram from a fixed source port, print the answer.
-const UDP_ASK: &str = r#"
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('0.0.0.0', int(sys.argv[3])))
-s.settimeout(3)
-for i in range(3):
-    s.sendto(b'hello', (sys.argv[1], int(sys.argv[2])))
-    try:
-        print(s.recvfrom(2048)[0].decode())
-        break
-    except socket.timeout:
-        pass
-"#;
 
 #[test]
 fn gateway_forwards_nats_filters_and_answers_like_a_router() {
@@ -120,27 +32,7 @@ fn gateway_forwards_nats_filters_and_answers_like_a_router() {
     let www = lab.dir.join("www");
     std::fs::create_dir_all(&www).unwrap();
     let file = blob(&www, "blob", 20);
-    let www_s = www.to_string_lossy().into_owned();
-    let srv = lab.spawn(
-        &g.server,
-        "http",
-        &[
-            PYTHON,
-            "-m",
-            "http.server",
-            "8080",
-            "--bind",
-            SERVER,
-            "--directory",
-            &www_s,
-        ],
-    );
-    wait_for(Duration::from_secs(10), || {
-        lab.exec(&g.server, &["nc", "-z", SERVER, "8080"])
-            .status
-            .success()
-    })
-    .expect("http server up");
+    let srv = http_server(&mut lab, &g.server, SERVER, &www);
     let got = lab.dir.join("got");
     let got_s = got.to_string_lossy().into_owned();
     let url = format!("http://{SERVER}:8080/blob");

@@ -1,0 +1,176 @@
+//! Traffic tools for the gateway labs: the commands a user would run
+//! (curl, python3 servers, sha256sum) and the counters we read back.
+//! Shared by tests/netns_dataplane.rs and tests/netns_stateful.rs.
+
+use super::{Lab, Router, query, wait_for};
+use std::process::Command;
+use std::time::Duration;
+
+pub const PYTHON: &str = "/usr/bin/python3";
+
+pub fn tools_missing() -> bool {
+    for t in ["curl", "traceroute", "nc", PYTHON, "sha256sum"] {
+        let ok = Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !ok {
+            println!("skipped: needs {t}");
+            return true;
+        }
+    }
+    false
+}
+
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A drop counter summed over the router's ports (`show interfaces --json`).
+pub fn drops(r: &Router, reason: &str) -> u64 {
+    let body = query(&r.socket, "interfaces --json").unwrap_or_default();
+    let pat = format!("\"{reason}\":");
+    body.match_indices(&pat)
+        .filter_map(|(i, _)| {
+            let rest = &body[i + pat.len()..];
+            let end = rest.find([',', '}']).unwrap_or(rest.len());
+            rest[..end].trim().parse::<u64>().ok()
+        })
+        .sum()
+}
+
+pub fn sha256(path: &std::path::Path) -> String {
+    let o = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// A 20 MB file of pseudo-random bytes in `dir`.
+pub fn blob(dir: &std::path::Path, name: &str, mb: usize) -> std::path::PathBuf {
+    let p = dir.join(name);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut data = Vec::with_capacity(mb << 20);
+    while data.len() < mb << 20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(&p, &data).unwrap();
+    p
+}
+
+/// The UDP echo server: answers each datagram with "<source ip>:<port>".
+pub const UDP_ECHO: &str = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', int(sys.argv[1])))
+s.settimeout(60)
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(('%s:%d' % a).encode(), a)
+"#;
+
+/// Send one datagram from a fixed source port, print the answer.
+pub const UDP_ASK: &str = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', int(sys.argv[3])))
+s.settimeout(3)
+for i in range(3):
+    s.sendto(b'hello', (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(s.recvfrom(2048)[0].decode())
+        break
+    except socket.timeout:
+        pass
+"#;
+
+/// A python3 HTTP server in `ns` on `addr`:8080 serving `dir`; returns its
+/// process index once it accepts connections.
+pub fn http_server(lab: &mut Lab, ns: &str, addr: &str, dir: &std::path::Path) -> usize {
+    let dir = dir.to_string_lossy().into_owned();
+    let srv = lab.spawn(
+        ns,
+        "http",
+        &[
+            PYTHON,
+            "-m",
+            "http.server",
+            "8080",
+            "--bind",
+            addr,
+            "--directory",
+            &dir,
+        ],
+    );
+    wait_for(Duration::from_secs(10), || {
+        lab.exec(ns, &["nc", "-z", addr, "8080"]).status.success()
+    })
+    .expect("http server up");
+    srv
+}
+
+/// Send a datagram every 100 ms for argv[4] seconds from source port
+/// argv[3] to argv[1]:argv[2]; print "<seconds since start> <answer>" for
+/// every answer (the echo server answers with the source it saw).
+pub const UDP_FLOW: &str = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', int(sys.argv[3])))
+s.settimeout(0.1)
+t0 = time.time()
+while time.time() - t0 < float(sys.argv[4]):
+    s.sendto(b'x', (sys.argv[1], int(sys.argv[2])))
+    try:
+        d = s.recvfrom(2048)[0].decode()
+        print('%.2f %s' % (time.time() - t0, d), flush=True)
+        time.sleep(0.1)
+    except socket.timeout:
+        pass
+"#;
+
+/// A one-file HTTP server that paces its answer: argv[1] address, argv[2]
+/// port, argv[3] file, argv[4] bytes per second. Pacing at the sender keeps
+/// the transfer in flight for its whole length (a receiver-side limit would
+/// let the sender fill the socket buffers in the first second).
+pub const PACED_HTTP: &str = r#"
+import socket, sys, time, os
+addr, port, path, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((addr, port)); s.listen(4); s.settimeout(120)
+def serve(c, peer):
+    req = b''
+    while b'\r\n\r\n' not in req:
+        d = c.recv(4096)
+        if not d: return  # a port probe (nc -z)
+        req += d
+    size = os.path.getsize(path)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    c.sendall(b'HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n' % size)
+    chunk, t0, sent = 16384, time.time(), 0
+    with open(path, 'rb') as f:
+        while True:
+            b = f.read(chunk)
+            if not b: break
+            c.sendall(b); sent += len(b)
+            ahead = sent / rate - (time.time() - t0)
+            if ahead > 0: time.sleep(ahead)
+    print('%s:%d sent %d bytes' % (peer[0], peer[1], sent), flush=True)
+while True:
+    c, peer = s.accept()
+    c.settimeout(60)
+    try:
+        serve(c, peer)
+    except OSError as e:
+        print('%s:%d %s' % (peer[0], peer[1], e), flush=True)
+    c.close()
+"#;

@@ -1,0 +1,200 @@
+//! Stateful failover on real interfaces (issue 7, SPEC §7 scenario 5): the
+//! two routers of board/examples/scenario5-stateful-{a,b}.uci between a
+//! client and a server (tests/netns/gateway.rs). A rate-limited curl
+//! download and a UDP flow run through the master; the master dies
+//! mid-transfer (SIGKILL, links down); the backup takes over with the
+//! synced sessions: the download completes with the right checksum and
+//! the server keeps seeing the same UDP source port. The control: the
+//! same run without conntrack_sync breaks the download.
+//! Needs root, curl, nc and python3. Timings print with --nocapture.
+
+mod netns;
+use netns::gateway::{SERVER, WAN_VIP, gateway};
+use netns::traffic::*;
+use netns::*;
+use std::time::{Duration, Instant};
+
+/// The scenario-5 config without its conntrack_sync section.
+fn without_sync(cfg: &str) -> String {
+    match cfg.find("config conntrack_sync") {
+        Some(i) => cfg[..i].to_string(),
+        None => cfg.to_string(),
+    }
+}
+
+struct Run {
+    curl_ok: bool,
+    curl_out: String,
+    download_ok: bool,
+    /// Source endpoints the UDP echo server saw, in order, deduplicated.
+    udp_sources: Vec<String>,
+    udp_gap: f64,
+    b_log: String,
+    b_ct_invalid: u64,
+    secs: f64,
+}
+
+fn run(test: &str, sync: bool) -> Option<Run> {
+    if skip() || tools_missing() {
+        return None;
+    }
+    let mut lab = Lab::new(test);
+    let (a_cfg, b_cfg) = (
+        board("scenario5-stateful-a.uci"),
+        board("scenario5-stateful-b.uci"),
+    );
+    let (a_cfg, b_cfg) = if sync {
+        (a_cfg, b_cfg)
+    } else {
+        (without_sync(&a_cfg), without_sync(&b_cfg))
+    };
+    let mut g = gateway(&mut lab, &a_cfg, Some(&b_cfg));
+    let mut b = g.b.take().expect("router b");
+    lab.start(&mut g.a);
+    lab.start(&mut b);
+    expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
+    expect_state(&lab, &b, "lan_gw", "backup", Duration::from_secs(10));
+    if sync {
+        // B's start-up resync from A is done before the test begins.
+        let done = wait_for(Duration::from_secs(15), || {
+            lab.hagw(&b)
+                .log_text()
+                .contains("bulk resync from peer 1 done")
+        });
+        assert!(done.is_some(), "B's resync: {}", lab.hagw(&b).log_text());
+    }
+
+    let www = lab.dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let file = blob(&www, "blob", 12);
+    let file_s = file.to_string_lossy().into_owned();
+    let srv = lab.spawn(
+        &g.server,
+        "paced-http",
+        &[PYTHON, "-c", PACED_HTTP, SERVER, "8080", &file_s, "1500000"],
+    );
+    wait_for(Duration::from_secs(10), || {
+        lab.exec(&g.server, &["nc", "-z", SERVER, "8080"])
+            .status
+            .success()
+    })
+    .expect("http server up");
+    lab.spawn(&g.server, "udp", &[PYTHON, "-c", UDP_ECHO, "5353"]);
+    std::thread::sleep(Duration::from_millis(300));
+
+    // 12 MB paced at 1.5 MB/s by the server: about 8 s; the master dies
+    // a third of the way in.
+    let got = lab.dir.join("got");
+    let got_s = got.to_string_lossy().into_owned();
+    let url = format!("http://{SERVER}:8080/blob");
+    let started = Instant::now();
+    let mut curl = std::process::Command::new("ip")
+        .args(["netns", "exec", &g.client])
+        .args([
+            "curl",
+            "-sS",
+            "--max-time",
+            "60",
+            "--speed-limit",
+            "1",
+            "--speed-time",
+            "15",
+            "-o",
+            &got_s,
+            &url,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let udp = lab.spawn(
+        &g.client,
+        "udpflow",
+        &[PYTHON, "-c", UDP_FLOW, SERVER, "5353", "20000", "14"],
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    lab.node_death(&g.a, &["lan0", "wan0", "sync0"]);
+    expect_state(&lab, &b, "lan_gw", "master", Duration::from_secs(10));
+
+    let out = curl.wait_with_output().unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    lab.proc(udp).wait_exit(Duration::from_secs(20));
+    let flow = lab.proc(udp).log_text();
+    let mut udp_sources: Vec<String> = Vec::new();
+    let mut times: Vec<f64> = Vec::new();
+    for l in flow.lines() {
+        let mut w = l.split_whitespace();
+        let (Some(t), Some(src)) = (w.next(), w.next()) else {
+            continue;
+        };
+        times.push(t.parse().unwrap_or(0.0));
+        if udp_sources.last().map(String::as_str) != Some(src) {
+            udp_sources.push(src.to_string());
+        }
+    }
+    let b_log = lab.hagw(&b).log_text();
+    let server_log = lab.proc(srv).log_text();
+    assert!(
+        !sync || server_log.contains(&format!("{WAN_VIP}:")),
+        "the server saw the WAN VIP: {server_log}"
+    );
+    Some(Run {
+        curl_ok: out.status.success(),
+        curl_out: text(&out),
+        download_ok: got.exists() && sha256(&got) == sha256(&file),
+        udp_sources,
+        udp_gap: max_gap(&times),
+        b_ct_invalid: drops(&b, "ct_invalid"),
+        b_log,
+        secs,
+    })
+}
+
+#[test]
+fn transfer_and_udp_flow_survive_the_masters_death() {
+    let Some(r) = run("stateful", true) else {
+        return;
+    };
+    println!(
+        "stateful failover: download {:.1} s (ok {}), UDP sources {:?}, UDP gap {:.2} s",
+        r.secs, r.download_ok, r.udp_sources, r.udp_gap
+    );
+    let commit = r
+        .b_log
+        .lines()
+        .find(|l| l.contains("failover:"))
+        .unwrap_or("");
+    println!("B: {commit}");
+    assert!(
+        r.curl_ok,
+        "curl failed: {}\nB log:\n{}",
+        r.curl_out, r.b_log
+    );
+    assert!(r.download_ok, "download checksum differs");
+    assert_eq!(
+        r.udp_sources,
+        vec![format!("{WAN_VIP}:20000")],
+        "the server saw one source for the UDP flow, before and after"
+    );
+    assert!(
+        commit.contains("sessions committed") && !commit.contains("failover: 0 sessions"),
+        "B committed the synced sessions: {commit}"
+    );
+    assert_eq!(r.b_ct_invalid, 0, "no packet of the flows was refused by B");
+}
+
+#[test]
+fn without_sync_the_transfer_breaks() {
+    let Some(r) = run("stateless", false) else {
+        return;
+    };
+    println!(
+        "no sync: curl ok {} after {:.1} s ({}), B ct_invalid {}",
+        r.curl_ok,
+        r.secs,
+        r.curl_out.trim(),
+        r.b_ct_invalid
+    );
+    assert!(!r.curl_ok && !r.download_ok, "the control must break");
+    assert!(r.b_ct_invalid > 0, "B refused the mid-stream segments");
+}
