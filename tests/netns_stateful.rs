@@ -88,7 +88,7 @@ fn run(test: &str, sync: bool) -> Option<Run> {
     let got_s = got.to_string_lossy().into_owned();
     let url = format!("http://{SERVER}:8080/blob");
     let started = Instant::now();
-    let mut curl = std::process::Command::new("ip")
+    let curl = std::process::Command::new("ip")
         .args(["netns", "exec", &g.client])
         .args([
             "curl",
