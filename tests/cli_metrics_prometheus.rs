@@ -56,6 +56,7 @@ fn snapshot() -> Snapshot {
     Snapshot {
         dataplane: None,
         sync: None,
+        bfd: None,
         groups: vec![
             group(
                 "lan_gw",

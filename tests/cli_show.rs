@@ -85,6 +85,7 @@ fn snapshot() -> Snapshot {
     Snapshot {
         dataplane: None,
         sync: None,
+        bfd: None,
         groups: vec![g],
         ports: vec![p],
     }

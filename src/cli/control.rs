@@ -221,6 +221,7 @@ mod tests {
         Snapshot {
             dataplane: None,
             sync: None,
+            bfd: None,
             groups: Vec::new(),
             ports: Vec::new(),
         }
@@ -251,6 +252,7 @@ mod tests {
         let snap = Snapshot {
             dataplane: None,
             sync: None,
+            bfd: None,
             groups: vec![GroupStatus {
                 name: "g".into(),
                 interface: "lan".into(),

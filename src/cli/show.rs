@@ -837,6 +837,7 @@ mod tests {
             ports,
             dataplane: None,
             sync: None,
+            bfd: None,
         }
     }
 

@@ -15,6 +15,7 @@
 //! retries each missing device every second. Never: parses frames, decides
 //! VRRP state, or blocks on anything but poll(2).
 
+pub mod bfdsock;
 pub mod clock;
 pub mod control;
 pub mod link;
@@ -28,6 +29,7 @@ pub mod sys;
 use crate::config::{self, Config, LogLevel};
 use crate::engine::{Engine, Event, MAX_FRAME, PortStatus, Snapshot, TxQueue, Verdict};
 use crate::time::Instant;
+use bfdsock::BfdSocket;
 use control::{ControlServer, Want};
 use link::{LINK_POLL, LINK_POLL_WITH_NETLINK, Port};
 use log::{LevelFilter, debug, error, info, warn};
@@ -87,6 +89,7 @@ enum Slot {
     Conn,
     Port(usize),
     Sync,
+    Bfd,
 }
 
 struct Daemon {
@@ -109,6 +112,8 @@ struct Daemon {
     tx_overflow_seen: u64,
     /// The conntrack-sync socket, once the sync interface has its address.
     sync: Option<SyncSocket>,
+    /// BFD to the peer on the sync link, when configured.
+    bfd: Option<BfdSocket>,
     sync_buf: Vec<u8>,
     /// Last sync-socket error logged (logged once until it changes).
     sync_error: Option<String>,
@@ -162,9 +167,10 @@ impl Daemon {
             next_link_poll: Instant::ZERO,
             link_poll,
             fds: Vec::with_capacity(nfds),
-            slots: Vec::with_capacity(nfds + 1),
+            slots: Vec::with_capacity(nfds + 2),
             tx_overflow_seen: 0,
             sync: None,
+            bfd: None,
             sync_buf: vec![0; syncsock::MAX_DATAGRAM],
             sync_error: None,
             call_started: Instant::ZERO,
@@ -242,6 +248,7 @@ impl Daemon {
                         self.receive(now, p, revents);
                     }
                     Some(Slot::Sync) => self.receive_sync(now),
+                    Some(Slot::Bfd) => self.receive_bfd(now),
                     None => {}
                 }
             }
@@ -322,6 +329,15 @@ impl Daemon {
                 Slot::Sync,
             );
         }
+        if let (Some(s), true) = (&self.bfd, self.engine.is_some()) {
+            push(
+                &mut self.fds,
+                &mut self.slots,
+                s.raw_fd(),
+                libc::POLLIN,
+                Slot::Bfd,
+            );
+        }
         if self.engine.is_some() {
             for (i, p) in self.ports.iter().enumerate() {
                 if let Some(s) = &p.sock {
@@ -345,12 +361,67 @@ impl Daemon {
         self.call_started = now;
         for _ in 0..RX_BUDGET {
             match sock.recv(&mut self.sync_buf) {
-                Ok(Some(n)) => engine.handle_sync(now, &self.sync_buf[..n]),
+                Ok(Some((n, from))) => {
+                    engine.handle_sync(now, &self.sync_buf[..n]);
+                    if let Some(b) = self.bfd.as_mut() {
+                        b.learn_peer(from);
+                    }
+                }
                 Ok(None) => break,
                 Err(e) => {
                     engine.count_sync_error(false);
                     debug!("sync {}: recvfrom: {e}", sock.device);
                     break;
+                }
+            }
+        }
+    }
+
+    /// Hand up to `RX_BUDGET` BFD packets (with their IP TTL) to the engine.
+    fn receive_bfd(&mut self, now: Instant) {
+        let (Some(engine), Some(sock)) = (&mut self.engine, &mut self.bfd) else {
+            return;
+        };
+        self.call_started = now;
+        let mut buf = [0u8; 128];
+        for _ in 0..RX_BUDGET {
+            match sock.recv(&mut buf) {
+                Ok(Some((n, from, ttl))) => {
+                    sock.learn_peer(from);
+                    engine.handle_bfd(now, &buf[..n.min(buf.len())], ttl, &mut self.tx);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    debug!("bfd {}: recvmsg: {e}", sock.device);
+                    break;
+                }
+            }
+        }
+        self.flush(now);
+    }
+
+    /// Open the BFD sockets when configured and not open yet.
+    fn open_bfd(&mut self) {
+        if self.bfd.is_some() {
+            return;
+        }
+        match BfdSocket::open(&self.config) {
+            None => {}
+            Some(Ok(s)) => {
+                info!(
+                    "bfd: on {} ({}), peer {}",
+                    s.device,
+                    s.local,
+                    s.peer
+                        .map_or("to be learned".to_string(), |p| p.to_string())
+                );
+                self.bfd = Some(s);
+            }
+            Some(Err(e)) => {
+                let msg = format!("bfd: {e}");
+                if self.sync_error.as_deref() != Some(msg.as_str()) {
+                    warn!("bfd: cannot open its sockets ({e}); retrying every link poll");
+                    self.sync_error = Some(msg);
                 }
             }
         }
@@ -493,6 +564,9 @@ impl Daemon {
         if self.engine.as_ref().is_some_and(|e| e.has_sync()) {
             self.open_sync();
         }
+        if self.engine.as_ref().is_some_and(|e| e.has_bfd()) {
+            self.open_bfd();
+        }
     }
 
     /// Build the engine once every dataplane port's MAC is known.
@@ -542,6 +616,14 @@ impl Daemon {
             if let Err(e) = sock.send(&self.sync_buf[..n]) {
                 engine.count_sync_error(true);
                 debug!("sync {}: sendto: {e}", sock.device);
+            }
+        }
+        let mut buf = [0u8; 64];
+        while let Some(n) = engine.poll_bfd_transmit(now, &mut buf) {
+            if let Some(sock) = &self.bfd
+                && let Err(e) = sock.send(&buf[..n])
+            {
+                debug!("bfd {}: sendto: {e}", sock.device);
             }
         }
         while let Some(ev) = engine.poll_event() {
@@ -744,6 +826,7 @@ fn snapshot(
             ports: Vec::new(),
             dataplane: None,
             sync: None,
+            bfd: None,
         },
     };
     if snap.ports.len() != config.interfaces.len() {

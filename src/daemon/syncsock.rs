@@ -164,9 +164,10 @@ impl SyncSocket {
         }
     }
 
-    /// One datagram into `buf`; `Ok(None)` when none waits. Datagrams from
-    /// our own address (multicast loopback despite the option) are skipped.
-    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    /// One datagram into `buf`: (length, source); `Ok(None)` when none
+    /// waits. Datagrams from our own address (multicast loopback despite
+    /// the option) are skipped.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<(usize, Ipv4Addr)>> {
         loop {
             // SAFETY: sockaddr_in is plain data.
             let mut from: libc::sockaddr_in = unsafe { std::mem::zeroed() };
@@ -190,10 +191,11 @@ impl SyncSocket {
                     _ => Err(e),
                 };
             }
-            if u32::from_be(from.sin_addr.s_addr) == u32::from(self.local) {
+            let from = Ipv4Addr::from(u32::from_be(from.sin_addr.s_addr));
+            if from == self.local {
                 continue;
             }
-            return Ok(Some(n as usize));
+            return Ok(Some((n as usize, from)));
         }
     }
 }
@@ -235,7 +237,7 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        assert_eq!(got, Some(5));
+        assert_eq!(got, Some((5, Ipv4Addr::new(127, 0, 0, 2))));
         assert_eq!(&buf[..5], b"hello");
     }
 }

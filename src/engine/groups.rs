@@ -255,6 +255,18 @@ impl Groups {
         }
     }
 
+    /// Fast takeover (BFD saw the master die): every BACKUP group among
+    /// `members` (config indices) becomes master now, as if its
+    /// Master_Down_Timer had expired (sync groups move together).
+    pub fn take_over(&mut self, ctx: &mut Ctx, now: Instant, members: &[usize], tx: &mut TxQueue) {
+        for i in 0..self.slots.len() {
+            let s = &self.slots[i];
+            if members.contains(&s.cfg) && s.group.state() == VrrpState::Backup {
+                self.grant_master(ctx, now, i, "BFD: master down (fast takeover)", tx);
+            }
+        }
+    }
+
     /// Announce a master group's VIPs again (after a split brain ended).
     pub fn reannounce(&mut self, ctx: &mut Ctx, i: usize, tx: &mut TxQueue) {
         self.send_garps(ctx, i, tx);

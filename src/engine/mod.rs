@@ -18,6 +18,7 @@ mod failover;
 mod forward;
 mod groups;
 mod icmp;
+mod liveness;
 mod local;
 
 use crate::config::{Config, Ipv4Cidr, Role};
@@ -31,6 +32,8 @@ pub use failover::{FailoverStats, SyncStatus};
 use forward::Dataplane;
 pub use forward::Keys;
 use groups::Groups;
+use liveness::Liveness;
+pub use liveness::{BfdStatus, TakeoverStats};
 
 /// Index of a port: the position of its interface in `Config::interfaces`.
 pub type PortId = usize;
@@ -144,6 +147,8 @@ pub struct Snapshot {
     pub dataplane: Option<DataplaneStatus>,
     /// Conntrack sync, when configured (and the engine runs).
     pub sync: Option<SyncStatus>,
+    /// BFD on the sync link, when configured.
+    pub bfd: Option<BfdStatus>,
 }
 
 /// The dataplane's tables and counters for `show conntrack`, `show nat
@@ -236,6 +241,7 @@ pub struct Engine {
     addrs: LocalAddrs,
     dp: Dataplane,
     sync: Option<SyncGlue>,
+    bfd: Option<Liveness>,
 }
 
 impl Engine {
@@ -273,6 +279,7 @@ impl Engine {
                 keys.boot,
                 config.conntrack.external_max_entries as usize,
             ),
+            bfd: Liveness::new(config, keys.boot),
             dp,
         };
         e.rebuild_addrs();
@@ -312,8 +319,42 @@ impl Engine {
             if let Some(g) = self.sync.as_mut() {
                 g.groups_changed(&mut self.ctx, &self.groups, &mut self.dp, now);
             }
+            if let Some(l) = self.bfd.as_mut() {
+                l.groups_changed(&self.groups);
+            }
         }
         self.hold_preemption();
+    }
+
+    /// BFD events: a fast takeover runs inside this call, like any other
+    /// transition (commit, then GARP and adverts queued in `tx`).
+    fn bfd_events(&mut self, now: Instant, tx: &mut TxQueue) {
+        let Some(l) = self.bfd.as_mut() else {
+            return;
+        };
+        if l.take_events(now, &self.groups) {
+            let members = l.members().to_vec();
+            self.groups.take_over(&mut self.ctx, now, &members, tx);
+            self.after(now);
+        }
+    }
+
+    /// A BFD control packet from the peer on the sync link, with its IP TTL.
+    pub fn handle_bfd(&mut self, now: Instant, bytes: &[u8], ttl: u8, tx: &mut TxQueue) {
+        if let Some(l) = self.bfd.as_mut() {
+            let _ = l.session.handle_packet(now, bytes, ttl);
+        }
+        self.bfd_events(now, tx);
+    }
+
+    /// The next BFD packet for the peer (UDP to port 3784, TTL 255).
+    pub fn poll_bfd_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+        self.bfd.as_mut()?.session.poll_transmit(now, buf)
+    }
+
+    /// Whether BFD runs on the sync link.
+    pub fn has_bfd(&self) -> bool {
+        self.bfd.is_some()
     }
 
     /// While a conntrack resync is outstanding the synced groups do not
@@ -421,6 +462,12 @@ impl Engine {
         if let Some(g) = self.sync.as_mut() {
             g.sync.handle_timeout(now);
         }
+        if let Some(l) = self.bfd.as_mut()
+            && l.session.poll_timeout().is_some_and(|t| t <= now)
+        {
+            l.session.handle_timeout(now);
+        }
+        self.bfd_events(now, tx);
         self.hold_preemption();
     }
 
@@ -430,10 +477,11 @@ impl Engine {
             return None;
         }
         let t = min_opt(self.groups.poll_timeout(&self.ctx), self.dp.poll_timeout());
-        min_opt(
+        let t = min_opt(
             t,
             self.sync.as_ref().and_then(|g| g.poll_timeout(&self.dp.ct)),
-        )
+        );
+        min_opt(t, self.bfd.as_ref().and_then(|l| l.session.poll_timeout()))
     }
 
     /// Link state of `port` changed (tracked interfaces, FAULT).
@@ -520,6 +568,7 @@ impl Engine {
                 .sync
                 .as_ref()
                 .map(|g| g.status(&self.dp.ct, now, sessions)),
+            bfd: self.bfd.as_ref().map(|l| l.status()),
         }
     }
 }

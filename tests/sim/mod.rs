@@ -84,8 +84,16 @@ struct Flight {
     to_router: usize,
     to_port: usize,
     bytes: Vec<u8>,
-    /// A conntrack-sync datagram (for the sync socket, not the port).
-    sync: bool,
+    kind: Kind,
+}
+
+/// What a flight carries: an Ethernet frame for a port, or a datagram for
+/// one of the sync link's sockets (conntrack sync, BFD).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Frame,
+    Sync,
+    Bfd,
 }
 
 pub struct Sim {
@@ -300,7 +308,10 @@ impl Sim {
             }
             let mut buf = [0u8; 1500];
             while let Some(n) = e.poll_sync_transmit(&mut buf) {
-                datagrams.push(buf[..n].to_vec());
+                datagrams.push((Kind::Sync, buf[..n].to_vec()));
+            }
+            while let Some(n) = e.poll_bfd_transmit(now, &mut buf) {
+                datagrams.push((Kind::Bfd, buf[..n].to_vec()));
             }
         }
         let frames: Vec<(usize, Vec<u8>)> = rt.tx.iter().map(|(p, b)| (p, b.to_vec())).collect();
@@ -310,12 +321,12 @@ impl Sim {
             .conntrack_sync
             .as_ref()
             .and_then(|cs| rt.config.interface_index(&cs.interface));
-        for d in datagrams {
+        for (kind, d) in datagrams {
             // Sync datagrams need the sync link up; they travel its segment.
             if let Some(p) = sync_port
                 && self.routers[r].links.get(p).copied().unwrap_or(false)
             {
-                self.transmit_as((r, p), d, true);
+                self.transmit_as((r, p), d, kind);
             }
         }
         for (port, bytes) in frames {
@@ -336,10 +347,10 @@ impl Sim {
 
     /// Put a frame sent by member `from` on every segment it is attached to.
     fn transmit(&mut self, from: (usize, usize), bytes: Vec<u8>) {
-        self.transmit_as(from, bytes, false)
+        self.transmit_as(from, bytes, Kind::Frame)
     }
 
-    fn transmit_as(&mut self, from: (usize, usize), bytes: Vec<u8>, sync: bool) {
+    fn transmit_as(&mut self, from: (usize, usize), bytes: Vec<u8>, kind: Kind) {
         let now = self.now;
         for s in 0..self.segments.len() {
             let seg = &self.segments[s];
@@ -364,7 +375,7 @@ impl Sim {
                         to_router: tr,
                         to_port: tp,
                         bytes: bytes.clone(),
-                        sync,
+                        kind,
                     },
                 );
             }
@@ -440,10 +451,10 @@ impl Sim {
                 if let Some(e) = rt.engine.as_mut() {
                     self.delivered += 1;
                     let mut bytes = f.bytes;
-                    if f.sync {
-                        e.handle_sync(now, &bytes);
-                    } else {
-                        deliver(e, now, f.to_port, &mut bytes, &mut rt.tx);
+                    match f.kind {
+                        Kind::Sync => e.handle_sync(now, &bytes),
+                        Kind::Bfd => e.handle_bfd(now, &bytes, 255, &mut rt.tx),
+                        Kind::Frame => deliver(e, now, f.to_port, &mut bytes, &mut rt.tx),
                     }
                     self.after_call(f.to_router);
                 }
