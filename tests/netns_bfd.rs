@@ -9,6 +9,7 @@
 //!   Master_Down_Interval;
 //! * the sync link cut alone: the backup takes over, the master's next
 //!   advert (≤ 1 s) puts it back, the backup counts a sync-link failure.
+//!
 //! Gaps print with --nocapture. Needs root.
 
 mod netns;
