@@ -25,7 +25,16 @@ lint:
 clean:
 	$(CARGO) clean
 
-# Two hagw routers and a client in namespaces: failover demo (needs root).
+# Random faults in the simulator, invariants after every step (issue 8):
+# make chaos SEEDS=10000 [FIRST=1]. CI runs 40 seeds inside `make test`.
+SEEDS ?= 1000
+FIRST ?= 1
+.PHONY: chaos
+chaos:
+	HAGW_CHAOS_SEEDS=$(SEEDS) HAGW_CHAOS_FIRST=$(FIRST) $(CARGO) test --release --test sim_chaos -- --nocapture
+
+# The product demo (needs root): client, two routers with conntrack sync,
+# server; a download survives the master's death (tests/demo.sh).
 demo:
 	$(CARGO) build
 	./tests/demo.sh
