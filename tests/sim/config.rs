@@ -32,6 +32,7 @@ pub fn default_group(name: &str, iface: &str, vrid: u8, vips: &[&str]) -> VrrpGr
         auth: VrrpAuth::None,
         sync_group: None,
         track_interfaces: Vec::new(),
+        tracks: Vec::new(),
         notify: None,
         unicast_peers: Vec::new(),
         garp_repeat: 3,
@@ -75,6 +76,7 @@ impl ConfigBuilder {
                 nat_source: Vec::new(),
                 nat_destination: Vec::new(),
                 conntrack_sync: None,
+                tracks: Vec::new(),
             },
         }
     }
