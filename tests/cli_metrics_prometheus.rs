@@ -55,6 +55,7 @@ fn snapshot() -> Snapshot {
     };
     Snapshot {
         dataplane: None,
+        tracks: Vec::new(),
         groups: vec![
             group(
                 "lan_gw",

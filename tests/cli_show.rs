@@ -84,6 +84,7 @@ fn snapshot() -> Snapshot {
     };
     Snapshot {
         dataplane: None,
+        tracks: Vec::new(),
         groups: vec![g],
         ports: vec![p],
     }

@@ -220,6 +220,7 @@ mod tests {
     fn empty() -> Snapshot {
         Snapshot {
             dataplane: None,
+            tracks: Vec::new(),
             groups: Vec::new(),
             ports: Vec::new(),
         }
@@ -249,6 +250,7 @@ mod tests {
         use crate::vrrp::{GroupCounters, GroupStatus, VrrpState};
         let snap = Snapshot {
             dataplane: None,
+            tracks: Vec::new(),
             groups: vec![GroupStatus {
                 name: "g".into(),
                 interface: "lan".into(),

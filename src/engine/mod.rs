@@ -18,6 +18,7 @@ mod forward;
 mod groups;
 mod icmp;
 mod local;
+mod tracks;
 
 use crate::config::{Config, Ipv4Cidr, Role};
 use crate::time::{Duration, Instant};
@@ -28,6 +29,8 @@ pub use ctx::DROP_REASONS;
 use forward::Dataplane;
 pub use forward::Keys;
 use groups::Groups;
+pub use tracks::TrackStatus;
+use tracks::Tracks;
 
 /// Index of a port: the position of its interface in `Config::interfaces`.
 pub type PortId = usize;
@@ -109,6 +112,9 @@ impl TxQueue {
 pub enum Event {
     /// Group `group` (index into `Config::vrrp_groups`) entered `state`.
     Transition { group: usize, state: VrrpState },
+    /// Run the script of track `track` (index into `Config::tracks`) and
+    /// report its result with `Engine::track_result` (one run at a time).
+    RunScript { track: usize },
 }
 
 /// A read-only view of one port, for `show interfaces`.
@@ -135,6 +141,8 @@ pub struct Snapshot {
     pub ports: Vec<PortStatus>,
     /// None before the engine runs (the daemon waits for its devices).
     pub dataplane: Option<DataplaneStatus>,
+    /// Health tracks (`config track`), in config order.
+    pub tracks: Vec<TrackStatus>,
 }
 
 /// The dataplane's tables and counters for `show conntrack`, `show nat
@@ -226,6 +234,7 @@ pub struct Engine {
     groups: Groups,
     addrs: LocalAddrs,
     dp: Dataplane,
+    tracks: Tracks,
 }
 
 impl Engine {
@@ -258,6 +267,7 @@ impl Engine {
             groups: Groups::new(config, now)?,
             addrs: LocalAddrs::new(config),
             dp: Dataplane::new(config, keys)?,
+            tracks: Tracks::new(config, now),
         };
         e.rebuild_addrs();
         Ok(e)
@@ -303,6 +313,11 @@ impl Engine {
         frame: &mut [u8],
         tx: &mut TxQueue,
     ) -> Verdict {
+        let (ctx, groups) = (&mut self.ctx, &mut self.groups);
+        if self.tracks.observe(ctx, groups, now, port, frame, tx) {
+            self.after();
+            return Verdict::Consumed;
+        }
         let v = local::handle_frame(
             &mut self.ctx,
             &mut self.groups,
@@ -323,6 +338,8 @@ impl Engine {
             return;
         }
         self.groups.handle_timeout(&mut self.ctx, now, tx);
+        self.tracks
+            .handle_timeout(&mut self.ctx, &mut self.groups, now, tx);
         self.after();
         self.dp.handle_timeout(&mut self.ctx, &self.addrs, now, tx);
     }
@@ -332,7 +349,8 @@ impl Engine {
         if self.ctx.stopped {
             return None;
         }
-        min_opt(self.groups.poll_timeout(&self.ctx), self.dp.poll_timeout())
+        let t = min_opt(self.groups.poll_timeout(&self.ctx), self.dp.poll_timeout());
+        min_opt(t, self.tracks.poll_timeout(&self.ctx))
     }
 
     /// Link state of `port` changed (tracked interfaces, FAULT).
@@ -368,11 +386,21 @@ impl Engine {
         self.dp.reload(config)?;
         let r = self.groups.reload(&mut self.ctx, config, now, tx);
         if r.is_ok() {
+            self.tracks
+                .reload(&mut self.ctx, &mut self.groups, config, now, tx);
             self.addrs = LocalAddrs::new(config);
             self.rebuild_addrs();
         }
         self.after();
         r
+    }
+
+    /// The script the driver ran for `Event::RunScript { track }` ended:
+    /// `ok` when it exited 0 before its timeout.
+    pub fn track_result(&mut self, now: Instant, track: usize, ok: bool, tx: &mut TxQueue) {
+        self.tracks
+            .script_result(&mut self.ctx, &mut self.groups, now, track, ok, tx);
+        self.after();
     }
 
     /// Next event for the driver, if any.
@@ -415,6 +443,7 @@ impl Engine {
             groups: self.groups.snapshot(ctx, now),
             ports,
             dataplane: Some(self.dp.snapshot(now, sessions)),
+            tracks: self.tracks.snapshot(now),
         }
     }
 }

@@ -1,0 +1,209 @@
+//! Rendering of health tracks: `show tracks` (table and JSON), the track
+//! lines under each group in `show vrrp detail`, and the `hagw_track_*`
+//! metric families.
+//!
+//! Owns: how a `TrackStatus` reads. Never: state, sockets, clocks.
+
+use super::json::Json;
+use super::show::{Family, format_duration, table};
+use crate::engine::{Snapshot, TrackStatus};
+use core::fmt::Write;
+
+fn state(t: &TrackStatus) -> &'static str {
+    if t.up { "UP" } else { "DOWN" }
+}
+
+fn probe_of(t: &TrackStatus) -> String {
+    match (&t.target, &t.interface) {
+        (Some(a), Some(i)) => format!("{} {a} via {i}", t.kind),
+        (None, Some(i)) => format!("link {i}"),
+        _ => "script".to_string(),
+    }
+}
+
+fn weight_of(t: &TrackStatus) -> String {
+    if t.weight == 0 {
+        "fault".to_string()
+    } else {
+        t.weight.to_string()
+    }
+}
+
+fn counters_of(t: &TrackStatus) -> String {
+    let mut s = format!("ok {}, failed {}", t.successes, t.failures);
+    if t.probe.sent + t.probe.resolve_sent > 0 {
+        let _ = write!(
+            s,
+            ", sent {}, replies {}, timeouts {}, ignored {}",
+            t.probe.sent, t.probe.replies, t.probe.timeouts, t.probe.ignored
+        );
+    }
+    if t.kind == "script" && t.skipped > 0 {
+        let _ = write!(s, ", skipped {} (still running)", t.skipped);
+    }
+    s
+}
+
+/// `show tracks`.
+pub fn tracks_text(snap: &Snapshot) -> String {
+    if snap.tracks.is_empty() {
+        return "No health tracks configured.\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = snap
+        .tracks
+        .iter()
+        .map(|t| {
+            vec![
+                t.name.clone(),
+                probe_of(t),
+                state(t).to_string(),
+                weight_of(t),
+                format!("{}/{}", t.rise, t.fall),
+                t.groups.join(","),
+                t.last_change.map_or("never".into(), format_duration),
+                counters_of(t),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "Track",
+            "Probe",
+            "State",
+            "Weight",
+            "Rise/Fall",
+            "Groups",
+            "Changed",
+            "Counters",
+        ],
+        &rows,
+    )
+}
+
+/// The lines `show vrrp detail` adds under group `group`.
+pub fn group_lines(out: &mut String, group: &str, tracks: &[TrackStatus]) {
+    for t in tracks.iter().filter(|t| t.groups.iter().any(|g| g == group)) {
+        let _ = writeln!(
+            out,
+            "Track {}: {}, {}, weight {}, {}",
+            t.name,
+            probe_of(t),
+            state(t),
+            weight_of(t),
+            counters_of(t)
+        );
+    }
+}
+
+pub fn track_json(t: &TrackStatus) -> Json {
+    Json::object()
+        .field("name", t.name.as_str())
+        .field("type", t.kind)
+        .field("interface", t.interface.as_deref())
+        .field("target", t.target.map(|a| a.to_string()))
+        .field("state", if t.up { "up" } else { "down" })
+        .field("weight", i64::from(t.weight))
+        .field("interval_seconds", f64::from(t.interval_ms) / 1000.0)
+        .field("rise", t.rise)
+        .field("fall", t.fall)
+        .field(
+            "groups",
+            t.groups.iter().map(|g| Json::from(g.as_str())).collect::<Vec<_>>(),
+        )
+        .field("successes", t.successes)
+        .field("failures", t.failures)
+        .field("transitions", t.transitions)
+        .field("probes_sent", t.probe.sent)
+        .field("replies", t.probe.replies)
+        .field("timeouts", t.probe.timeouts)
+        .field("ignored", t.probe.ignored)
+        .field("resolve_sent", t.probe.resolve_sent)
+        .field("running", t.running)
+        .field("skipped", t.skipped)
+        .field(
+            "last_change_seconds",
+            t.last_change.map(|d| d.as_millis() as f64 / 1000.0),
+        )
+}
+
+pub fn tracks_json(snap: &Snapshot) -> Json {
+    Json::object().field(
+        "tracks",
+        snap.tracks.iter().map(track_json).collect::<Vec<_>>(),
+    )
+}
+
+type TrackMetric = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&TrackStatus) -> u64,
+);
+
+const METRICS: &[TrackMetric] = &[
+    ("hagw_track_up", "gauge", "1 if the health track is UP.", |t| {
+        u64::from(t.up)
+    }),
+    (
+        "hagw_track_weight",
+        "gauge",
+        "Priority the track takes off its groups while DOWN (0: they go FAULT).",
+        |t| u64::from(t.weight.unsigned_abs()),
+    ),
+    (
+        "hagw_track_successes_total",
+        "counter",
+        "Successful probes or script runs.",
+        |t| t.successes,
+    ),
+    (
+        "hagw_track_failures_total",
+        "counter",
+        "Failed probes or script runs (unanswered, link down, non-zero exit, killed).",
+        |t| t.failures,
+    ),
+    (
+        "hagw_track_transitions_total",
+        "counter",
+        "UP/DOWN changes of the track.",
+        |t| t.transitions,
+    ),
+    (
+        "hagw_track_probes_sent_total",
+        "counter",
+        "ICMP echo or ARP probes sent to the target.",
+        |t| t.probe.sent,
+    ),
+    (
+        "hagw_track_replies_total",
+        "counter",
+        "Matching answers from the target.",
+        |t| t.probe.replies,
+    ),
+    (
+        "hagw_track_ignored_total",
+        "counter",
+        "Answers that did not match (another source, an old sequence number).",
+        |t| t.probe.ignored,
+    ),
+];
+
+/// The `hagw_track_*` families.
+pub(crate) fn families(snap: &Snapshot) -> Vec<Family> {
+    METRICS
+        .iter()
+        .map(|&(name, kind, help, value)| Family {
+            name,
+            kind,
+            help,
+            samples: snap
+                .tracks
+                .iter()
+                .map(|t| {
+                    let labels = vec![("track", t.name.clone()), ("type", t.kind.to_string())];
+                    (labels, value(t))
+                })
+                .collect(),
+        })
+        .collect()
+}
