@@ -12,7 +12,8 @@
 //!   tracks, clamped to 1..=254 (an address owner stays at 255); a DOWN
 //!   track of weight 0 holds the group in FAULT. A change applies at once
 //!   (`Groups::set_health`: a master advertises the new priority now; the
-//!   election follows the normal rules, a sync group moves together).
+//!   election follows the normal rules). The members of a sync group all
+//!   count the tracks of every member, so the group moves together.
 //! * Probes go out from the interface's own address and MAC, so a backup
 //!   probes too (and does not take over with a dead upstream).
 //! * A track starts UP; a probe unanswered when the next one is due is a
@@ -133,11 +134,24 @@ fn group_health(config: &Config) -> Vec<GroupHealth> {
                 name: g.name.clone(),
                 base: if owner { 255 } else { g.priority.clamp(1, 254) },
                 owner,
-                tracks: g
-                    .tracks
+                // A sync group moves together: every member counts the
+                // tracks of all members (else a member with a healthy
+                // priority would pull the group back at once).
+                tracks: config
+                    .vrrp_groups
                     .iter()
+                    .filter(|o| {
+                        o.name == g.name
+                            || (g.sync_group.is_some() && o.sync_group == g.sync_group)
+                    })
+                    .flat_map(|o| o.tracks.iter())
                     .filter_map(|n| config.track_index(n))
-                    .collect(),
+                    .fold(Vec::new(), |mut v, k| {
+                        if !v.contains(&k) {
+                            v.push(k);
+                        }
+                        v
+                    }),
                 applied: None,
             }
         })

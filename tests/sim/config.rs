@@ -212,6 +212,35 @@ impl ConfigBuilder {
         self
     }
 
+    /// A health track with the defaults of the `track` section (1 s, fall
+    /// 3, rise 2, weight 0); `target` is its own next hop; adjusted by `f`.
+    pub fn track(
+        mut self,
+        name: &str,
+        kind: TrackKind,
+        iface: Option<&str>,
+        target: Option<&str>,
+        f: impl FnOnce(&mut Track),
+    ) -> Self {
+        let mut t = Track {
+            name: name.into(),
+            kind,
+            interface: iface.map(Into::into),
+            target: target.map(ip),
+            next_hop: target.map(ip),
+            interval_ms: 1000,
+            fall: 3,
+            rise: 2,
+            weight: 0,
+            command: None,
+            timeout_ms: 1000,
+            line: 0,
+        };
+        f(&mut t);
+        self.cfg.tracks.push(t);
+        self
+    }
+
     /// Adjust anything else.
     pub fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(&mut self.cfg);
