@@ -105,7 +105,11 @@ fn probes_answered_keep_the_track_up_and_are_not_no_host() {
         assert!(t.probe.replies + 1 >= t.probe.sent, "{t:?}");
         assert_eq!(t.probe.timeouts, 0);
         assert_eq!(priority(&l.sim, r), [200, 100][r]);
-        let snap = l.sim.routers[r].engine.as_ref().unwrap().snapshot(l.sim.now);
+        let snap = l.sim.routers[r]
+            .engine
+            .as_ref()
+            .unwrap()
+            .snapshot(l.sim.now);
         let wan = &snap.ports[1];
         let no_host = wan.drops.iter().find(|(n, _)| *n == "no_host").unwrap().1;
         assert_eq!(no_host, 0, "echo replies to our probes counted no_host");
@@ -139,7 +143,10 @@ fn upstream_loss_peer_preempts_then_master_takes_back() {
     );
     assert_eq!(priority(&l.sim, 0), 50);
     assert_eq!(l.sim.masters("lan_gw"), vec![1]);
-    let took = l.sim.entered(1, "lan_gw", VrrpState::Master, drop_at).unwrap();
+    let took = l
+        .sim
+        .entered(1, "lan_gw", VrrpState::Master, drop_at)
+        .unwrap();
     assert!(
         took > down && took - down <= Duration::from_millis(3700),
         "B master {:?} after the track went down",
@@ -161,7 +168,11 @@ fn upstream_loss_peer_preempts_then_master_takes_back() {
     l.sim.run_for(Duration::from_secs(10));
     assert!(track(&l.sim, 0).up);
     let up = changed_at(&l.sim, 0);
-    assert!(up - heal <= Duration::from_secs(3), "up after {:?}", up - heal);
+    assert!(
+        up - heal <= Duration::from_secs(3),
+        "up after {:?}",
+        up - heal
+    );
     assert_eq!(priority(&l.sim, 0), 200);
     assert_eq!(l.sim.masters("lan_gw"), vec![0]);
     assert_eq!(l.sim.state(1, "lan_gw"), Some(VrrpState::Backup));
@@ -279,7 +290,10 @@ fn script_tracks_one_run_at_a_time_hung_counts_as_failure() {
             t.timeout_ms = 2000;
         })
     };
-    let mut l = lab(router(1, 200, script, |_| {}), router(2, 100, script, |_| {}));
+    let mut l = lab(
+        router(1, 200, script, |_| {}),
+        router(2, 100, script, |_| {}),
+    );
     assert_eq!(l.sim.masters("lan_gw"), vec![0]);
     let runs = |sim: &Sim, r: usize| sim.scripts.iter().filter(|s| s.1 == r).count();
     let n0 = runs(&l.sim, 0);
@@ -360,5 +374,8 @@ fn echo_replies_from_elsewhere_or_stale_are_ignored() {
     let t = track(&l.sim, 0);
     assert!(!t.up, "{t:?}");
     assert!(t.probe.ignored >= 40, "{t:?}");
-    assert!(t.probe.replies <= replies0 + 1, "forged replies counted: {t:?}");
+    assert!(
+        t.probe.replies <= replies0 + 1,
+        "forged replies counted: {t:?}"
+    );
 }

@@ -14,8 +14,7 @@ use crate::vrrp::{GroupStatus, VrrpState};
 use core::fmt::Write;
 
 /// The views `answer` knows, as shown in its error message.
-pub const VIEWS: &str =
-    "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, tracks, metrics (each also with --json)";
+pub const VIEWS: &str = "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, tracks, metrics (each also with --json)";
 
 /// Answer one control request (the words after `hagw show`, plus `--json`
 /// if given, e.g. "vrrp summary --json") from a snapshot taken at `now`.
@@ -1053,7 +1052,11 @@ Adverts dropped: 0
         );
         // Metrics still declare every family, with no samples.
         let m = answer("metrics", &s, NOW).unwrap();
-        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 17);
+        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 25);
+        assert_eq!(
+            answer("tracks", &s, NOW).unwrap(),
+            "No health tracks configured.\n"
+        );
         assert!(m.lines().all(|l| l.starts_with('#')), "{m}");
     }
 

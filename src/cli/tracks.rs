@@ -82,7 +82,10 @@ pub fn tracks_text(snap: &Snapshot) -> String {
 
 /// The lines `show vrrp detail` adds under group `group`.
 pub fn group_lines(out: &mut String, group: &str, tracks: &[TrackStatus]) {
-    for t in tracks.iter().filter(|t| t.groups.iter().any(|g| g == group)) {
+    for t in tracks
+        .iter()
+        .filter(|t| t.groups.iter().any(|g| g == group))
+    {
         let _ = writeln!(
             out,
             "Track {}: {}, {}, weight {}, {}",
@@ -108,7 +111,10 @@ pub fn track_json(t: &TrackStatus) -> Json {
         .field("fall", t.fall)
         .field(
             "groups",
-            t.groups.iter().map(|g| Json::from(g.as_str())).collect::<Vec<_>>(),
+            t.groups
+                .iter()
+                .map(|g| Json::from(g.as_str()))
+                .collect::<Vec<_>>(),
         )
         .field("successes", t.successes)
         .field("failures", t.failures)
@@ -141,9 +147,12 @@ type TrackMetric = (
 );
 
 const METRICS: &[TrackMetric] = &[
-    ("hagw_track_up", "gauge", "1 if the health track is UP.", |t| {
-        u64::from(t.up)
-    }),
+    (
+        "hagw_track_up",
+        "gauge",
+        "1 if the health track is UP.",
+        |t| u64::from(t.up),
+    ),
     (
         "hagw_track_weight",
         "gauge",
@@ -206,4 +215,95 @@ pub(crate) fn families(snap: &Snapshot) -> Vec<Family> {
                 .collect(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::show::answer;
+    use crate::time::{Duration, Instant};
+
+    fn snap() -> Snapshot {
+        let t = TrackStatus {
+            name: "upstream".into(),
+            kind: "ping",
+            interface: Some("wan".into()),
+            target: Some("10.0.0.254".parse().unwrap()),
+            up: false,
+            weight: -150,
+            interval_ms: 500,
+            rise: 2,
+            fall: 3,
+            groups: vec!["lan_gw".into()],
+            successes: 10,
+            failures: 4,
+            transitions: 1,
+            probe: crate::track::ProbeCounters {
+                sent: 14,
+                replies: 10,
+                timeouts: 4,
+                ignored: 1,
+                resolve_sent: 1,
+            },
+            running: false,
+            skipped: 0,
+            last_change: Some(Duration::from_secs(3)),
+        };
+        Snapshot {
+            groups: Vec::new(),
+            ports: Vec::new(),
+            dataplane: None,
+            tracks: vec![t],
+        }
+    }
+
+    #[test]
+    fn show_tracks_json_and_metrics() {
+        let s = snap();
+        let now = Instant::from_secs(100);
+        let text = answer("tracks", &s, now).unwrap();
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().starts_with("Track"));
+        assert!(lines.next().unwrap().starts_with("-----"));
+        let row = lines.next().unwrap();
+        for part in [
+            "upstream",
+            "ping 10.0.0.254 via wan",
+            "DOWN",
+            "-150",
+            "2/3",
+            "lan_gw",
+            "3s",
+            "timeouts 4",
+        ] {
+            assert!(row.contains(part), "{part} missing in {row}");
+        }
+        let mut out = String::new();
+        group_lines(&mut out, "lan_gw", &s.tracks);
+        assert_eq!(
+            out,
+            "Track upstream: ping 10.0.0.254 via wan, DOWN, weight -150, ok 10, failed 4, sent 14, replies 10, timeouts 4, ignored 1\n"
+        );
+        group_lines(&mut out, "other", &s.tracks);
+        assert_eq!(out.lines().count(), 1);
+        let j = answer("tracks --json", &s, now).unwrap();
+        let parsed = crate::cli::json::check::parse(&j).unwrap();
+        let t = &parsed.get("tracks").unwrap();
+        assert!(j.contains("\"state\": \"down\""), "{j}");
+        assert!(j.contains("\"weight\": -150"), "{j}");
+        assert!(matches!(t, Json::Array(a) if a.len() == 1));
+        let m = answer("metrics", &s, now).unwrap();
+        assert!(
+            m.contains("hagw_track_up{track=\"upstream\",type=\"ping\"} 0\n"),
+            "{m}"
+        );
+        assert!(
+            m.contains("hagw_track_weight{track=\"upstream\",type=\"ping\"} 150\n"),
+            "{m}"
+        );
+        assert!(
+            m.contains("hagw_track_replies_total{track=\"upstream\",type=\"ping\"} 10\n"),
+            "{m}"
+        );
+    }
 }

@@ -177,7 +177,10 @@ impl Notifier {
                 }
                 Ok(None) => {
                     if !r.killed && now >= r.deadline {
-                        warn!("notify: `{}` still running past its timeout; killing it", r.what);
+                        warn!(
+                            "notify: `{}` still running past its timeout; killing it",
+                            r.what
+                        );
                         self.failed += 1;
                         let _ = r.child.kill();
                         r.killed = true;
@@ -283,6 +286,37 @@ mod tests {
         n.timeout = Duration::ZERO;
         wait_idle(&mut n, late);
         assert!(n.failed >= (MAX_RUNNING + MAX_QUEUED) as u64);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn checks_report_exit_status_and_a_hung_one_is_killed_as_failure() {
+        let dir = std::env::temp_dir().join(format!("hagw-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = script(&dir, "test \"$1\" = arg");
+        let bad = script(&dir, "exit 1");
+        let hung = script(&dir, "exec sleep 30");
+        let mut n = Notifier::new();
+        let t = Instant::from_secs(1);
+        n.check(t, "ok", &format!("{ok} arg"), Duration::from_secs(5));
+        n.check(t, "bad", &bad, Duration::from_secs(5));
+        n.check(t, "missing", "/nonexistent/check", Duration::from_secs(5));
+        n.check(t, "hung", &hung, Duration::from_millis(100));
+        // The hung one is past its deadline at t + 1 s: killed.
+        wait_idle(&mut n, t + Duration::from_secs(1));
+        let mut got = Vec::new();
+        while let Some(r) = n.take_result() {
+            got.push(r);
+        }
+        got.sort();
+        let want = [
+            ("bad", false),
+            ("hung", false),
+            ("missing", false),
+            ("ok", true),
+        ];
+        let want: Vec<(String, bool)> = want.iter().map(|(a, b)| (a.to_string(), *b)).collect();
+        assert_eq!(got, want);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

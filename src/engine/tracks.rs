@@ -125,11 +125,9 @@ fn group_health(config: &Config) -> Vec<GroupHealth> {
         .vrrp_groups
         .iter()
         .map(|g| {
-            let owner = config.interface(&g.interface).is_some_and(|i| {
-                g.virtual_addresses
-                    .iter()
-                    .any(|v| v.addr == i.address.addr)
-            });
+            let owner = config
+                .interface(&g.interface)
+                .is_some_and(|i| g.virtual_addresses.iter().any(|v| v.addr == i.address.addr));
             GroupHealth {
                 name: g.name.clone(),
                 base: if owner { 255 } else { g.priority.clamp(1, 254) },
@@ -141,8 +139,7 @@ fn group_health(config: &Config) -> Vec<GroupHealth> {
                     .vrrp_groups
                     .iter()
                     .filter(|o| {
-                        o.name == g.name
-                            || (g.sync_group.is_some() && o.sync_group == g.sync_group)
+                        o.name == g.name || (g.sync_group.is_some() && o.sync_group == g.sync_group)
                     })
                     .flat_map(|o| o.tracks.iter())
                     .filter_map(|n| config.track_index(n))
@@ -519,7 +516,9 @@ impl Tracks {
         if ctx.stopped {
             return None;
         }
-        self.list.iter().fold(None, |t, r| min_opt(t, Some(r.next_at)))
+        self.list
+            .iter()
+            .fold(None, |t, r| min_opt(t, Some(r.next_at)))
     }
 
     pub fn snapshot(&self, now: Instant) -> Vec<TrackStatus> {
@@ -564,17 +563,32 @@ mod tests {
 
     #[test]
     fn weights_add_while_down_and_clamp() {
-        assert_eq!(effective(200, false, [(-150, true)].into_iter()), (200, false));
-        assert_eq!(effective(200, false, [(-150, false)].into_iter()), (50, false));
+        assert_eq!(
+            effective(200, false, [(-150, true)].into_iter()),
+            (200, false)
+        );
+        assert_eq!(
+            effective(200, false, [(-150, false)].into_iter()),
+            (50, false)
+        );
         assert_eq!(
             effective(200, false, [(-150, false), (-100, false)].into_iter()),
             (1, false)
         );
-        assert_eq!(effective(254, false, [(-1, false)].into_iter()), (253, false));
+        assert_eq!(
+            effective(254, false, [(-1, false)].into_iter()),
+            (253, false)
+        );
         assert_eq!(effective(100, false, [(0, false)].into_iter()), (100, true));
-        assert_eq!(effective(100, false, [(0, true), (-20, false)].into_iter()), (80, false));
+        assert_eq!(
+            effective(100, false, [(0, true), (-20, false)].into_iter()),
+            (80, false)
+        );
         // An address owner stays at 255; only a weight-0 track moves it (FAULT).
-        assert_eq!(effective(255, true, [(-50, false)].into_iter()), (255, false));
+        assert_eq!(
+            effective(255, true, [(-50, false)].into_iter()),
+            (255, false)
+        );
         assert_eq!(effective(255, true, [(0, false)].into_iter()), (255, true));
     }
 }

@@ -425,11 +425,17 @@ impl Sim {
                     self.after_call(f.to_router);
                 }
             }
-            let (done, rest): (Vec<_>, Vec<_>) =
-                self.running_scripts.drain(..).partition(|(at, _, _)| *at <= now);
+            let (done, rest): (Vec<_>, Vec<_>) = self
+                .running_scripts
+                .drain(..)
+                .partition(|(at, _, _)| *at <= now);
             self.running_scripts = rest;
             for (_, r, track) in done {
-                let answer = self.script_ok.get(&(r, track)).copied().unwrap_or(Some(true));
+                let answer = self
+                    .script_ok
+                    .get(&(r, track))
+                    .copied()
+                    .unwrap_or(Some(true));
                 let rt = &mut self.routers[r];
                 if let (Some(ok), Some(e)) = (answer, rt.engine.as_mut()) {
                     e.track_result(now, track, ok, &mut rt.tx);

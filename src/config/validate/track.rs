@@ -100,7 +100,12 @@ pub(super) fn tracks(
             None
         };
         let target = if needs_target {
-            cx.req(sec, "target", "the address to probe, A.B.C.D", parse_unicast)
+            cx.req(
+                sec,
+                "target",
+                "the address to probe, A.B.C.D",
+                parse_unicast,
+            )
         } else {
             if let Some(o) = sec.one("target") {
                 cx.err(
@@ -293,6 +298,120 @@ pub(super) fn group_tracks(cx: &mut Ctx, sec: &Sec, tracks: &[Track], owner: boo
 #[cfg(test)]
 mod tests {
     use super::parse_decisecs;
+    use crate::config::{TrackKind, parse_str};
+    use std::net::Ipv4Addr;
+
+    // Lines 1-8: two interfaces; 9-10: a default route via 10.0.0.1.
+    const MIN: &str = "config interface 'lan'\n\toption device 'lan0'\n\toption role 'lan'\n\toption address '192.168.1.2/24'\nconfig interface 'wan'\n\toption device 'wan0'\n\toption role 'wan'\n\toption address '10.0.0.2/24'\nconfig route\n\toption target '0.0.0.0/0'\n\toption gateway '10.0.0.1'\n\toption interface 'wan'\n";
+    /// Line 13 onwards.
+    const GROUP: &str = "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '1'\n\tlist virtual_address '192.168.1.254'\n\toption priority '200'\n";
+
+    fn errors(extra: &str) -> Vec<String> {
+        match parse_str("t.uci", &format!("{MIN}{extra}")) {
+            Ok(c) => panic!("accepted: {c:#?}"),
+            Err(e) => e.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_issue_example_parses() {
+        let c = parse_str(
+            "t.uci",
+            &format!(
+                "{MIN}{GROUP}\tlist track 'upstream'\n\tlist track 'dns'\nconfig track 'upstream'\n\toption type 'ping'\n\toption interface 'wan'\n\toption target '10.0.0.254'\n\toption interval '0.5'\n\toption fall '3'\n\toption rise '2'\n\toption weight '-150'\nconfig track 'dns'\n\toption type 'script'\n\toption command '/usr/bin/check-dns 1.1.1.1'\n\toption timeout '2'\nconfig track 'far'\n\toption type 'ping'\n\toption interface 'wan'\n\toption target '8.8.8.8'\n"
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(c.vrrp_groups[0].tracks, vec!["upstream", "dns"]);
+        let t = &c.tracks[0];
+        assert_eq!(
+            (t.kind, t.interval_ms, t.fall, t.rise, t.weight),
+            (TrackKind::Ping, 500, 3, 2, -150)
+        );
+        assert_eq!(t.next_hop, Some(Ipv4Addr::new(10, 0, 0, 254)));
+        let d = &c.tracks[1];
+        assert_eq!(
+            (d.kind, d.timeout_ms, d.weight, d.interval_ms),
+            (TrackKind::Script, 2000, 0, 1000)
+        );
+        assert_eq!(d.command.as_deref(), Some("/usr/bin/check-dns 1.1.1.1"));
+        // Off-link: the echo goes to the default route's gateway.
+        assert_eq!(c.tracks[2].next_hop, Some(Ipv4Addr::new(10, 0, 0, 1)));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = errors(&format!(
+            "{GROUP}\tlist track 'upstrem'\nconfig track 'upstream'\n\toption type 'interface'\n\toption interface 'wan'\n"
+        ));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("t.uci:18: option 'track': track 'upstrem' is not defined"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("did you mean 'upstream'"), "{e:?}");
+
+        // Weight on an address owner (the VIP is the interface's address).
+        let owner = GROUP.replace("192.168.1.254", "192.168.1.2");
+        let e = errors(&format!(
+            "{owner}\tlist track 'up'\nconfig track 'up'\n\toption type 'interface'\n\toption interface 'wan'\n\toption weight '-10'\n"
+        ));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("t.uci:18:") && e[0].contains("owns its virtual address"),
+            "{e:?}"
+        );
+
+        let e = errors(
+            "config track 'a'\n\toption type 'arp'\n\toption interface 'wan'\n\toption target '10.0.1.1'\n",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "t.uci:16: option 'target': ARP only reaches the link; 10.0.1.1 is not in interface 'wan''s subnet 10.0.0.0/24"
+            ]
+        );
+
+        let e = errors(
+            "config track 'a'\n\toption type 'ping'\n\toption interface 'lan'\n\toption target '172.16.0.1'\n",
+        );
+        assert!(
+            e.len() == 1
+                && e[0].starts_with("t.uci:16:")
+                && e[0].contains("no route with a gateway on 'lan'"),
+            "{e:?}"
+        );
+
+        let e = errors(
+            "config track 'a'\n\toption type 'interface'\n\toption interface 'wan'\n\toption weight '20'\n",
+        );
+        assert!(
+            e.len() == 1 && e[0].starts_with("t.uci:16:") && e[0].contains("weight -20"),
+            "{e:?}"
+        );
+
+        let e = errors("config track 'a'\n\toption type 'script'\n\toption interface 'wan'\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].starts_with("t.uci:13:") && e[0].contains("missing required option 'command'"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("t.uci:15:") && e[1].contains("a script track has no interface"),
+            "{e:?}"
+        );
+
+        let e = errors(
+            "config track 'a'\n\toption type 'ping'\n\toption interface 'wan'\n\toption target '10.0.0.9'\n\toption interval '0.05'\n",
+        );
+        assert!(e.len() == 1 && e[0].starts_with("t.uci:17:"), "{e:?}");
+
+        let e = errors("config track\n\toption type 'interface'\n\toption interface 'wan'\n");
+        assert!(
+            e.len() == 1 && e[0].contains("config track needs a name"),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn decisecs() {
