@@ -1,0 +1,238 @@
+//! Health tracking on real interfaces (issue 11). Needs root, nft, ping.
+//!
+//! 1. The gateway lab (tests/netns/gateway.rs, scenario 5 configs) with a
+//!    ping track on both routers: the upstream (the server, 10.0.0.100)
+//!    gets an nftables rule dropping echo requests from the master's WAN
+//!    address only. A's track goes DOWN (0.5 s probes, fall 3), its
+//!    priority drops 200 → 50, B (100) takes the sync group over and the
+//!    client's ping to the server continues through B; when the rule goes,
+//!    A's track comes UP (rise 2) and A takes the groups back.
+//! 2. keepalived as the peer: its election follows hagw's effective
+//!    priority both ways.
+//! The measured times are printed (`-- --nocapture`).
+
+mod netns;
+use netns::gateway::{SERVER, gateway};
+use netns::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TRACK: &str = "\nconfig track 'upstream'\n\toption type 'ping'\n\toption interface '{IF}'\n\toption target '{TARGET}'\n\toption interval '0.5'\n\toption fall '3'\n\toption rise '2'\n\toption weight '-150'\n";
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn with_track(cfg: &str, group_anchor: &str, iface: &str, target: &str) -> String {
+    let cfg = cfg.replacen(
+        group_anchor,
+        &format!("{group_anchor}\n\tlist track 'upstream'"),
+        1,
+    );
+    format!(
+        "{cfg}{}",
+        TRACK.replace("{IF}", iface).replace("{TARGET}", target)
+    )
+}
+
+/// nftables in `ns`: drop echo requests from `src` (or remove the table).
+fn drop_rule(lab: &Lab, ns: &str, src: Option<&str>) {
+    let run = |args: &[&str]| {
+        let o = lab.exec(ns, args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    match src {
+        Some(src) => {
+            run(&["nft", "add", "table", "inet", "hagwtrk"]);
+            run(&[
+                "nft",
+                "add chain inet hagwtrk in { type filter hook input priority 0 ; }",
+            ]);
+            run(&[
+                "nft",
+                &format!("add rule inet hagwtrk in ip saddr {src} icmp type echo-request drop"),
+            ]);
+        }
+        None => run(&["nft", "delete", "table", "inet", "hagwtrk"]),
+    }
+}
+
+fn track_state(r: &Router) -> Option<String> {
+    let body = query(&r.socket, "tracks --json").ok()?;
+    json_value(&body, "state")
+}
+
+fn wait_until(what: &str, lab: &Lab, timeout: Duration, f: impl FnMut() -> bool) -> Duration {
+    wait_for(timeout, f).unwrap_or_else(|| {
+        lab.dump_logs();
+        panic!("{what} not within {timeout:?}")
+    })
+}
+
+#[test]
+fn upstream_drops_the_masters_probes_backup_takes_over_and_gives_back() {
+    if skip() || !have("nft") {
+        println!("skipped: needs root, nft and ping");
+        return;
+    }
+    let mut lab = Lab::new("track_gw");
+    let anchor = "option sync_group 'gw'";
+    let a = with_track(&board("scenario5-stateful-a.uci"), anchor, "wan", SERVER);
+    let b = with_track(&board("scenario5-stateful-b.uci"), anchor, "wan", SERVER);
+    let mut g = gateway(&mut lab, &a, Some(&b));
+    let mut rb = g.b.take().unwrap();
+    lab.start(&mut g.a);
+    lab.start(&mut rb);
+    for group in ["lan_gw", "wan_gw"] {
+        expect_state(&lab, &g.a, group, "master", Duration::from_secs(10));
+        expect_state(&lab, &rb, group, "backup", Duration::from_secs(10));
+    }
+    let o = lab.exec(
+        &g.client,
+        &["ping", "-c", "3", "-i", "0.2", "-w", "5", SERVER],
+    );
+    assert!(
+        o.status.success(),
+        "ping before: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(track_state(&g.a).as_deref(), Some("up"));
+    assert_eq!(track_state(&rb).as_deref(), Some("up"));
+
+    // The client pings the server every 50 ms through the whole test.
+    let ping = start_ping(&mut lab, &g.client, "ping", SERVER, "0.05", 800, 45);
+    std::thread::sleep(Duration::from_secs(2));
+    let t0 = Instant::now();
+    drop_rule(&lab, &g.server, Some("10.0.0.2"));
+    let down = wait_until("A's track DOWN", &lab, Duration::from_secs(10), || {
+        track_state(&g.a).as_deref() == Some("down")
+    });
+    let detail = query(&g.a.socket, "vrrp detail").unwrap();
+    assert!(detail.contains("Priority: 50 (configured 200)"), "{detail}");
+    assert!(
+        detail.contains("Track upstream: ping 10.0.0.100 via wan, DOWN"),
+        "{detail}"
+    );
+    wait_until("B master", &lab, Duration::from_secs(10), || {
+        state_of(&rb.socket, "lan_gw").as_deref() == Some("master")
+            && state_of(&rb.socket, "wan_gw").as_deref() == Some("master")
+    });
+    let b_master = t0.elapsed();
+    assert_eq!(state_of(&g.a.socket, "lan_gw").as_deref(), Some("backup"));
+    assert_eq!(state_of(&g.a.socket, "wan_gw").as_deref(), Some("backup"));
+    // B's probes were never dropped.
+    assert_eq!(track_state(&rb).as_deref(), Some("up"));
+    std::thread::sleep(Duration::from_secs(3));
+
+    let t1 = Instant::now();
+    drop_rule(&lab, &g.server, None);
+    let up = wait_until("A's track UP", &lab, Duration::from_secs(10), || {
+        track_state(&g.a).as_deref() == Some("up")
+    });
+    wait_until("A master again", &lab, Duration::from_secs(10), || {
+        state_of(&g.a.socket, "lan_gw").as_deref() == Some("master")
+            && state_of(&g.a.socket, "wan_gw").as_deref() == Some("master")
+    });
+    let a_back = t1.elapsed();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(state_of(&rb.socket, "lan_gw").as_deref(), Some("backup"));
+
+    let p = lab.proc(ping);
+    kill(p.pid, libc::SIGINT);
+    p.wait_exit(Duration::from_secs(10));
+    let times = ping_times(&p.log_text());
+    let gap = max_gap(&times);
+    let span = times.last().copied().unwrap_or(0.0) - times.first().copied().unwrap_or(0.0);
+    println!(
+        "track down {:.2} s and B master {:.2} s after the drop rule; track up {:.2} s and A master {:.2} s after its removal; client ping: {} replies over {span:.1} s, largest gap {gap:.3} s",
+        down.as_secs_f64(),
+        b_master.as_secs_f64(),
+        up.as_secs_f64(),
+        a_back.as_secs_f64(),
+        times.len()
+    );
+    // Down: the third unanswered 0.5 s probe (≈ 1-2 s); B master: plus at
+    // most B's Master_Down_Interval (3 + 156/256 s).
+    assert!(down <= Duration::from_secs(3), "{down:?}");
+    assert!(b_master <= Duration::from_secs(7), "{b_master:?}");
+    assert!(
+        span > 10.0 && times.len() > 200,
+        "ping stopped: {} replies",
+        times.len()
+    );
+    assert!(gap < 3.0, "client ping gap {gap:.3} s");
+}
+
+#[test]
+fn keepalived_peer_follows_our_effective_priority() {
+    if skip() || !have("nft") || !have("keepalived") {
+        println!("skipped: needs root, nft, ping and keepalived");
+        return;
+    }
+    const VIP: &str = "192.168.42.50";
+    let mut lab = Lab::new("track_ka");
+    lab.segment("l");
+    let conf = with_track(
+        &hagw_conf("192.168.42.1", 200, 2, 100, VIP),
+        "option advertise_interval '1'",
+        "lan",
+        "192.168.42.100",
+    );
+    let mut h = lab.router("h", &conf);
+    let kns = lab.ns("k");
+    let c = lab.ns("c");
+    lab.plug("l", &h.ns, "lan0");
+    lab.plug("l", &kns, "lan0");
+    lab.plug("l", &c, "eth0");
+    lab.addr(&kns, "lan0", "192.168.42.3/24");
+    lab.addr(&c, "eth0", "192.168.42.100/24");
+    lab.start(&mut h);
+    let k = start_keepalived(&mut lab, &kns, "ka", 100, 2, "1", VIP);
+    let ka = |state: &str| keepalived_state(&k).as_deref() == Some(state);
+    expect_state(&lab, &h, "lan_gw", "master", Duration::from_secs(12));
+    wait_until("keepalived backup", &lab, Duration::from_secs(12), || {
+        ka("backup")
+    });
+
+    let t0 = Instant::now();
+    drop_rule(&lab, &c, Some("192.168.42.1"));
+    wait_until("keepalived master", &lab, Duration::from_secs(12), || {
+        ka("master")
+    });
+    let ka_master = t0.elapsed();
+    expect_state(&lab, &h, "lan_gw", "backup", Duration::from_secs(5));
+    let detail = query(&h.socket, "vrrp detail --json").unwrap();
+    assert_eq!(
+        json_value(&detail, "priority").as_deref(),
+        Some("50"),
+        "{detail}"
+    );
+    assert_eq!(
+        json_value(&detail, "master_router").as_deref(),
+        Some("192.168.42.3")
+    );
+
+    let t1 = Instant::now();
+    drop_rule(&lab, &c, None);
+    expect_state(&lab, &h, "lan_gw", "master", Duration::from_secs(12));
+    wait_until(
+        "keepalived backup again",
+        &lab,
+        Duration::from_secs(12),
+        || ka("backup"),
+    );
+    let h_master = t1.elapsed();
+    println!(
+        "keepalived master {:.2} s after the drop rule; hagw master again {:.2} s after its removal",
+        ka_master.as_secs_f64(),
+        h_master.as_secs_f64()
+    );
+}
