@@ -9,6 +9,7 @@
 //!    A's track comes UP (rise 2) and A takes the groups back.
 //! 2. keepalived as the peer: its election follows hagw's effective
 //!    priority both ways.
+//!
 //! The measured times are printed (`-- --nocapture`).
 
 mod netns;

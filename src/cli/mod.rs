@@ -56,7 +56,7 @@ pub struct VersionArgs {}
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "show")]
 pub struct ShowArgs {
-    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | metrics
+    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | tracks | metrics
     #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output

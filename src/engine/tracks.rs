@@ -18,6 +18,7 @@
 //!   probes too (and does not take over with a dead upstream).
 //! * A track starts UP; a probe unanswered when the next one is due is a
 //!   failure; a link down is a failure (nothing is sent).
+//!
 //! Never: allocates per probe, runs a script, or touches a group directly.
 
 use super::ctx::Ctx;
