@@ -180,21 +180,13 @@ fn keepalived_peer_follows_our_effective_priority() {
     }
     const VIP: &str = "192.168.42.50";
     let mut lab = Lab::new("track_ka");
-    lab.segment("l");
     let conf = with_track(
         &hagw_conf("192.168.42.1", 200, 2, 100, VIP),
         "option advertise_interval '1'",
         "lan",
         "192.168.42.100",
     );
-    let mut h = lab.router("h", &conf);
-    let kns = lab.ns("k");
-    let c = lab.ns("c");
-    lab.plug("l", &h.ns, "lan0");
-    lab.plug("l", &kns, "lan0");
-    lab.plug("l", &c, "eth0");
-    lab.addr(&kns, "lan0", "192.168.42.3/24");
-    lab.addr(&c, "eth0", "192.168.42.100/24");
+    let (mut h, kns, c) = keepalived_lab(&mut lab, &conf);
     lab.start(&mut h);
     let k = start_keepalived(&mut lab, &kns, "ka", 100, 2, "1", VIP);
     let ka = |state: &str| keepalived_state(&k).as_deref() == Some(state);

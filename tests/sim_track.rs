@@ -379,3 +379,29 @@ fn echo_replies_from_elsewhere_or_stale_are_ignored() {
         "forged replies counted: {t:?}"
     );
 }
+
+#[test]
+fn reload_keeps_a_down_track_down_and_applies_the_new_weight() {
+    let mut l = pair(-150);
+    l.sim.hosts[l.upstream].ignore_echo_from.push(A_WAN);
+    l.sim.run_for(Duration::from_secs(12));
+    assert_eq!(priority(&l.sim, 0), 50);
+    assert_eq!(l.sim.masters("lan_gw"), vec![1]);
+    let before = l.sim.trace.len();
+    let failures = track(&l.sim, 0).failures;
+    // Same track, new weight: still DOWN (no evidence it is back), 200 - 120.
+    l.sim.reload(0, router(1, 200, ping_track(-120), |_| {}));
+    l.sim.run_for(Duration::from_millis(100));
+    let t = track(&l.sim, 0);
+    assert!(!t.up && t.failures >= failures, "{t:?}");
+    assert_eq!(priority(&l.sim, 0), 80);
+    assert_eq!(l.sim.trace.len(), before, "reload moved a group");
+    // Weight 0: the group goes FAULT at once.
+    l.sim.reload(0, router(1, 200, ping_track(0), |_| {}));
+    l.sim.run_for(Duration::from_millis(100));
+    assert_eq!(l.sim.state(0, "lan_gw"), Some(VrrpState::Fault));
+    // The upstream answers again: UP after rise, FAULT cleared, A preempts.
+    l.sim.hosts[l.upstream].ignore_echo_from.clear();
+    l.sim.run_for(Duration::from_secs(10));
+    assert_eq!(l.sim.masters("lan_gw"), vec![0]);
+}

@@ -62,6 +62,16 @@ pub struct TrackStatus {
     pub last_change: Option<Duration>,
 }
 
+/// What a track counts (kept across a reload).
+#[derive(Clone, Default)]
+struct Stats {
+    successes: u64,
+    failures: u64,
+    transitions: u64,
+    skipped: u64,
+    last_change: Option<Instant>,
+}
+
 struct Rt {
     cfg: Track,
     port: Option<PortId>,
@@ -69,11 +79,7 @@ struct Rt {
     probe: Option<Probe>,
     next_at: Instant,
     running_since: Option<Instant>,
-    successes: u64,
-    failures: u64,
-    transitions: u64,
-    skipped: u64,
-    last_change: Option<Instant>,
+    stats: Stats,
 }
 
 /// A group's view of its tracks.
@@ -113,11 +119,7 @@ fn runtime(config: &Config, k: usize, t: &Track, now: Instant) -> Rt {
         probe,
         next_at: now,
         running_since: None,
-        successes: 0,
-        failures: 0,
-        transitions: 0,
-        skipped: 0,
-        last_change: None,
+        stats: Stats::default(),
     }
 }
 
@@ -225,11 +227,7 @@ impl Tracks {
                     p.counters = op.counters;
                 }
                 rt.running_since = o.running_since;
-                rt.successes = o.successes;
-                rt.failures = o.failures;
-                rt.transitions = o.transitions;
-                rt.skipped = o.skipped;
-                rt.last_change = o.last_change;
+                rt.stats = o.stats;
             }
             self.list.push(rt);
         }
@@ -243,15 +241,15 @@ impl Tracks {
             return;
         };
         if ok {
-            rt.successes += 1;
+            rt.stats.successes += 1;
         } else {
-            rt.failures += 1;
+            rt.stats.failures += 1;
         }
         let Some(up) = rt.health.record(ok) else {
             return;
         };
-        rt.transitions += 1;
-        rt.last_change = Some(now);
+        rt.stats.transitions += 1;
+        rt.stats.last_change = Some(now);
         self.dirty = true;
         let what = match (rt.cfg.target, &rt.cfg.interface) {
             (Some(t), Some(i)) => format!("{} {t} via {i}", rt.cfg.kind.as_str()),
@@ -362,7 +360,7 @@ impl Tracks {
                             rt.running_since = None;
                             self.record(k, false, now);
                         } else {
-                            rt.skipped += 1;
+                            rt.stats.skipped += 1;
                         }
                     } else {
                         rt.running_since = Some(now);
@@ -542,17 +540,17 @@ impl Tracks {
                     .filter(|g| g.tracks.contains(&k))
                     .map(|g| g.name.clone())
                     .collect(),
-                successes: rt.successes,
-                failures: rt.failures,
-                transitions: rt.transitions,
+                successes: rt.stats.successes,
+                failures: rt.stats.failures,
+                transitions: rt.stats.transitions,
                 probe: rt
                     .probe
                     .as_ref()
                     .map(|p| p.counters.clone())
                     .unwrap_or_default(),
                 running: rt.running_since.is_some(),
-                skipped: rt.skipped,
-                last_change: rt.last_change.map(|t| now - t),
+                skipped: rt.stats.skipped,
+                last_change: rt.stats.last_change.map(|t| now - t),
             })
             .collect()
     }
