@@ -229,3 +229,83 @@ fn keepalived_peer_follows_our_effective_priority() {
         h_master.as_secs_f64()
     );
 }
+
+#[test]
+fn script_track_in_the_daemon_exit_status_and_hung_script() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("track_script");
+    lab.segment("l");
+    let flag = lab.dir.join("fail");
+    let hang = lab.dir.join("hang");
+    let script = lab.dir.join("check.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ -e {h} ] && exec sleep 31.7\n[ \"$1\" = arg ] || exit 2\n! [ -e {f} ]\n",
+            h = hang.display(),
+            f = flag.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = hagw_conf("192.168.42.1", 200, 2, 100, "192.168.42.50").replacen(
+        "option advertise_interval '1'",
+        "option advertise_interval '1'\n\tlist track 'chk'",
+        1,
+    ) + &format!(
+        "\nconfig track 'chk'\n\toption type 'script'\n\toption command '{} arg'\n\toption interval '0.2'\n\toption timeout '0.5'\n\toption fall '2'\n\toption rise '2'\n\toption weight '-150'\n",
+        script.display()
+    );
+    let mut h = lab.router("h", &conf);
+    lab.plug("l", &h.ns, "lan0");
+    lab.start(&mut h);
+    expect_state(&lab, &h, "lan_gw", "master", Duration::from_secs(10));
+    let prio = |h: &Router| {
+        let d = query(&h.socket, "vrrp detail --json").unwrap_or_default();
+        json_value(&d, "priority")
+    };
+    let ok_count = |h: &Router| json_u64(&query(&h.socket, "tracks --json").unwrap(), "successes");
+    wait_until("script successes", &lab, Duration::from_secs(5), || {
+        ok_count(&h) >= 5
+    });
+    assert_eq!(track_state(&h).as_deref(), Some("up"));
+    assert_eq!(prio(&h).as_deref(), Some("200"));
+
+    std::fs::write(&flag, "").unwrap();
+    wait_until("DOWN on exit 1", &lab, Duration::from_secs(5), || {
+        track_state(&h).as_deref() == Some("down")
+    });
+    assert_eq!(prio(&h).as_deref(), Some("50"));
+    std::fs::remove_file(&flag).unwrap();
+    wait_until("UP on exit 0", &lab, Duration::from_secs(5), || {
+        track_state(&h).as_deref() == Some("up")
+    });
+    assert_eq!(prio(&h).as_deref(), Some("200"));
+
+    // Hung: killed after 0.5 s, a failure each time; one run at a time.
+    std::fs::write(&hang, "").unwrap();
+    let t = Instant::now();
+    wait_until("DOWN on hung script", &lab, Duration::from_secs(6), || {
+        track_state(&h).as_deref() == Some("down")
+    });
+    let hung_down = t.elapsed();
+    let body = query(&h.socket, "tracks --json").unwrap();
+    assert!(json_u64(&body, "skipped") > 0, "{body}");
+    let sleeps = lab.exec(&h.ns, &["sh", "-c", "pgrep -f \"[s]leep 31.7\" | wc -l"]);
+    let n: u32 = String::from_utf8_lossy(&sleeps.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(99);
+    assert!(n <= 1, "{n} hung scripts at once");
+    std::fs::remove_file(&hang).unwrap();
+    wait_until("UP again", &lab, Duration::from_secs(5), || {
+        track_state(&h).as_deref() == Some("up")
+    });
+    assert!(lab.hagw(&h).alive(), "daemon died");
+    println!(
+        "script track: DOWN {:.2} s after the script hung",
+        hung_down.as_secs_f64()
+    );
+}
