@@ -195,12 +195,49 @@ fn keepalived_peer_follows_our_effective_priority() {
         ka("backup")
     });
 
+    // tshark on keepalived's side records the priorities on the wire.
+    let cap = have("tshark").then(|| {
+        let i = lab.spawn(
+            &kns,
+            "tshark",
+            &[
+                "tshark",
+                "-i",
+                "lan0",
+                "-l",
+                "-n",
+                "-a",
+                "duration:9",
+                "-Y",
+                "vrrp",
+                "-T",
+                "fields",
+                "-e",
+                "ip.src",
+                "-e",
+                "vrrp.prio",
+            ],
+        );
+        std::thread::sleep(Duration::from_secs(2));
+        i
+    });
     let t0 = Instant::now();
     drop_rule(&lab, &c, Some("192.168.42.1"));
     wait_until("keepalived master", &lab, Duration::from_secs(12), || {
         ka("master")
     });
     let ka_master = t0.elapsed();
+    if let Some(i) = cap {
+        let p = lab.proc(i);
+        p.wait_exit(Duration::from_secs(15));
+        let seen = p.log_text();
+        assert!(seen.contains("192.168.42.1\t200"), "{seen}");
+        assert!(
+            seen.contains("192.168.42.1\t50"),
+            "no priority-50 advert: {seen}"
+        );
+        assert!(seen.contains("192.168.42.3\t100"), "{seen}");
+    }
     expect_state(&lab, &h, "lan_gw", "backup", Duration::from_secs(5));
     let detail = query(&h.socket, "vrrp detail --json").unwrap();
     assert_eq!(

@@ -405,3 +405,28 @@ fn reload_keeps_a_down_track_down_and_applies_the_new_weight() {
     l.sim.run_for(Duration::from_secs(10));
     assert_eq!(l.sim.masters("lan_gw"), vec![0]);
 }
+
+#[test]
+fn a_backup_with_a_dead_upstream_does_not_take_over() {
+    // A 200, B 150 (its upstream ignores it: 150 - 150 → 1), C 100.
+    let mut sim = Sim::new(11);
+    for (node, prio) in [(1, 200), (2, 150), (3, 100)] {
+        sim.add_router(
+            &format!("R{node}"),
+            router(node, prio, ping_track(-150), |_| {}),
+        );
+    }
+    sim.connect("lan", &[(0, "lan"), (1, "lan"), (2, "lan")]);
+    let wan = sim.connect("wan", &[(0, "wan"), (1, "wan"), (2, "wan")]);
+    let up = sim.add_host(Host::new("upstream", 9, "10.0.0.254/24", None));
+    sim.connect_host(wan, up);
+    sim.hosts[up].ignore_echo_from.push(B_WAN);
+    sim.run_for(Duration::from_secs(10));
+    assert_eq!(sim.masters("lan_gw"), vec![0]);
+    assert_eq!(priority(&sim, 1), 1);
+    let t0 = sim.now;
+    sim.kill(0);
+    sim.run_for(Duration::from_secs(10));
+    assert_eq!(sim.masters("lan_gw"), vec![2], "the healthy C takes over");
+    assert_eq!(sim.entered(1, "lan_gw", VrrpState::Master, t0), None);
+}
