@@ -20,5 +20,6 @@ pub mod rng;
 pub mod route;
 pub mod sync;
 pub mod time;
+pub mod track;
 pub mod vrrp;
 pub mod wire;

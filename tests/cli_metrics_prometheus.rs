@@ -57,6 +57,31 @@ fn snapshot() -> Snapshot {
         dataplane: None,
         sync: None,
         bfd: None,
+        tracks: vec![hagw::engine::TrackStatus {
+            name: "up\"stream".into(),
+            kind: "ping",
+            interface: Some("wan".into()),
+            target: Some("10.0.0.254".parse().unwrap()),
+            up: false,
+            weight: -150,
+            interval_ms: 1000,
+            rise: 2,
+            fall: 3,
+            groups: vec!["lan_gw".into()],
+            successes: 7,
+            failures: 3,
+            transitions: 1,
+            probe: hagw::track::ProbeCounters {
+                sent: 10,
+                replies: 7,
+                timeouts: 3,
+                ignored: 2,
+                resolve_sent: 1,
+            },
+            running: false,
+            skipped: 0,
+            last_change: None,
+        }],
         groups: vec![
             group(
                 "lan_gw",
@@ -143,11 +168,12 @@ fn prometheus_reference_parser_reads_our_metrics() {
         "reference parser disagrees:\n{}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 11 VRRP families + 6 port families; 2 groups × (10 single + 8 drop
-    // reasons) + 5 port counters + 2 port drop reasons.
+    // 11 VRRP families + 6 port families + 8 track families; 2 groups ×
+    // (10 single + 8 drop reasons) + 5 port counters + 2 port drop reasons
+    // + 8 track samples.
     assert_eq!(
         stdout.lines().next(),
-        Some("families 17 samples 43"),
+        Some("families 25 samples 51"),
         "{stdout}"
     );
     // What the reference parser read, spot-checked against the snapshot.
@@ -160,6 +186,9 @@ fn prometheus_reference_parser_reads_our_metrics() {
         r#"hagw_vrrp_last_transition_seconds {"group": "lan_gw", "interface": "lan", "vrid": "42"} 12"#,
         r#"hagw_interface_up {"device": "lan0", "interface": "lan", "role": "lan"} 0"#,
         r#"hagw_interface_drops_total {"device": "lan0", "interface": "lan", "reason": "vrrp_ttl", "role": "lan"} 5"#,
+        r#"hagw_track_up {"track": "up\"stream", "type": "ping"} 0"#,
+        r#"hagw_track_weight {"track": "up\"stream", "type": "ping"} 150"#,
+        r#"hagw_track_ignored_total {"track": "up\"stream", "type": "ping"} 2"#,
     ] {
         assert!(lines.contains(&want), "missing {want}\n{stdout}");
     }

@@ -86,6 +86,7 @@ fn snapshot() -> Snapshot {
         dataplane: None,
         sync: None,
         bfd: None,
+        tracks: Vec::new(),
         groups: vec![g],
         ports: vec![p],
     }

@@ -870,6 +870,39 @@ const CASES: &[Case] = &[
         )],
         "config conntrack_sync 'ha_sync': missing required option 'interface'",
     ),
+    // --- health tracks
+    c(
+        "unknown track",
+        &[(
+            "option advertise_interval '1'",
+            "option advertise_interval '1'\n\tlist track 'upstrem' # <-",
+        )],
+        "option 'track': track 'upstrem' is not defined (there is no valid track section)",
+    ),
+    c(
+        "track probe interface is the sync link",
+        &[(
+            "config conntrack_sync 'ha_sync'",
+            "config track 'up'\n\toption type 'ping'\n\toption interface 'sync' # <-\n\toption target '10.99.0.2'\n\nconfig conntrack_sync 'ha_sync'",
+        )],
+        "'sync' is the sync interface; probes go out on a lan or wan interface",
+    ),
+    c(
+        "track weight positive",
+        &[(
+            "config conntrack_sync 'ha_sync'",
+            "config track 'up'\n\toption type 'interface'\n\toption interface 'wan'\n\toption weight '50' # <-\n\nconfig conntrack_sync 'ha_sync'",
+        )],
+        "a weight is added to the priority while the track is DOWN, so it is negative",
+    ),
+    c(
+        "track ping target unreachable",
+        &[(
+            "config conntrack_sync 'ha_sync'",
+            "config track 'up'\n\toption type 'ping'\n\toption interface 'lan'\n\toption target '172.16.0.1' # <-\n\nconfig conntrack_sync 'ha_sync'",
+        )],
+        "no route with a gateway on 'lan' covers it",
+    ),
 ];
 
 fn build(case: &Case) -> (String, usize) {

@@ -32,8 +32,9 @@ fn load(rel: &str) -> Config {
 #[test]
 fn every_board_example_passes_check_config() {
     let files = examples();
-    // Two routers for scenarios 1-5, the hagw side of scenario 6.
-    assert_eq!(files.len(), 11, "{files:?}");
+    // Two routers for scenarios 1-5, the hagw side of scenario 6, two
+    // routers for health tracking.
+    assert_eq!(files.len(), 13, "{files:?}");
     for f in &files {
         let (code, stdout, stderr) = check_config(f);
         assert_eq!(code, Some(0), "{}: {stdout}{stderr}", f.display());
@@ -297,4 +298,20 @@ fn scenario6_one_plain_v2_group() {
         .unwrap();
     assert!(text.contains(&format!("virtual_router_id {}", g.vrid)));
     assert!(text.contains(&g.virtual_addresses[0].to_string()));
+}
+
+/// Health tracking: both routers probe the upstream; the LAN group lists
+/// the track and the WAN group follows it through the sync group.
+#[test]
+fn health_example_tracks_the_upstream() {
+    for (r, prio) in [("a", 200), ("b", 100)] {
+        let c = load(&format!("board/examples/health-upstream-{r}.uci"));
+        let t = &c.tracks[0];
+        assert_eq!(t.kind, config::TrackKind::Ping);
+        assert_eq!(t.target, Some(Ipv4Addr::new(10, 0, 0, 254)));
+        assert_eq!((t.interval_ms, t.fall, t.rise, t.weight), (500, 3, 2, -150));
+        assert_eq!(c.vrrp_groups[0].tracks, vec!["upstream"]);
+        assert_eq!(c.vrrp_groups[1].sync_group.as_deref(), Some("gw"));
+        assert_eq!(c.vrrp_groups[0].priority, prio);
+    }
 }

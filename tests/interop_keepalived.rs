@@ -46,18 +46,8 @@ fn interop(test: &str, version: u8, hagw_prio: u8, ka_prio: u8) {
         (10, "0.1")
     };
     let mut lab = Lab::new(test);
-    lab.segment("l");
-    let mut h = lab.router(
-        "h",
-        &hagw_conf("192.168.42.1", hagw_prio, version, advert_cs, VIP),
-    );
-    let kns = lab.ns("k");
-    let c = lab.ns("c");
-    lab.plug("l", &h.ns, "lan0");
-    lab.plug("l", &kns, "lan0");
-    lab.plug("l", &c, "eth0");
-    lab.addr(&kns, "lan0", "192.168.42.3/24");
-    lab.addr(&c, "eth0", "192.168.42.100/24");
+    let conf = hagw_conf("192.168.42.1", hagw_prio, version, advert_cs, VIP);
+    let (mut h, kns, c) = keepalived_lab(&mut lab, &conf);
     lab.start(&mut h);
     let k = start_keepalived(&mut lab, &kns, "ka", ka_prio, version, advert, VIP);
     let settle = Duration::from_secs(if version == 2 { 12 } else { 6 });

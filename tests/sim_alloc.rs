@@ -48,8 +48,12 @@ impl World<'_> {
             let n = self.arp.len().min(arp.len());
             arp[..n].copy_from_slice(&self.arp[..n]);
             self.a.handle_frame(*now, 0, &mut arp[..n], self.ta);
-            *frames += shuttle(*now, self.ta, self.b, self.tb);
-            *frames += shuttle(*now, self.tb, self.a, self.ta);
+            // A few rounds, so answers to answers (a health probe sent
+            // once ARP resolved, its echo reply) arrive too.
+            for _ in 0..3 {
+                *frames += shuttle(*now, self.ta, self.b, self.tb);
+                *frames += shuttle(*now, self.tb, self.a, self.ta);
+            }
             self.ta.clear();
             while self.a.poll_event().is_some() {}
             while self.b.poll_event().is_some() {}
@@ -60,14 +64,40 @@ impl World<'_> {
 
 #[test]
 fn steady_state_does_not_allocate() {
+    steady_state(false);
+}
+
+/// The same with health tracks running: A pings B, B ARPs A (probes sent,
+/// answered and matched every 200 ms).
+#[test]
+fn steady_state_with_health_probes_does_not_allocate() {
+    steady_state(true);
+}
+
+fn steady_state(tracks: bool) {
     let mk = |n: u16, prio: u8| {
-        ConfigBuilder::new(n)
+        let peer = format!("192.168.42.{}", 4 - n);
+        let mut b = ConfigBuilder::new(n)
             .interface("lan", &format!("192.168.42.{}/24", n + 1))
             .group("g", "lan", 42, &["192.168.42.50/24"], |g| {
                 g.priority = prio;
                 g.garp_refresh_secs = 5;
-            })
-            .build()
+                if tracks {
+                    g.tracks = vec!["peer".into()];
+                }
+            });
+        if tracks {
+            let kind = if n == 1 {
+                hagw::config::TrackKind::Ping
+            } else {
+                hagw::config::TrackKind::Arp
+            };
+            b = b.track("peer", kind, Some("lan"), Some(&peer), |t| {
+                t.interval_ms = 200;
+                t.weight = -10;
+            });
+        }
+        b.build()
     };
     let t0 = Instant::from_secs(1);
     let mut a = Engine::new(&mk(1, 200), &[[2, 0, 0, 0, 0, 1]], t0).unwrap();
@@ -100,4 +130,10 @@ fn steady_state_does_not_allocate() {
         0,
         "allocations in steady state"
     );
+    if tracks {
+        for e in [&w.a, &w.b] {
+            let t = &e.snapshot(now).tracks[0];
+            assert!(t.up && t.probe.replies > 400, "{t:?}");
+        }
+    }
 }

@@ -222,6 +222,7 @@ mod tests {
             dataplane: None,
             sync: None,
             bfd: None,
+            tracks: Vec::new(),
             groups: Vec::new(),
             ports: Vec::new(),
         }
@@ -253,6 +254,7 @@ mod tests {
             dataplane: None,
             sync: None,
             bfd: None,
+            tracks: Vec::new(),
             groups: vec![GroupStatus {
                 name: "g".into(),
                 interface: "lan".into(),

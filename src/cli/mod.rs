@@ -5,6 +5,7 @@
 pub mod control;
 pub mod json;
 pub mod show;
+pub mod tracks;
 
 use argh::FromArgs;
 
@@ -55,7 +56,7 @@ pub struct VersionArgs {}
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "show")]
 pub struct ShowArgs {
-    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | metrics
+    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | tracks | metrics
     #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output

@@ -6,6 +6,7 @@
 //! state of its own. Pure functions.
 
 use super::json::Json;
+use super::tracks;
 use crate::config::{Ipv4Cidr, Role};
 use crate::engine::{PortStatus, Snapshot};
 use crate::time::{Duration, Instant};
@@ -13,8 +14,7 @@ use crate::vrrp::{GroupStatus, VrrpState};
 use core::fmt::Write;
 
 /// The views `answer` knows, as shown in its error message.
-pub const VIEWS: &str =
-    "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, metrics (each also with --json)";
+pub const VIEWS: &str = "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, tracks, metrics (each also with --json)";
 
 /// Answer one control request (the words after `hagw show`, plus `--json`
 /// if given, e.g. "vrrp summary --json") from a snapshot taken at `now`.
@@ -44,9 +44,9 @@ pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, S
         ["vrrp"] | ["vrrp", "detail"] => {
             let groups: Vec<&GroupStatus> = snap.groups.iter().collect();
             Ok(if json {
-                vrrp_detail_json(&groups).to_pretty()
+                vrrp_detail_json(&groups, &snap.tracks).to_pretty()
             } else {
-                vrrp_detail(&groups)
+                vrrp_detail(&groups, &snap.tracks)
             })
         }
         ["vrrp", "interface", name] => {
@@ -59,11 +59,16 @@ pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, S
                 return Err(format!("no VRRP group on interface {}", printable(name)));
             }
             Ok(if json {
-                vrrp_detail_json(&groups).to_pretty()
+                vrrp_detail_json(&groups, &snap.tracks).to_pretty()
             } else {
-                vrrp_detail(&groups)
+                vrrp_detail(&groups, &snap.tracks)
             })
         }
+        ["tracks"] => Ok(if json {
+            tracks::tracks_json(snap).to_pretty()
+        } else {
+            tracks::tracks_text(snap)
+        }),
         ["interfaces"] => Ok(if json {
             interfaces_json(snap).to_pretty()
         } else {
@@ -211,7 +216,7 @@ fn vrrp_summary(snap: &Snapshot) -> String {
     )
 }
 
-fn vrrp_detail(groups: &[&GroupStatus]) -> String {
+fn vrrp_detail(groups: &[&GroupStatus], tracks: &[crate::engine::TrackStatus]) -> String {
     if groups.is_empty() {
         return "No VRRP groups configured.\n".to_string();
     }
@@ -221,6 +226,7 @@ fn vrrp_detail(groups: &[&GroupStatus]) -> String {
             out.push('\n');
         }
         group_block(&mut out, g);
+        tracks::group_lines(&mut out, &g.name, tracks);
     }
     out
 }
@@ -399,10 +405,20 @@ fn group_json(g: &GroupStatus) -> Json {
         .field("counters", counters)
 }
 
-fn vrrp_detail_json(groups: &[&GroupStatus]) -> Json {
+fn vrrp_detail_json(groups: &[&GroupStatus], tracks: &[crate::engine::TrackStatus]) -> Json {
     Json::object().field(
         "groups",
-        groups.iter().map(|g| group_json(g)).collect::<Vec<_>>(),
+        groups
+            .iter()
+            .map(|g| {
+                let mine: Vec<Json> = tracks
+                    .iter()
+                    .filter(|t| t.groups.contains(&g.name))
+                    .map(tracks::track_json)
+                    .collect();
+                group_json(g).field("tracks", mine)
+            })
+            .collect::<Vec<_>>(),
     )
 }
 
@@ -481,11 +497,11 @@ fn interfaces_json(snap: &Snapshot) -> Json {
 }
 
 /// One metric family: name, type, help, and its samples (labels, value).
-struct Family {
-    name: &'static str,
-    kind: &'static str,
-    help: &'static str,
-    samples: Vec<(Vec<(&'static str, String)>, u64)>,
+pub(crate) struct Family {
+    pub(crate) name: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) help: &'static str,
+    pub(crate) samples: Vec<(Vec<(&'static str, String)>, u64)>,
 }
 
 /// The numeric value of a state in `hagw_vrrp_state` (documented in its HELP).
@@ -675,6 +691,7 @@ fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
         ),
         |p| p.drops.clone(),
     ));
+    out.extend(tracks::families(snap));
     out
 }
 
@@ -838,6 +855,7 @@ mod tests {
             dataplane: None,
             sync: None,
             bfd: None,
+            tracks: Vec::new(),
         }
     }
 
@@ -1036,7 +1054,11 @@ Adverts dropped: 0
         );
         // Metrics still declare every family, with no samples.
         let m = answer("metrics", &s, NOW).unwrap();
-        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 17);
+        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 25);
+        assert_eq!(
+            answer("tracks", &s, NOW).unwrap(),
+            "No health tracks configured.\n"
+        );
         assert!(m.lines().all(|l| l.starts_with('#')), "{m}");
     }
 

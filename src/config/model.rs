@@ -121,6 +121,8 @@ pub struct VrrpGroup {
     pub auth: VrrpAuth,
     pub sync_group: Option<String>,
     pub track_interfaces: Vec<String>,
+    /// Names of `track` sections (health tracking) this group follows.
+    pub tracks: Vec<String>,
     pub notify: Option<String>,
     pub unicast_peers: Vec<Ipv4Addr>,
     /// Gratuitous ARPs sent per VIP on becoming master.
@@ -332,9 +334,65 @@ pub struct Config {
     pub nat_source: Vec<NatSource>,
     pub nat_destination: Vec<NatDestination>,
     pub conntrack_sync: Option<ConntrackSync>,
+    /// Health tracks (`config track`), referenced by groups by name.
+    pub tracks: Vec<Track>,
+}
+
+/// What a health track probes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TrackKind {
+    /// ICMP echo to `target`, sent by the engine from the interface's address.
+    Ping,
+    /// ARP request for `target` (on the interface's subnet).
+    Arp,
+    /// The link state of `interface`.
+    Interface,
+    /// `command` run by the daemon; exit 0 = success.
+    Script,
+}
+
+impl TrackKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackKind::Ping => "ping",
+            TrackKind::Arp => "arp",
+            TrackKind::Interface => "interface",
+            TrackKind::Script => "script",
+        }
+    }
+}
+
+/// One `config track` section: a probe with rise/fall hysteresis and the
+/// weight its DOWN state adds to the priority of the groups that list it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Track {
+    pub name: String,
+    pub kind: TrackKind,
+    /// Where probes go out (ping/arp) or which link (interface); None for script.
+    pub interface: Option<String>,
+    /// Ping/ARP target.
+    pub target: Option<Ipv4Addr>,
+    /// Ping only: the on-link next hop the echo goes to (the target itself,
+    /// or the gateway of the route that covers it).
+    pub next_hop: Option<Ipv4Addr>,
+    /// Probe period, milliseconds (100 ms steps at least).
+    pub interval_ms: u32,
+    /// Consecutive failures before DOWN / successes before UP.
+    pub fall: u8,
+    pub rise: u8,
+    /// Added to the priority while DOWN (-253..=0); 0 = the group goes FAULT.
+    pub weight: i16,
+    /// Script: the program and its arguments (split on whitespace, no shell).
+    pub command: Option<String>,
+    /// Script: killed (and counted a failure) after this long, milliseconds.
+    pub timeout_ms: u32,
+    pub line: usize,
 }
 
 impl Config {
+    pub fn track_index(&self, name: &str) -> Option<usize> {
+        self.tracks.iter().position(|t| t.name == name)
+    }
     pub fn interface(&self, name: &str) -> Option<&Interface> {
         self.interfaces.iter().find(|i| i.name == name)
     }

@@ -22,6 +22,8 @@ enum Arity {
 }
 use Arity::{Many, One};
 
+mod track;
+
 const TIMEOUTS: [&str; 12] = [
     "tcp_syn_sent_timeout",
     "tcp_syn_recv_timeout",
@@ -61,6 +63,7 @@ fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("auth_password", One),
             ("sync_group", One),
             ("track_interface", Many),
+            track::GROUP_OPTION,
             ("notify", One),
             ("unicast_peer", Many),
             ("garp_repeat", One),
@@ -130,11 +133,12 @@ fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("bfd_multiplier", One),
             ("fast_takeover", One),
         ],
+        "track" => track::OPTIONS,
         _ => return None,
     })
 }
 
-const SECTION_TYPES: [&str; 11] = [
+const SECTION_TYPES: [&str; 12] = [
     "globals",
     "interface",
     "route",
@@ -146,6 +150,7 @@ const SECTION_TYPES: [&str; 11] = [
     "nat_source",
     "nat_destination",
     "conntrack_sync",
+    "track",
 ];
 
 /// Levenshtein distance, for "did you mean" hints (inputs are short names).
@@ -745,7 +750,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         }
     }
     // Sections that must be named.
-    for kind in ["interface", "vrrp_group", "firewall_ruleset"] {
+    for kind in ["interface", "vrrp_group", "firewall_ruleset", "track"] {
         for sec in get(kind) {
             if sec.s.name.is_none() {
                 cx.err(
@@ -943,6 +948,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             });
         }
     }
+
+    // health tracks (before the groups that list them)
+    let tracks = track::tracks(&mut cx, get("track"), &iface_names, &ifinfo, &routes);
 
     // VRRP groups
     let mut vrrp_groups: Vec<VrrpGroup> = Vec::new();
@@ -1148,6 +1156,11 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 );
             }
         }
+        let owner = iface
+            .as_ref()
+            .and_then(|i| ifinfo.get(i))
+            .is_some_and(|i| vips.iter().any(|v: &Ipv4Cidr| v.addr == i.address.addr));
+        let group_tracks = track::group_tracks(&mut cx, sec, &tracks, owner);
         let notify = cx
             .opt(sec, "notify", |v| {
                 if v.starts_with('/') {
@@ -1189,6 +1202,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 auth,
                 sync_group,
                 track_interfaces,
+                tracks: group_tracks,
                 notify,
                 unicast_peers,
                 garp_repeat,
@@ -1618,6 +1632,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         nat_source,
         nat_destination,
         conntrack_sync,
+        tracks,
     })
 }
 

@@ -191,7 +191,7 @@ impl Daemon {
                 engine.end_of_turn(now, &mut self.tx);
             }
             self.flush(now);
-            self.notifier.poll(now);
+            self.reap(now);
 
             let timeout = self.timeout_ms(clock::now());
             self.build_pollfds();
@@ -223,7 +223,7 @@ impl Daemon {
                     Some(Slot::Signal) => {
                         let p = self.signals.drain();
                         if p.child {
-                            self.notifier.poll(now);
+                            self.reap(now);
                         }
                         if p.terminate {
                             return self.stop(now);
@@ -651,7 +651,30 @@ impl Daemon {
                         self.notifier.notify(now, script, &g.name, state.as_str());
                     }
                 }
+                Event::RunScript { track } => {
+                    if let Some(t) = self.config.tracks.get(track) {
+                        let timeout = crate::time::Duration::from_millis(u64::from(t.timeout_ms));
+                        let command = t.command.as_deref().unwrap_or("");
+                        self.notifier.check(now, &t.name, command, timeout);
+                    }
+                }
             }
+        }
+    }
+
+    /// Reap finished scripts; health-check results go to the engine (by
+    /// track name: a reload may have moved the track).
+    fn reap(&mut self, now: Instant) {
+        self.notifier.poll(now);
+        let mut any = false;
+        while let Some((name, ok)) = self.notifier.take_result() {
+            if let (Some(engine), Some(k)) = (&mut self.engine, self.config.track_index(&name)) {
+                engine.track_result(now, k, ok, &mut self.tx);
+                any = true;
+            }
+        }
+        if any {
+            self.flush(now);
         }
     }
 
@@ -827,6 +850,7 @@ fn snapshot(
             dataplane: None,
             sync: None,
             bfd: None,
+            tracks: Vec::new(),
         },
     };
     if snap.ports.len() != config.interfaces.len() {

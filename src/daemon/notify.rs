@@ -1,12 +1,16 @@
-//! Transition scripts: `script GROUP STATE` on every VRRP state change.
+//! Transition scripts: `script GROUP STATE` on every VRRP state change;
+//! and health-check scripts (`config track` of type script) whose exit
+//! status the engine wants back.
 //!
 //! Owns: spawning scripts (never waiting for them in the loop), reaping them
 //! on SIGCHLD with a non-blocking wait, killing one that runs too long, and a
 //! bounded queue when too many run at once (overflow dropped and counted).
+//! A check's result (exit 0 in time = success; killed, failed to start or
+//! dropped = failure) is queued for `take_result`.
 //! Never: decides states (the engine does).
 
 use crate::time::{Duration, Instant};
-use log::{info, warn};
+use log::{debug, info, warn};
 use std::collections::VecDeque;
 use std::process::{Child, Command, Stdio};
 
@@ -22,12 +26,15 @@ struct Running {
     what: String,
     deadline: Instant,
     killed: bool,
+    /// A health check: the track's name.
+    check: Option<String>,
 }
 
 struct Job {
-    script: String,
-    group: String,
-    state: &'static str,
+    program: String,
+    args: Vec<String>,
+    /// A health check: (track name, timeout).
+    check: Option<(String, Duration)>,
 }
 
 pub struct Notifier {
@@ -36,6 +43,8 @@ pub struct Notifier {
     pub dropped: u64,
     pub failed: u64,
     pub timeout: Duration,
+    /// Finished health checks: (track name, success).
+    results: VecDeque<(String, bool)>,
 }
 
 impl Default for Notifier {
@@ -52,16 +61,44 @@ impl Notifier {
             dropped: 0,
             failed: 0,
             timeout: SCRIPT_TIMEOUT,
+            results: VecDeque::new(),
         }
     }
 
     /// Run (or queue) `script group state`.
     pub fn notify(&mut self, now: Instant, script: &str, group: &str, state: &'static str) {
-        let job = Job {
-            script: script.to_string(),
-            group: group.to_string(),
-            state,
-        };
+        self.submit(
+            now,
+            Job {
+                program: script.to_string(),
+                args: vec![group.to_string(), state.to_string()],
+                check: None,
+            },
+        );
+    }
+
+    /// Run (or queue) the health check of track `track`: `command` split
+    /// on whitespace (program and arguments, no shell), killed after
+    /// `timeout`. Its result comes back through `take_result`.
+    pub fn check(&mut self, now: Instant, track: &str, command: &str, timeout: Duration) {
+        let mut words = command.split_whitespace().map(str::to_string);
+        let program = words.next().unwrap_or_default();
+        self.submit(
+            now,
+            Job {
+                program,
+                args: words.collect(),
+                check: Some((track.to_string(), timeout)),
+            },
+        );
+    }
+
+    /// A finished health check: (track name, success).
+    pub fn take_result(&mut self) -> Option<(String, bool)> {
+        self.results.pop_front()
+    }
+
+    fn submit(&mut self, now: Instant, job: Job) {
         if self.running.len() < MAX_RUNNING && self.queue.is_empty() {
             self.start(now, job);
         } else if self.queue.len() < MAX_QUEUED {
@@ -69,32 +106,46 @@ impl Notifier {
         } else {
             self.dropped += 1;
             warn!(
-                "notify: too many scripts pending; dropped `{script} {group} {state}` ({} dropped)",
+                "notify: too many scripts pending; dropped `{} {}` ({} dropped)",
+                job.program,
+                job.args.join(" "),
                 self.dropped
             );
+            if let Some((track, _)) = job.check {
+                self.results.push_back((track, false));
+            }
         }
     }
 
     fn start(&mut self, now: Instant, job: Job) {
-        let what = format!("{} {} {}", job.script, job.group, job.state);
-        match Command::new(&job.script)
-            .arg(&job.group)
-            .arg(job.state)
+        let what = format!("{} {}", job.program, job.args.join(" "));
+        let what = what.trim_end().to_string();
+        let timeout = job.check.as_ref().map_or(self.timeout, |c| c.1);
+        match Command::new(&job.program)
+            .args(&job.args)
             .stdin(Stdio::null())
             .spawn()
         {
             Ok(child) => {
-                info!("notify: started `{what}` (pid {})", child.id());
+                if job.check.is_some() {
+                    debug!("check: started `{what}` (pid {})", child.id());
+                } else {
+                    info!("notify: started `{what}` (pid {})", child.id());
+                }
                 self.running.push(Running {
                     child,
                     what,
-                    deadline: now + self.timeout,
+                    deadline: now + timeout,
                     killed: false,
+                    check: job.check.map(|c| c.0),
                 });
             }
             Err(e) => {
                 self.failed += 1;
                 warn!("notify: cannot run `{what}`: {e}");
+                if let Some((track, _)) = job.check {
+                    self.results.push_back((track, false));
+                }
             }
         }
     }
@@ -109,7 +160,13 @@ impl Notifier {
             };
             match r.child.try_wait() {
                 Ok(Some(status)) => {
-                    if r.killed {
+                    if let Some(track) = r.check.take() {
+                        // A check failing is the news, not an error: the
+                        // engine counts it and logs the track's transitions.
+                        debug!("check: `{}` exited with {status}", r.what);
+                        self.results
+                            .push_back((track, status.success() && !r.killed));
+                    } else if r.killed {
                         warn!("notify: `{}` killed after {:?}", r.what, self.timeout);
                     } else if !status.success() {
                         self.failed += 1;
@@ -121,8 +178,8 @@ impl Notifier {
                 Ok(None) => {
                     if !r.killed && now >= r.deadline {
                         warn!(
-                            "notify: `{}` still running after {:?}; killing it",
-                            r.what, self.timeout
+                            "notify: `{}` still running past its timeout; killing it",
+                            r.what
                         );
                         self.failed += 1;
                         let _ = r.child.kill();
@@ -131,6 +188,9 @@ impl Notifier {
                 }
                 Err(e) => {
                     warn!("notify: wait for `{}` failed: {e}", r.what);
+                    if let Some(track) = r.check.take() {
+                        self.results.push_back((track, false));
+                    }
                     self.running.swap_remove(i);
                     continue;
                 }
@@ -226,6 +286,37 @@ mod tests {
         n.timeout = Duration::ZERO;
         wait_idle(&mut n, late);
         assert!(n.failed >= (MAX_RUNNING + MAX_QUEUED) as u64);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn checks_report_exit_status_and_a_hung_one_is_killed_as_failure() {
+        let dir = std::env::temp_dir().join(format!("hagw-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = script(&dir, "test \"$1\" = arg");
+        let bad = script(&dir, "exit 1");
+        let hung = script(&dir, "exec sleep 30");
+        let mut n = Notifier::new();
+        let t = Instant::from_secs(1);
+        n.check(t, "ok", &format!("{ok} arg"), Duration::from_secs(5));
+        n.check(t, "bad", &bad, Duration::from_secs(5));
+        n.check(t, "missing", "/nonexistent/check", Duration::from_secs(5));
+        n.check(t, "hung", &hung, Duration::from_millis(100));
+        // The hung one is past its deadline at t + 1 s: killed.
+        wait_idle(&mut n, t + Duration::from_secs(1));
+        let mut got = Vec::new();
+        while let Some(r) = n.take_result() {
+            got.push(r);
+        }
+        got.sort();
+        let want = [
+            ("bad", false),
+            ("hung", false),
+            ("missing", false),
+            ("ok", true),
+        ];
+        let want: Vec<(String, bool)> = want.iter().map(|(a, b)| (a.to_string(), *b)).collect();
+        assert_eq!(got, want);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

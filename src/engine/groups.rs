@@ -44,6 +44,8 @@ pub struct Slot {
     /// Index of the sync group (by name) shared by its members.
     sync: Option<usize>,
     track: Vec<PortId>,
+    /// A health track of weight 0 is DOWN (engine/tracks.rs): FAULT.
+    track_fault: bool,
     pub rfc_mode: bool,
     unicast_peers: Vec<Ipv4Addr>,
     legacy_checksum: bool,
@@ -104,6 +106,7 @@ fn build_slot(
         starting: false,
         sync,
         track,
+        track_fault: false,
         rfc_mode: g.rfc3768_compatibility,
         unicast_peers: g.unicast_peers.clone(),
         legacy_checksum: g.v3_checksum_legacy,
@@ -420,7 +423,10 @@ impl Groups {
         let s = &self.slots[i];
         let up = |p: PortId| ctx.ports.get(p).is_some_and(|x| x.up);
         let link = up(s.port);
-        (!link || s.track.iter().any(|t| !up(*t)), link)
+        (
+            !link || s.track_fault || s.track.iter().any(|t| !up(*t)),
+            link,
+        )
     }
 
     /// Start every unstarted group: first mark them all started and put the
@@ -550,6 +556,41 @@ impl Groups {
         }
     }
 
+    /// Health tracking (engine/tracks.rs): group `i` now runs at
+    /// `priority` (a master advertises it at once; the election does the
+    /// rest by the normal rules) and is held in FAULT while `fault`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_health(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        i: usize,
+        priority: u8,
+        fault: bool,
+        reason: &'static str,
+        tx: &mut TxQueue,
+    ) {
+        let Some(s) = self.slots.get_mut(i) else {
+            return;
+        };
+        if s.group.params.priority != priority {
+            s.group.params.priority = priority;
+            if s.started && s.group.state() == VrrpState::Master && !ctx.stopped {
+                s.group.counters.adverts_tx += 1;
+                self.send_advert(ctx, i, priority, tx);
+            }
+        }
+        let s = &mut self.slots[i];
+        if s.track_fault != fault {
+            s.track_fault = fault;
+            if s.started && !ctx.stopped {
+                let (faulted, link) = self.faulted(ctx, i);
+                let o = self.slots[i].group.set_fault(now, faulted, link, reason);
+                self.apply(ctx, now, i, o, tx);
+            }
+        }
+    }
+
     pub fn shutdown(&mut self, ctx: &mut Ctx, now: Instant, tx: &mut TxQueue) {
         if ctx.stopped {
             return;
@@ -630,6 +671,7 @@ impl Groups {
                     ns.group.params = params;
                 }
                 ns.started = old.started;
+                ns.track_fault = old.track_fault;
                 ns.garp_left = old.garp_left;
                 ns.garp_next = old.garp_next;
                 ns.garp_refresh_at = if ns.garp_refresh > Duration::ZERO {

@@ -20,6 +20,7 @@ mod groups;
 mod icmp;
 mod liveness;
 mod local;
+mod tracks;
 
 use crate::config::{Config, Ipv4Cidr, Role};
 use crate::time::{Duration, Instant};
@@ -34,6 +35,8 @@ pub use forward::Keys;
 use groups::Groups;
 use liveness::Liveness;
 pub use liveness::{BfdStatus, TakeoverStats};
+pub use tracks::TrackStatus;
+use tracks::Tracks;
 
 /// Index of a port: the position of its interface in `Config::interfaces`.
 pub type PortId = usize;
@@ -119,6 +122,9 @@ pub enum Event {
     /// external cache into the live table (`failed` could not be), before
     /// the gratuitous ARPs and adverts queued by the same call.
     Failover { committed: u64, failed: u64 },
+    /// Run the script of track `track` (index into `Config::tracks`) and
+    /// report its result with `Engine::track_result` (one run at a time).
+    RunScript { track: usize },
 }
 
 /// A read-only view of one port, for `show interfaces`.
@@ -149,6 +155,8 @@ pub struct Snapshot {
     pub sync: Option<SyncStatus>,
     /// BFD on the sync link, when configured.
     pub bfd: Option<BfdStatus>,
+    /// Health tracks (`config track`), in config order.
+    pub tracks: Vec<TrackStatus>,
 }
 
 /// The dataplane's tables and counters for `show conntrack`, `show nat
@@ -242,6 +250,7 @@ pub struct Engine {
     dp: Dataplane,
     sync: Option<SyncGlue>,
     bfd: Option<Liveness>,
+    tracks: Tracks,
 }
 
 impl Engine {
@@ -281,6 +290,7 @@ impl Engine {
             ),
             bfd: Liveness::new(config, keys.boot),
             dp,
+            tracks: Tracks::new(config, now),
         };
         e.rebuild_addrs();
         e.hold_preemption();
@@ -437,6 +447,11 @@ impl Engine {
         frame: &mut [u8],
         tx: &mut TxQueue,
     ) -> Verdict {
+        let (ctx, groups) = (&mut self.ctx, &mut self.groups);
+        if self.tracks.observe(ctx, groups, now, port, frame, tx) {
+            self.after(now);
+            return Verdict::Consumed;
+        }
         let v = local::handle_frame(
             &mut self.ctx,
             &mut self.groups,
@@ -457,6 +472,8 @@ impl Engine {
             return;
         }
         self.groups.handle_timeout(&mut self.ctx, now, tx);
+        self.tracks
+            .handle_timeout(&mut self.ctx, &mut self.groups, now, tx);
         self.after(now);
         self.dp.handle_timeout(&mut self.ctx, &self.addrs, now, tx);
         if let Some(g) = self.sync.as_mut() {
@@ -481,7 +498,8 @@ impl Engine {
             t,
             self.sync.as_ref().and_then(|g| g.poll_timeout(&self.dp.ct)),
         );
-        min_opt(t, self.bfd.as_ref().and_then(|l| l.session.poll_timeout()))
+        let t = min_opt(t, self.bfd.as_ref().and_then(|l| l.session.poll_timeout()));
+        min_opt(t, self.tracks.poll_timeout(&self.ctx))
     }
 
     /// Link state of `port` changed (tracked interfaces, FAULT).
@@ -517,11 +535,21 @@ impl Engine {
         self.dp.reload(config)?;
         let r = self.groups.reload(&mut self.ctx, config, now, tx);
         if r.is_ok() {
+            self.tracks
+                .reload(&mut self.ctx, &mut self.groups, config, now, tx);
             self.addrs = LocalAddrs::new(config);
             self.rebuild_addrs();
         }
         self.after(now);
         r
+    }
+
+    /// The script the driver ran for `Event::RunScript { track }` ended:
+    /// `ok` when it exited 0 before its timeout.
+    pub fn track_result(&mut self, now: Instant, track: usize, ok: bool, tx: &mut TxQueue) {
+        self.tracks
+            .script_result(&mut self.ctx, &mut self.groups, now, track, ok, tx);
+        self.after(now);
     }
 
     /// Next event for the driver, if any.
@@ -569,6 +597,7 @@ impl Engine {
                 .as_ref()
                 .map(|g| g.status(&self.dp.ct, now, sessions)),
             bfd: self.bfd.as_ref().map(|l| l.status()),
+            tracks: self.tracks.snapshot(now),
         }
     }
 }

@@ -260,6 +260,30 @@ pub fn echo_reply(buf: &mut [u8], request: &[u8], src_mac: EthernetAddress, ip_i
     icmp_frame(buf, src_mac, peer_mac, &out_ip, &reply)
 }
 
+/// An ICMP echo request from `src` to `dst` (IPv4 TTL 64, id `ip_id`) with
+/// `ident`/`seq_no` and `data` as payload: a health probe. Returns the frame
+/// length, or 0 when it does not fit.
+pub fn echo_request(
+    buf: &mut [u8],
+    src: (EthernetAddress, Ipv4Addr),
+    dst: (EthernetAddress, Ipv4Addr),
+    ident: u16,
+    seq_no: u16,
+    data: &[u8],
+    ip_id: u16,
+) -> usize {
+    let msg = IcmpRepr::EchoRequest {
+        ident,
+        seq_no,
+        data,
+    };
+    let ip = Ipv4Repr {
+        ident: ip_id,
+        ..Ipv4Repr::new(src.1, dst.1, protocol::ICMP, msg.buffer_len())
+    };
+    icmp_frame(buf, src.0, dst.0, &ip, &msg)
+}
+
 fn icmp_frame(
     buf: &mut [u8],
     src_mac: EthernetAddress,

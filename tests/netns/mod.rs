@@ -625,6 +625,22 @@ pub fn lan_topology(
     (a, b, c)
 }
 
+/// The keepalived interop lab: hagw router `h` (config `hagw_cfg`, on
+/// lan0), a keepalived namespace `k` (lan0 192.168.42.3/24) and a client
+/// `c` (eth0 192.168.42.100/24) on segment "l". Nothing is started.
+pub fn keepalived_lab(lab: &mut Lab, hagw_cfg: &str) -> (Router, String, String) {
+    lab.segment("l");
+    let h = lab.router("h", hagw_cfg);
+    let kns = lab.ns("k");
+    let c = lab.ns("c");
+    lab.plug("l", &h.ns, "lan0");
+    lab.plug("l", &kns, "lan0");
+    lab.plug("l", &c, "eth0");
+    lab.addr(&kns, "lan0", "192.168.42.3/24");
+    lab.addr(&c, "eth0", "192.168.42.100/24");
+    (h, kns, c)
+}
+
 /// The raw value of the first `"key": value` in a JSON text (number, bool or string).
 pub fn json_value(body: &str, key: &str) -> Option<String> {
     let pat = format!("\"{key}\"");

@@ -33,6 +33,7 @@ pub fn default_group(name: &str, iface: &str, vrid: u8, vips: &[&str]) -> VrrpGr
         auth: VrrpAuth::None,
         sync_group: None,
         track_interfaces: Vec::new(),
+        tracks: Vec::new(),
         notify: None,
         unicast_peers: Vec::new(),
         garp_repeat: 3,
@@ -76,6 +77,7 @@ impl ConfigBuilder {
                 nat_source: Vec::new(),
                 nat_destination: Vec::new(),
                 conntrack_sync: None,
+                tracks: Vec::new(),
             },
         }
     }
@@ -229,6 +231,35 @@ impl ConfigBuilder {
         };
         f(&mut r);
         self.cfg.firewall_rules.push(r);
+        self
+    }
+
+    /// A health track with the defaults of the `track` section (1 s, fall
+    /// 3, rise 2, weight 0); `target` is its own next hop; adjusted by `f`.
+    pub fn track(
+        mut self,
+        name: &str,
+        kind: TrackKind,
+        iface: Option<&str>,
+        target: Option<&str>,
+        f: impl FnOnce(&mut Track),
+    ) -> Self {
+        let mut t = Track {
+            name: name.into(),
+            kind,
+            interface: iface.map(Into::into),
+            target: target.map(ip),
+            next_hop: target.map(ip),
+            interval_ms: 1000,
+            fall: 3,
+            rise: 2,
+            weight: 0,
+            command: None,
+            timeout_ms: 1000,
+            line: 0,
+        };
+        f(&mut t);
+        self.cfg.tracks.push(t);
         self
     }
 

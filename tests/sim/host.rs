@@ -24,6 +24,8 @@ pub struct Host {
     /// IPv4 packets addressed to us (or broadcast), with arrival time.
     pub received: Vec<(Instant, Vec<u8>)>,
     pub answer_echo: bool,
+    /// Echo requests from these sources go unanswered (a drop rule).
+    pub ignore_echo_from: Vec<Ipv4Addr>,
     pub arp_requests_sent: u64,
     /// Times the MAC of an ARP entry changed (gratuitous ARP after failover).
     pub arp_changes: u64,
@@ -44,6 +46,7 @@ impl Host {
             waiting: Vec::new(),
             received: Vec::new(),
             answer_echo: true,
+            ignore_echo_from: Vec::new(),
             arp_requests_sent: 0,
             arp_changes: 0,
         }
@@ -130,7 +133,10 @@ impl Host {
                     return Vec::new();
                 }
                 self.received.push((now, body.to_vec()));
-                if self.answer_echo && p.icmp == Some((8, 0)) {
+                if self.answer_echo
+                    && p.icmp == Some((8, 0))
+                    && !self.ignore_echo_from.contains(&p.src)
+                {
                     let reply = echo(0, self.ip, p.src, p.sport, p.dport, &p.payload, 64);
                     return self.send_ip(now, &reply);
                 }

@@ -112,7 +112,16 @@ pub struct Sim {
     pub lost: u64,
     /// End hosts (clients, servers) attached to segments.
     pub hosts: Vec<Host>,
+    /// Health-check scripts the engines asked for: (when, router, track).
+    pub scripts: Vec<(Instant, usize, usize)>,
+    /// How a script of (router, track) ends `SCRIPT_RUN` after it starts:
+    /// Some(exit 0?), or None = it hangs (never reported). Default: success.
+    pub script_ok: std::collections::HashMap<(usize, usize), Option<bool>>,
+    running_scripts: Vec<(Instant, usize, usize)>,
 }
+
+/// How long a simulated health-check script runs.
+pub const SCRIPT_RUN: Duration = Duration::from_millis(20);
 
 /// Segment member ids at or above this are hosts (`HOST_BASE + index`).
 pub const HOST_BASE: usize = 1 << 20;
@@ -148,6 +157,9 @@ impl Sim {
             delivered: 0,
             lost: 0,
             hosts: Vec::new(),
+            scripts: Vec::new(),
+            script_ok: std::collections::HashMap::new(),
+            running_scripts: Vec::new(),
         }
     }
 
@@ -303,6 +315,10 @@ impl Sim {
                         group: e.config().vrrp_groups[group].name.clone(),
                         state,
                     }),
+                    Event::RunScript { track } => {
+                        self.scripts.push((now, r, track));
+                        self.running_scripts.push((now + SCRIPT_RUN, r, track));
+                    }
                     other => rt.events.push((now, other)),
                 }
             }
@@ -411,6 +427,9 @@ impl Sim {
 
     fn next_deadline(&self) -> Option<Instant> {
         let mut t = self.queue.peek().map(|Reverse((at, _))| *at);
+        for (at, _, _) in &self.running_scripts {
+            t = Some(t.map_or(*at, |x: Instant| x.min(*at)));
+        }
         for rt in &self.routers {
             if let Some(d) = rt.engine.as_ref().and_then(|e| e.poll_timeout()) {
                 t = Some(t.map_or(d, |x: Instant| x.min(d)));
@@ -457,6 +476,23 @@ impl Sim {
                         Kind::Frame => deliver(e, now, f.to_port, &mut bytes, &mut rt.tx),
                     }
                     self.after_call(f.to_router);
+                }
+            }
+            let (done, rest): (Vec<_>, Vec<_>) = self
+                .running_scripts
+                .drain(..)
+                .partition(|(at, _, _)| *at <= now);
+            self.running_scripts = rest;
+            for (_, r, track) in done {
+                let answer = self
+                    .script_ok
+                    .get(&(r, track))
+                    .copied()
+                    .unwrap_or(Some(true));
+                let rt = &mut self.routers[r];
+                if let (Some(ok), Some(e)) = (answer, rt.engine.as_mut()) {
+                    e.track_result(now, track, ok, &mut rt.tx);
+                    self.after_call(r);
                 }
             }
             for r in 0..self.routers.len() {
