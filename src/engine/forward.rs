@@ -477,7 +477,8 @@ impl Dataplane {
         frame: &[u8],
         tx: &mut TxQueue,
     ) -> Result<(), Verdict> {
-        let bytes = frame.len();
+        // IP bytes, as conntrack counts them (no Ethernet header, no padding).
+        let bytes = ip_total_len(frame.get(ethernet::HEADER_LEN..).unwrap_or(&[]));
         let mut action = if port_forward {
             FirewallAction::Accept
         } else {

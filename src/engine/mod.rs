@@ -27,7 +27,7 @@ use addrs::{GroupView, LocalAddrs};
 use ctx::Ctx;
 pub use ctx::DROP_REASONS;
 use failover::SyncGlue;
-pub use failover::{FailoverStats, SyncStatus};
+pub use failover::{ExportStats, FailoverStats, SyncStatus};
 use forward::Dataplane;
 pub use forward::Keys;
 use groups::Groups;
