@@ -5,6 +5,7 @@
 pub mod control;
 pub mod json;
 pub mod show;
+pub mod views;
 
 use argh::FromArgs;
 

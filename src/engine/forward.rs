@@ -159,6 +159,7 @@ impl Dataplane {
                     packets: [s.packets(Dir::Original), s.packets(Dir::Reply)],
                     bytes: [s.bytes(Dir::Original), s.bytes(Dir::Reply)],
                     from_sync: s.from_sync(),
+                    reported: s.reported(),
                 })
                 .collect()
         } else {
