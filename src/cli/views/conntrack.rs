@@ -290,4 +290,14 @@ changes_lost        0
             Some(&crate::cli::json::Json::UInt(9))
         );
     }
+
+    #[test]
+    fn no_sessions_is_one_line() {
+        let mut s = snapshot();
+        s.dataplane.as_mut().unwrap().sessions.clear();
+        assert_eq!(
+            answer("conntrack", &s, NOW).unwrap(),
+            "No sessions (3 of 1024 entries in use).\n"
+        );
+    }
 }

@@ -169,4 +169,14 @@ Rule  Match    Action  Packets  Bytes  Description
         };
         assert_eq!(att[1].get("direction"), Some(&"local".into()));
     }
+
+    #[test]
+    fn no_rulesets_is_one_line() {
+        let mut s = snapshot();
+        s.dataplane.as_mut().unwrap().firewall.rulesets.clear();
+        assert_eq!(
+            answer("firewall", &s, NOW).unwrap(),
+            "No firewall rulesets configured.\n"
+        );
+    }
 }

@@ -128,4 +128,16 @@ Source ports: lower half of each range (conntrack sync splits them by node); 300
         assert_eq!(rules[1].get("description"), Some(&Json::Null));
         assert_eq!(rules[0].get("sessions"), Some(&Json::UInt(120)));
     }
+
+    #[test]
+    fn no_rules_is_one_line() {
+        let mut s = snapshot();
+        s.dataplane.as_mut().unwrap().nat.rules.clear();
+        assert_eq!(
+            answer("nat rules", &s, NOW).unwrap(),
+            "No NAT rules configured.\n"
+        );
+        let v = parse(&answer("nat rules --json", &s, NOW).unwrap()).unwrap();
+        assert_eq!(v.get("rules"), Some(&Json::Array(vec![])));
+    }
 }
