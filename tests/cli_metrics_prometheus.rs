@@ -201,24 +201,9 @@ fn python_json_reads_our_documents() {
 /// Two gateways with conntrack sync (SPEC §6 config); a UDP flow through
 /// R0; R0 dies and R1 commits it. Returns R1's snapshot and the time.
 fn synced_gateway_snapshot() -> (Snapshot, Instant) {
-    use sim::config::gateway_config;
-    use sim::host::Host;
     use sim::packet::udp;
-    let mut sim = sim::Sim::new(5);
-    sim.record = false;
-    for (name, id, prio) in [("R0", 1u16, 200u8), ("R1", 2, 100)] {
-        let cfg = gateway_config(id, prio, |_| {})
-            .sync_link(&format!("172.16.0.{id}/24"))
-            .conntrack_sync(|cs| cs.sync_group = Some("gw".into()))
-            .build();
-        sim.add_router(name, cfg);
-    }
-    let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
-    sim.connect("wan", &[(0, "wan"), (1, "wan")]);
-    sim.connect("sync", &[(0, "sync"), (1, "sync")]);
-    let client = sim.add_host(Host::new("c", 1, "192.168.10.100/24", Some("192.168.10.1")));
-    sim.connect_host(lan, client);
-    sim.run_until(Instant::from_secs(6));
+    let pair = sim::GatewayPair::new(5, false, sim::config::synced_gateway_config);
+    let (mut sim, client) = (pair.sim, pair.client);
     let client_ip = Ipv4Addr::new(192, 168, 10, 100);
     sim.host_send(
         client,

@@ -8,11 +8,10 @@
 mod sim;
 
 use hagw::cli::show::{answer, needs_sessions};
-use hagw::time::{Duration, Instant};
-use sim::Sim;
-use sim::config::gateway_config;
-use sim::host::Host;
+use hagw::time::Duration;
+use sim::config::synced_gateway_config;
 use sim::packet::{TCP_ACK, TCP_PSH, TCP_SYN, parse, tcp, udp};
+use sim::{GatewayPair, Sim};
 use std::net::Ipv4Addr;
 
 const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 100);
@@ -43,29 +42,8 @@ fn metric(text: &str, prefix: &str) -> u64 {
 
 #[test]
 fn views_follow_traffic_and_a_failover() {
-    let mut sim = Sim::new(3);
-    sim.record = false;
-    for (name, id, prio) in [("R0", 1u16, 200u8), ("R1", 2, 100)] {
-        let cfg = gateway_config(id, prio, |_| {})
-            .sync_link(&format!("172.16.0.{id}/24"))
-            .conntrack_sync(|cs| cs.sync_group = Some("gw".into()))
-            .build();
-        sim.add_router(name, cfg);
-    }
-    let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
-    let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
-    sim.connect("sync", &[(0, "sync"), (1, "sync")]);
-    let client = sim.add_host(Host::new(
-        "client",
-        1,
-        "192.168.10.100/24",
-        Some("192.168.10.1"),
-    ));
-    let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
-    sim.connect_host(lan, client);
-    sim.connect_host(wan, server);
-    sim.run_until(Instant::from_secs(6));
-    assert_eq!(sim.masters("lan_gw"), vec![0]);
+    let pair = GatewayPair::new(3, false, synced_gateway_config);
+    let (mut sim, client, server) = (pair.sim, pair.client, pair.server);
 
     // TCP: handshake, a request and its answer; UDP: a query and its answer.
     send(
