@@ -99,7 +99,7 @@ fn views_follow_traffic_and_a_failover() {
     );
     let doc = show(&sim, 0, "conntrack --json");
     assert!(
-        doc.contains("\"id\": \"281474976710"),
+        doc.contains("\n    {\"id\":\"281474976710"),
         "ids are strings: {doc}"
     );
 
@@ -144,9 +144,7 @@ fn views_follow_traffic_and_a_failover() {
         3
     );
     let ext_json = show(&sim, 1, "conntrack-sync external-cache --json");
-    let mapping = format!(
-        "\"snat\": {{\n        \"address\": \"10.0.0.1\",\n        \"port\": {port}\n      }},"
-    );
+    let mapping = format!("\"snat\":{{\"address\":\"10.0.0.1\",\"port\":{port}}},");
     assert!(
         ext_json.contains(&mapping),
         "R1 knows R0's NAT mapping: {ext_json}"

@@ -119,7 +119,10 @@ pub fn sessions_json(dp: &DataplaneStatus) -> Json {
         .field("capacity", dp.conntrack.capacity as u64)
         .field(
             "sessions",
-            dp.sessions.iter().map(session_json).collect::<Vec<_>>(),
+            dp.sessions
+                .iter()
+                .map(|s| session_json(s).inline())
+                .collect::<Vec<_>>(),
         )
 }
 

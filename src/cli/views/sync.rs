@@ -124,6 +124,7 @@ pub fn cache_json(list: &[CacheEntry]) -> Json {
                 .field("dnat", e.dnat.map(|(a, port)| endpoint_json(p, a, port)))
                 .field("state", e.state)
                 .field("timeout_seconds", e.timeout_secs)
+                .inline()
         })
         .collect();
     Json::object().field("sessions", items)
