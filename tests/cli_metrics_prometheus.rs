@@ -4,9 +4,11 @@
 //! every family, type, help text, sample, label (escaping included) and
 //! value. Also: `show vrrp --json` / `show interfaces --json` parse with
 //! Python's `json` to what the snapshot holds. Skips (with a message) when
-//! the Python module is missing.
+//! the Python module is missing. The dataplane and conntrack-sync families
+//! are read from the snapshots of two simulated gateways (tests/sim).
 
 mod common;
+mod sim;
 
 use common::{TempDir, tool_runs};
 use hagw::cli::show::answer;
@@ -115,14 +117,16 @@ fn snapshot() -> Snapshot {
 /// Write the answers to two `show` requests over `snapshot()` (at 100 s)
 /// to files and run the Python `script` with the two paths as arguments.
 fn python_over(script: &str, requests: [&str; 2]) -> Output {
+    python_over_snap(script, &snapshot(), Instant::from_secs(100), requests)
+}
+
+fn python_over_snap(script: &str, snap: &Snapshot, now: Instant, requests: [&str; 2]) -> Output {
     let dir = TempDir::new("prom", "py");
-    let snap = snapshot();
-    let now = Instant::from_secs(100);
     let mut cmd = Command::new(PYTHON);
     cmd.args(["-c", script]);
     for (i, request) in requests.iter().enumerate() {
         let path = dir.path(&format!("answer{i}"));
-        std::fs::write(&path, answer(request, &snap, now).unwrap()).unwrap();
+        std::fs::write(&path, answer(request, snap, now).unwrap()).unwrap();
         cmd.arg(path);
     }
     cmd.output().unwrap()
@@ -222,4 +226,70 @@ fn python_json_reads_our_documents() {
         "True fault 7 0.1 12.345 s\"1 None 9 10.0.7.1\n\
          lan False 02:00:00:00:00:01 5 [('no_route', 0), ('vrrp_ttl', 5)]\n"
     );
+}
+
+/// Two gateways with conntrack sync (SPEC §6 config); a UDP flow through
+/// R0; R0 dies and R1 commits it. Returns R1's snapshot and the time.
+fn synced_gateway_snapshot() -> (Snapshot, Instant) {
+    use sim::packet::udp;
+    let pair = sim::GatewayPair::new(5, false, sim::config::synced_gateway_config);
+    let (mut sim, client) = (pair.sim, pair.client);
+    let client_ip = Ipv4Addr::new(192, 168, 10, 100);
+    sim.host_send(
+        client,
+        &udp(client_ip, 5000, Ipv4Addr::new(10, 0, 0, 100), 53, b"q"),
+    );
+    sim.run_for(Duration::from_millis(300));
+    sim.kill(0);
+    sim.run_for(Duration::from_secs(5));
+    let snap = sim.routers[1].engine.as_ref().unwrap().snapshot(sim.now);
+    (snap, sim.now)
+}
+
+#[test]
+fn prometheus_reference_parser_reads_the_dataplane_and_sync_families() {
+    if !tool_runs(PYTHON, &["-c", "import prometheus_client.parser"]) {
+        println!("skipped: python3-prometheus-client not installed ({PYTHON})");
+        return;
+    }
+    let (snap, now) = synced_gateway_snapshot();
+    assert!(snap.dataplane.is_some() && snap.sync.is_some());
+    let out = python_over_snap(CHECK, &snap, now, ["metrics", "metrics --json"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "reference parser disagrees:\n{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    for want in [
+        r#"hagw_conntrack_entries {} 1"#,
+        r#"hagw_conntrack_capacity {} 1024"#,
+        r#"hagw_conntrack_events_total {"event": "synced"} 1"#,
+        r#"hagw_conntrack_drops_total {"reason": "drop_full"} 0"#,
+        r#"hagw_nat_rule_sessions_total {"interface": "wan", "rule": "10", "type": "source"} 0"#,
+        r#"hagw_firewall_rule_packets_total {"action": "drop", "rule": "default", "ruleset": "wan_in"} 0"#,
+        r#"hagw_sync_committed_total {} 1"#,
+        r#"hagw_sync_promotions_total {} 1"#,
+        r#"hagw_sync_master {} 1"#,
+        r#"hagw_sync_split_brain_total {} 0"#,
+        r#"hagw_sync_external_events_total {"event": "created"} 1"#,
+        r#"hagw_sync_peer_up {"node": "1"} 0"#,
+        r#"hagw_sync_resync_state {} 3"#,
+    ] {
+        assert!(lines.contains(&want), "missing {want}\n{stdout}");
+    }
+    // Every counter family ends in _total; the new families hold no ages
+    // (seconds since something) as gauges.
+    let text = answer("metrics", &snap, now).unwrap();
+    let mut new = 0;
+    for l in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let f: Vec<&str> = l.split(' ').collect();
+        assert_eq!(f[3] == "counter", f[2].ends_with("_total"), "{l}");
+        if !f[2].starts_with("hagw_vrrp_") && !f[2].starts_with("hagw_interface_") {
+            new += 1;
+            assert!(!f[2].ends_with("_seconds"), "{l}");
+        }
+    }
+    assert!(new > 40, "{text}");
 }

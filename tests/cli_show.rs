@@ -268,3 +268,49 @@ fn a_daemon_that_hangs_up_is_reported() {
         "{out:?}"
     );
 }
+
+#[test]
+fn dataplane_and_sync_views_without_data_say_so_in_one_line() {
+    let dir = TempDir::new("cli", "nodata");
+    let sock = dir.path("hagw.sock");
+    let requests: [&[&str]; 5] = [
+        &["conntrack"],
+        &["routes"],
+        &["conntrack-sync", "status"],
+        &["conntrack-sync", "external-cache", "--json"],
+        &["nat", "rules", "--json"],
+    ];
+    let server = fake_daemon(&sock, requests.len());
+    let s = sock.to_str().unwrap();
+    let mut outs = Vec::new();
+    for words in requests {
+        let mut args = vec!["show", "--socket", s];
+        args.extend_from_slice(words);
+        let out = hagw(&args);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(out.stderr.is_empty(), "{out:?}");
+        outs.push(text(&out.stdout));
+    }
+    assert_eq!(
+        outs,
+        [
+            hagw::cli::views::NO_DATAPLANE.to_string(),
+            hagw::cli::views::NO_DATAPLANE.to_string(),
+            hagw::cli::views::NO_SYNC.to_string(),
+            "{\n  \"sync\": null\n}\n".to_string(),
+            "{\n  \"dataplane\": null\n}\n".to_string(),
+        ]
+    );
+    assert_eq!(outs[0].lines().count(), 1);
+    assert_eq!(outs[2].lines().count(), 1);
+    assert_eq!(
+        server.join().unwrap(),
+        [
+            "conntrack",
+            "routes",
+            "conntrack-sync status",
+            "conntrack-sync external-cache --json",
+            "nat rules --json"
+        ]
+    );
+}

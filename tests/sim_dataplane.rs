@@ -384,22 +384,8 @@ fn reject_answers_tcp_with_rst_and_udp_with_port_unreachable() {
 
 #[test]
 fn backup_forwards_nothing() {
-    let mut sim = Sim::new(9);
-    sim.add_router("R0", router_config(1, 200, |_| {}).build());
-    sim.add_router("R1", router_config(2, 100, |_| {}).build());
-    let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
-    let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
-    let client = sim.add_host(Host::new(
-        "client",
-        1,
-        "192.168.10.100/24",
-        Some("192.168.10.1"),
-    ));
-    let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
-    sim.connect_host(lan, client);
-    sim.connect_host(wan, server);
-    sim.run_until(Instant::from_secs(6));
-    assert_eq!(sim.masters("lan_gw"), vec![0]);
+    let p = sim::GatewayPair::new(9, true, |id, prio| router_config(id, prio, |_| {}).build());
+    let (mut sim, client, server) = (p.sim, p.client, p.server);
     // A stale ARP entry sends the client's packet to the backup's MAC.
     let b_mac = sim.routers[1].macs[sim.port(1, "lan")];
     sim.hosts[client].arp.insert(LAN_VIP, b_mac);

@@ -12,7 +12,6 @@ use hagw::engine::{Event, Snapshot};
 use hagw::time::{Duration, Instant};
 use sim::Sim;
 use sim::config::{ConfigBuilder, gateway_config};
-use sim::host::Host;
 use sim::packet::{Pkt, TCP_ACK, TCP_PSH, TCP_SYN, parse, tcp, udp};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -45,30 +44,12 @@ struct Lab {
 /// R0 (priority 200) and R1 (100); R0 is master and R1's first resync is
 /// done when this returns.
 fn lab(sync: bool, seed: u64) -> Lab {
-    let mut sim = Sim::new(seed);
-    sim.record = false;
-    sim.add_router("R0", node(1, 200, sync).build());
-    sim.add_router("R1", node(2, 100, sync).build());
-    let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
-    let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
-    let sync_seg = sim.connect("sync", &[(0, "sync"), (1, "sync")]);
-    let client = sim.add_host(Host::new(
-        "client",
-        1,
-        "192.168.10.100/24",
-        Some("192.168.10.1"),
-    ));
-    let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
-    sim.connect_host(lan, client);
-    sim.connect_host(wan, server);
-    sim.run_until(Instant::from_secs(6));
-    assert_eq!(sim.masters("lan_gw"), vec![0]);
-    assert_eq!(sim.masters("wan_gw"), vec![0]);
+    let p = sim::GatewayPair::new(seed, false, |id, prio| node(id, prio, sync).build());
     Lab {
-        sim,
-        client,
-        server,
-        sync_seg,
+        sim: p.sim,
+        client: p.client,
+        server: p.server,
+        sync_seg: p.sync_seg.expect("a sync link"),
     }
 }
 

@@ -21,6 +21,9 @@ pub enum Json {
     Str(String),
     Array(Vec<Json>),
     Object(Vec<(String, Json)>),
+    /// A value written on one line even inside indented output (long
+    /// lists of records: one per line keeps them greppable and small).
+    Inline(Box<Json>),
 }
 
 impl Json {
@@ -37,10 +40,16 @@ impl Json {
         self
     }
 
+    /// This value, written on one line wherever it appears.
+    pub fn inline(self) -> Json {
+        Json::Inline(Box::new(self))
+    }
+
     /// The value under `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Json> {
         match self {
             Json::Object(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Json::Inline(v) => v.get(key),
             _ => None,
         }
     }
@@ -79,6 +88,7 @@ impl Json {
                 }
             }
             Json::Str(s) => write_string(out, s),
+            Json::Inline(v) => v.write(out, None, depth),
             Json::Array(items) => {
                 if items.is_empty() {
                     out.push_str("[]");
@@ -412,6 +422,30 @@ pub(crate) mod check {
 mod tests {
     use super::check::parse;
     use super::*;
+
+    #[test]
+    fn inline_values_stay_on_one_line_inside_indented_output() {
+        let rec = |n: u64| {
+            Json::object()
+                .field("id", n.to_string())
+                .field("ports", vec![Json::UInt(1), Json::UInt(2)])
+                .inline()
+        };
+        let doc = Json::object().field("sessions", vec![rec(1), rec(2)]);
+        let text = doc.to_pretty();
+        assert_eq!(
+            text,
+            "{\n  \"sessions\": [\n    {\"id\":\"1\",\"ports\":[1,2]},\n    {\"id\":\"2\",\"ports\":[1,2]}\n  ]\n}\n"
+        );
+        // It parses back to the same values (without the Inline wrapper).
+        let back = parse(&text).unwrap();
+        let Some(Json::Array(list)) = back.get("sessions") else {
+            panic!("{back:?}")
+        };
+        assert_eq!(list[1].get("id"), Some(&"2".into()));
+        assert_eq!(doc.get("sessions").map(|_| ()), Some(()));
+        assert_eq!(rec(7).get("id"), Some(&"7".into()));
+    }
 
     #[test]
     fn scalars() {

@@ -6,6 +6,7 @@ pub mod control;
 pub mod json;
 pub mod show;
 pub mod tracks;
+pub mod views;
 
 use argh::FromArgs;
 
@@ -52,11 +53,14 @@ pub struct CheckConfigArgs {
 pub struct VersionArgs {}
 
 /// Ask the running daemon: `show vrrp summary`, `show vrrp interface NAME`, `show vrrp detail`,
-/// `show interfaces`, `show metrics` (Prometheus text). Exit 0 ok, 1 error, 3 no daemon running.
+/// `show interfaces`, `show conntrack [statistics]`, `show nat rules`, `show firewall`,
+/// `show routes`, `show conntrack-sync status|statistics|internal-cache|external-cache`,
+/// `show metrics` (Prometheus text). Exit 0 ok, 1 error, 3 no daemon running.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "show")]
 pub struct ShowArgs {
-    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | tracks | metrics
+    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | tracks | conntrack
+    /// [statistics] | nat rules | firewall | routes | conntrack-sync status|statistics|internal-cache|external-cache | bfd | metrics
     #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output

@@ -14,18 +14,19 @@ use crate::vrrp::{GroupStatus, VrrpState};
 use core::fmt::Write;
 
 /// The views `answer` knows, as shown in its error message.
-pub const VIEWS: &str = "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, tracks, metrics (each also with --json)";
+pub const VIEWS: &str = "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, tracks, \
+     conntrack, conntrack statistics, nat rules, firewall, routes, \
+     conntrack-sync status|statistics|internal-cache|external-cache, metrics (each also with --json)";
 
 /// Answer one control request (the words after `hagw show`, plus `--json`
 /// if given, e.g. "vrrp summary --json") from a snapshot taken at `now`.
 /// `Ok(text)` is printed as is; `Err(message)` means a bad request.
 /// Whether the request needs the session list in its snapshot.
 pub fn needs_sessions(request: &str) -> bool {
-    let mut words = request.split_whitespace().filter(|w| *w != "--json");
-    words.next() == Some("conntrack") && words.next().is_none()
+    super::views::needs_sessions(request)
 }
 
-pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, String> {
+pub fn answer(request: &str, snap: &Snapshot, now: Instant) -> Result<String, String> {
     let mut json = false;
     let mut words: Vec<&str> = Vec::new();
     for w in request.split_whitespace() {
@@ -34,6 +35,9 @@ pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, S
         } else {
             words.push(w);
         }
+    }
+    if let Some(r) = super::views::answer(&words, snap, json, now) {
+        return r;
     }
     match words.as_slice() {
         ["vrrp", "summary"] => Ok(if json {
@@ -692,6 +696,7 @@ fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
         |p| p.drops.clone(),
     ));
     out.extend(tracks::families(snap));
+    out.extend(super::views::metric_families(snap));
     out
 }
 
@@ -1015,7 +1020,6 @@ Adverts dropped: 0
         for bad in [
             "",
             "vrrp bogus",
-            "conntrack",
             "vrrp interface",
             "interfaces extra",
             "\u{1b}[2J",

@@ -67,10 +67,28 @@ pub struct FailoverStats {
     pub split_brain: u64,
 }
 
+/// The internal cache's changes, as exported to the peer (counted as
+/// `end_of_turn` drains them from the session table).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportStats {
+    /// New records exported.
+    pub created: u64,
+    /// Update records exported.
+    pub updated: u64,
+    /// Destroy records exported.
+    pub destroyed: u64,
+}
+
 /// The sync state for `hagw show conntrack-sync …` and metrics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyncStatus {
     pub node: u16,
+    /// The sync link's kernel device (the `conntrack_sync` interface's
+    /// `device`, or its name when the config has no such interface).
+    pub device: String,
+    /// The unicast peer, or None for multicast.
+    pub peer: Option<std::net::Ipv4Addr>,
+    pub exported: ExportStats,
     pub boot: u32,
     pub authenticated: bool,
     /// The synced groups are master here.
@@ -103,7 +121,10 @@ pub struct SyncGlue {
     split: heapless::Vec<(u16, u8), 16>,
     resync_timeout: Duration,
     capacity: usize,
+    device: String,
+    peer: Option<std::net::Ipv4Addr>,
     pub stats: FailoverStats,
+    pub exported: ExportStats,
 }
 
 impl SyncGlue {
@@ -131,7 +152,12 @@ impl SyncGlue {
             split: heapless::Vec::new(),
             resync_timeout: Duration::from_secs(u64::from(cs.resync_timeout_secs)),
             capacity,
+            device: config
+                .interface(&cs.interface)
+                .map_or_else(|| cs.interface.clone(), |i| i.device.clone()),
+            peer: cs.peer,
             stats: FailoverStats::default(),
+            exported: ExportStats::default(),
         })
     }
 
@@ -207,14 +233,21 @@ impl SyncGlue {
     /// Once per loop turn: export the table's changes, step a bulk resync,
     /// watch for split brain, close the batch.
     pub fn end_of_turn(&mut self, ct: &mut Conntrack, now: Instant) -> bool {
-        let sync = &mut self.sync;
+        let (sync, ex) = (&mut self.sync, &mut self.exported);
         ct.drain_changes(EXPORT_PER_TURN, |c| match c {
-            Change::New(s) => sync.export_new(&record_of(s, now)),
+            Change::New(s) => {
+                ex.created += 1;
+                sync.export_new(&record_of(s, now))
+            }
             Change::Update(s) => {
+                ex.updated += 1;
                 let r = record_of(s, now);
                 sync.export_update(r.id, r.state, r.timeout_secs)
             }
-            Change::Destroy(id) => sync.export_destroy(id),
+            Change::Destroy(id) => {
+                ex.destroyed += 1;
+                sync.export_destroy(id)
+            }
         });
         if sync.bulk_due(now) {
             sync.bulk_step(now, |cursor| {
@@ -259,6 +292,9 @@ impl SyncGlue {
     pub fn status(&self, ct: &Conntrack, now: Instant, sessions: bool) -> SyncStatus {
         SyncStatus {
             node: self.sync.node_id(),
+            device: self.device.clone(),
+            peer: self.peer,
+            exported: self.exported.clone(),
             boot: self.sync.boot_id(),
             authenticated: self.sync.authenticated(),
             master: self.master,

@@ -159,6 +159,7 @@ impl Dataplane {
                     packets: [s.packets(Dir::Original), s.packets(Dir::Reply)],
                     bytes: [s.bytes(Dir::Original), s.bytes(Dir::Reply)],
                     from_sync: s.from_sync(),
+                    reported: s.reported(),
                 })
                 .collect()
         } else {
@@ -477,7 +478,8 @@ impl Dataplane {
         frame: &[u8],
         tx: &mut TxQueue,
     ) -> Result<(), Verdict> {
-        let bytes = frame.len();
+        // IP bytes, as conntrack counts them (no Ethernet header, no padding).
+        let bytes = ip_total_len(frame.get(ethernet::HEADER_LEN..).unwrap_or(&[]));
         let mut action = if port_forward {
             FirewallAction::Accept
         } else {

@@ -141,7 +141,10 @@ fn deliver_local(
         _ => (0, 0),
     };
     let m = Match::from_tuple(&Tuple::new(proto, src, sport, dst, dport), CtState::New);
-    match dp.fw.check(port, Direction::Local, &m, frame.len()) {
+    match dp
+        .fw
+        .check(port, Direction::Local, &m, usize::from(ip.total_len()))
+    {
         FirewallAction::Accept => {}
         FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
         FirewallAction::Reject => {

@@ -29,7 +29,7 @@ use addrs::{GroupView, LocalAddrs};
 use ctx::Ctx;
 pub use ctx::DROP_REASONS;
 use failover::SyncGlue;
-pub use failover::{FailoverStats, SyncStatus};
+pub use failover::{ExportStats, FailoverStats, SyncStatus, synced_of};
 use forward::Dataplane;
 pub use forward::Keys;
 use groups::Groups;
@@ -210,6 +210,8 @@ pub struct SessionStatus {
     pub packets: [u64; 2],
     pub bytes: [u64; 2],
     pub from_sync: bool,
+    /// Exported to the peer (in the internal cache of conntrack sync).
+    pub reported: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -274,6 +274,15 @@ impl ConfigBuilder {
     }
 }
 
+/// `gateway_config` with a sync link (172.16.0.`node`/24) and conntrack
+/// sync for the sync group "gw".
+pub fn synced_gateway_config(node: u16, prio: u8) -> Config {
+    gateway_config(node, prio, |_| {})
+        .sync_link(&format!("172.16.0.{node}/24"))
+        .conntrack_sync(|cs| cs.sync_group = Some("gw".into()))
+        .build()
+}
+
 /// The SPEC §6 gateway on node `node` (addresses .node+1 on LAN
 /// 192.168.10.0/24 and WAN 10.0.0.0/24): groups lan_gw (VRID 51, VIP
 /// 192.168.10.1) and wan_gw (VRID 52, VIP 10.0.0.1) in sync group "gw" at

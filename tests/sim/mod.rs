@@ -696,3 +696,49 @@ pub fn arp_reply_of(b: &[u8]) -> Option<([u8; 6], std::net::Ipv4Addr)> {
     m.copy_from_slice(&b[22..28]);
     Some((m, std::net::Ipv4Addr::new(b[28], b[29], b[30], b[31])))
 }
+
+/// Two gateways as `tests/sim/config.rs` builds them (R0 from
+/// `config(1, 200)`, R1 from `config(2, 100)`), their LAN and WAN (and the
+/// sync link when the configs have a `sync` interface) connected, a client
+/// 192.168.10.100 behind the LAN virtual address and a server 10.0.0.100
+/// on the WAN; run until 6 s, when R0 must be master. `record` says
+/// whether the simulator keeps its trace.
+pub struct GatewayPair {
+    pub sim: Sim,
+    pub client: usize,
+    pub server: usize,
+    pub sync_seg: Option<usize>,
+}
+
+impl GatewayPair {
+    pub fn new(seed: u64, record: bool, config: impl Fn(u16, u8) -> Config) -> GatewayPair {
+        let mut sim = Sim::new(seed);
+        sim.record = record;
+        sim.add_router("R0", config(1, 200));
+        sim.add_router("R1", config(2, 100));
+        let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
+        let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
+        let sync_seg = sim.routers[0]
+            .config
+            .interface_index("sync")
+            .map(|_| sim.connect("sync", &[(0, "sync"), (1, "sync")]));
+        let client = sim.add_host(Host::new(
+            "client",
+            1,
+            "192.168.10.100/24",
+            Some("192.168.10.1"),
+        ));
+        let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
+        sim.connect_host(lan, client);
+        sim.connect_host(wan, server);
+        sim.run_until(Instant::from_secs(6));
+        assert_eq!(sim.masters("lan_gw"), vec![0]);
+        assert_eq!(sim.masters("wan_gw"), vec![0]);
+        GatewayPair {
+            sim,
+            client,
+            server,
+            sync_seg,
+        }
+    }
+}
