@@ -295,6 +295,12 @@ impl Chaos {
         } else {
             BTreeSet::new()
         };
+        if std::env::var_os("HAGW_CHAOS_LOG").is_some() {
+            eprintln!(
+                "R{r} before death: {:#?}",
+                self.snap(r, false).and_then(|s| s.sync)
+            );
+        }
         self.fault(format!(
             "kill R{r} (in sync: {in_sync}, {} sessions)",
             before.len()
@@ -305,6 +311,18 @@ impl Chaos {
             return;
         }
         let died = self.sim.now;
+        let sync_before = self.snap(o, true).and_then(|s| s.sync).map(|s| {
+            (
+                s.resync,
+                s.stats.resync_requests_sent,
+                s.stats.bulk_recv,
+                s.stats.lost,
+                s.stats.unrecovered,
+                s.stats.nack_sent,
+                s.peers.clone(),
+                s.external,
+            )
+        });
         self.sim.run_for(Duration::from_secs(5));
         let Some(at) = self.sim.entered(o, "lan_gw", VrrpState::Master, died) else {
             self.fail(&format!("R{o} did not take over from R{r}"));
@@ -317,10 +335,11 @@ impl Chaos {
         let missing: Vec<_> = before.difference(&after).take(3).collect();
         if !missing.is_empty() {
             self.fail(&format!(
-                "R{o} (master at {:.3} s) lacks {} of R{r}'s {} exported sessions, e.g. {missing:?}",
+                "R{o} (master at {:.3} s) lacks {} of R{r}'s {} exported sessions, e.g. {missing:?}\nR{o}'s sync before the death: {sync_before:#?}\nafter: {:#?}\nR{o} sessions after: {after:?}",
                 at.as_micros() as f64 / 1e6,
                 before.difference(&after).count(),
-                before.len()
+                before.len(),
+                self.snap(o, false).and_then(|s| s.sync).map(|s| (s.failover, s.external, s.internal))
             ));
         }
         self.checked_handoffs += 1;
@@ -330,9 +349,17 @@ impl Chaos {
     fn check(&mut self) {
         let settled = self.whole_for(0) >= SETTLE && self.whole_for(1) >= SETTLE;
         for g in ["lan_gw", "wan_gw"] {
-            let m = self.sim.masters(g);
+            let mut m = self.sim.masters(g);
             if settled && m.len() > 1 {
-                self.fail(&format!("two masters of {g}: {m:?}"));
+                // A preempting master and the one it replaces overlap for
+                // as long as the advert takes to arrive: allow that.
+                let delay = self.segs.iter().map(|&s| self.sim.segments[s].delay).max();
+                self.sim
+                    .run_for(delay.unwrap_or_default() + Duration::from_millis(2));
+                m = self.sim.masters(g);
+                if m.len() > 1 {
+                    self.fail(&format!("two masters of {g}: {m:?}"));
+                }
             }
             let survivor = (0..2).any(|r| {
                 self.steady_since[r].is_some_and(|t| self.sim.now.saturating_since(t) >= SETTLE)
@@ -401,6 +428,11 @@ thread_local! {
 /// One seed: returns (hand-offs, sessions) checked.
 fn run_seed(seed: u64) -> (u32, u64) {
     SEED.with(|s| *s.borrow_mut() = seed);
+    if std::env::var_os("HAGW_CHAOS_LOG").is_some() {
+        let _ = simple_logger::SimpleLogger::new()
+            .with_level(log::LevelFilter::Info)
+            .init();
+    }
     let mut c = Chaos::new(seed);
     c.sim.run_for(Duration::from_secs(6));
     let end = c.sim.now + RUN;
@@ -448,7 +480,12 @@ fn seeds() -> Vec<u64> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    (first..first + n).collect()
+    // Seeds that once found a bug run every time (regressions): 2887 (ids
+    // repeated across restarts), 4553 (a late peer never asked for its
+    // sessions), 8637 (the preemption overlap the invariant must allow).
+    let mut v: Vec<u64> = (first..first + n).collect();
+    v.extend([2887, 4553, 8637]);
+    v
 }
 
 #[test]

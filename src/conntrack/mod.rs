@@ -278,6 +278,15 @@ impl Conntrack {
         }
     }
 
+    /// Give this run's ids their own range: the counter starts at the low
+    /// 16 bits of `boot` << 32. Ids must not repeat across restarts: a
+    /// peer still holds (and may bounce back) sessions of the previous run,
+    /// and a destroy of an old session would remove a new one of the same
+    /// id from its cache (found by the chaos simulator, seed 2887).
+    pub fn start_ids_at(&mut self, boot: u32) {
+        self.counter = u64::from(boot as u16) << 32;
+    }
+
     pub fn capacity(&self) -> usize {
         self.table.capacity()
     }

@@ -854,3 +854,22 @@ fn stale_index_and_memory_footprint() {
     let per_session = ct.memory_bytes() as f64 / 16_384.0;
     assert!(per_session <= 128.0, "{per_session} bytes per session");
 }
+
+/// Regression (chaos seed 2887): ids do not repeat across restarts, so a
+/// peer's destroy of an old session cannot hit a new one of the same id.
+#[test]
+fn ids_of_two_runs_do_not_overlap() {
+    let id_of_first = |boot: u32| {
+        let mut ct = table(16);
+        ct.start_ids_at(boot);
+        let t = tuple(17, 1000, 53);
+        let idx = ct
+            .insert(at(1), t, t.reversed(), NatFlags::default(), &other(t))
+            .unwrap();
+        ct.get(idx).unwrap().id()
+    };
+    let (a, b) = (id_of_first(1), id_of_first(2));
+    assert_ne!(a, b);
+    assert_eq!(a >> 48, 1, "node id kept");
+    assert_eq!(b >> 48, 1);
+}

@@ -121,7 +121,12 @@ impl Dataplane {
     pub fn new(config: &Config, keys: Keys) -> Result<Dataplane, EngineError> {
         let routes = RouteTable::new(config).map_err(|e| EngineError(e.0))?;
         Ok(Dataplane {
-            ct: Conntrack::new(&config.conntrack, config.globals.node_id, keys.conntrack),
+            ct: {
+                let mut ct =
+                    Conntrack::new(&config.conntrack, config.globals.node_id, keys.conntrack);
+                ct.start_ids_at(keys.boot);
+                ct
+            },
             nat: Nat::with_key(config, PortShare::for_config(config), keys.nat),
             fw: Firewall::new(config),
             routes,

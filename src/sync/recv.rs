@@ -170,8 +170,13 @@ impl Sync {
             "conntrack-sync: peer {node} {} (boot {boot:#010x}), asking it for a resync",
             if restarted { "restarted" } else { "joined" }
         );
-        // A pending request (ours at start) is repeated to every node anyway.
-        if !matches!(self.resync, ResyncStatus::Requested { .. }) {
+        // A pending request (ours at start) is repeated now, not at its
+        // next retry: the retries may end (resync timeout) before they
+        // reach a peer that was cut off until now, which would then never
+        // send its sessions (found by the chaos simulator, seed 4553).
+        if matches!(self.resync, ResyncStatus::Requested { .. }) {
+            self.send_resync_request(now);
+        } else {
             self.request_resync(now, node);
         }
     }

@@ -642,3 +642,30 @@ fn a_bulk_sweeps_sessions_the_peer_no_longer_has() {
     assert_eq!(ids, (5..10).map(|c| session_id(1, c)).collect::<Vec<_>>());
     assert_eq!(b.stats().ext_swept, 5);
 }
+
+/// Regression (chaos seed 4553): a peer heard for the first time while our
+/// start-up request is still pending is asked at once, in the same turn,
+/// not at the next retry (which the resync timeout may cancel).
+#[test]
+fn a_peer_that_joins_while_our_request_is_pending_is_asked_at_once() {
+    let mut a = node(1, 7, None);
+    let mut b = node(2, 9, None);
+    // A starts alone: its first request goes nowhere.
+    a.handle_timeout(t(0));
+    out(&mut a);
+    // 4.9 s later (retries at 1 s intervals, 0.1 s before the next) B
+    // appears; A hears B's first frame.
+    a.handle_timeout(t(4000));
+    out(&mut a);
+    b.handle_timeout(t(4900));
+    for f in out(&mut b) {
+        let _ = a.handle_datagram(t(4900), &f);
+    }
+    a.flush(t(4900));
+    let asked = out(&mut a).iter().any(|f| {
+        msgs(f)
+            .iter()
+            .any(|m| matches!(m, Message::ResyncRequest { .. }))
+    });
+    assert!(asked, "A asked B for its sessions as soon as it heard B");
+}
