@@ -253,7 +253,7 @@ fn blast(
     base: u16,
     count: usize,
     cpu_of: Option<u32>,
-) -> (f64, f64, f64) {
+) -> (f64, f64, (f64, f64)) {
     let gw = neigh_mac(lab, client, LAN_VIP);
     let me = link_mac(client, "eth0");
     let src: std::net::Ipv4Addr = CLIENT.parse().unwrap();
@@ -265,26 +265,30 @@ fn blast(
     send_frames(client, "eth0", &frames, 1);
     std::thread::sleep(Duration::from_millis(300));
     let before = rx_packets(server);
-    let cpu0 = cpu_of.map_or(0, cpu_ticks);
+    let cpu0 = cpu_of.map_or((0, 0), cpu_ticks);
     let t = std::time::Instant::now();
     let sent = send_frames(client, "eth0", &frames, count / frames.len());
     let secs = t.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(500));
     let got = rx_packets(server) - before;
-    let cpu = cpu_of.map_or(0, cpu_ticks) - cpu0;
+    let cpu1 = cpu_of.map_or((0, 0), cpu_ticks);
     // Clock ticks (USER_HZ, 100 on Linux) to µs, per frame forwarded.
-    let us_per_frame = cpu as f64 * 10_000.0 / got.max(1) as f64;
-    (sent as f64 / secs, got as f64 / secs, us_per_frame)
+    let us = |t: u64| t as f64 * 10_000.0 / got.max(1) as f64;
+    (
+        sent as f64 / secs,
+        got as f64 / secs,
+        (us(cpu1.0 - cpu0.0), us(cpu1.1 - cpu0.1)),
+    )
 }
 
-/// utime + stime of `pid` in clock ticks (/proc/PID/stat fields 14, 15).
-fn cpu_ticks(pid: u32) -> u64 {
+/// (utime, stime) of `pid` in clock ticks (/proc/PID/stat fields 14, 15).
+fn cpu_ticks(pid: u32) -> (u64, u64) {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name, which may hold spaces.
     let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
     let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    n(11) + n(12)
+    (n(11), n(12))
 }
 
 #[derive(Default)]
@@ -294,8 +298,10 @@ struct Side {
     udp_iperf: Vec<f64>,
     udp_sent: Vec<f64>,
     udp_blast: Vec<f64>,
-    /// The router process's CPU µs per frame forwarded in the blast.
-    udp_cpu: Vec<f64>,
+    /// The router process's CPU µs (user, system) per frame forwarded in
+    /// the blast.
+    udp_user: Vec<f64>,
+    udp_sys: Vec<f64>,
 }
 
 /// iperf3 server up in `server` (one spawned process, killed with the lab).
@@ -335,7 +341,8 @@ fn measure(lab: &Lab, client: &str, server: &str, secs: u32, pid: Option<u32>, s
     let (sent, got, cpu) = blast(lab, client, server, 30_000, 640_000, pid);
     side.udp_sent.push(sent);
     side.udp_blast.push(got);
-    side.udp_cpu.push(cpu);
+    side.udp_user.push(cpu.0);
+    side.udp_sys.push(cpu.1);
 }
 
 /// Fill hagw's session table: 17k distinct UDP flows (one socket, one
@@ -404,6 +411,20 @@ fn bench_gateway() {
     let secs = env("HAGW_BENCH_SECS", 5);
     let (mut h, mut k) = (Side::default(), Side::default());
     let (mut rss_idle, mut rss_full, mut filled) = (Vec::new(), Vec::new(), Vec::new());
+    // The same router with a 1k table: what the 16k table adds to VmRSS.
+    let rss_small = {
+        let mut lab = Lab::new("bench_gw_small");
+        let cfg = board("scenario5-stateful-a.uci")
+            .replace("option max_entries '16384'", "option max_entries '1024'");
+        assert!(
+            cfg.contains("max_entries '1024'"),
+            "scenario5 sets max_entries"
+        );
+        let mut g = gateway(&mut lab, &cfg, None);
+        lab.start(&mut g.a);
+        expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
+        vm_rss_kb(lab.hagw(&g.a).pid).unwrap_or(0)
+    };
     for run in 0..runs {
         // hagw first on even runs, the kernel first on odd ones.
         for which in [run % 2, 1 - run % 2] {
@@ -496,9 +517,16 @@ fn bench_gateway() {
             "",
         ),
         (
-            "hagw process CPU per forwarded 60 B frame, µs",
-            range(&h.udp_cpu, 2),
+            "hagw process CPU per forwarded 60 B frame (blaster), µs user / system",
+            format!("{} / {}", range(&h.udp_user, 2), range(&h.udp_sys, 2)),
             "(in softirq)".into(),
+            String::new(),
+            "",
+        ),
+        (
+            "hagw VmRSS, 1k table: idle, kB",
+            rss_small.to_string(),
+            String::new(),
             String::new(),
             "",
         ),

@@ -470,8 +470,16 @@ fn main() {
             hi - c
         );
     };
-    row("established TCP packet LAN→WAN (SNAT)", &mut out, "≤ 200 ns");
-    row("established TCP packet WAN→LAN (de-NAT)", &mut back, "≤ 200 ns");
+    row(
+        "established TCP packet LAN→WAN (SNAT)",
+        &mut out,
+        "≤ 200 ns",
+    );
+    row(
+        "established TCP packet WAN→LAN (de-NAT)",
+        &mut back,
+        "≤ 200 ns",
+    );
     row("established UDP packet LAN→WAN", &mut udp_est, "≤ 200 ns");
     let flows_row = |name: &str, v: &mut Vec<f64>| {
         let (lo, m, hi) = median_range(v);
