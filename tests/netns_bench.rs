@@ -217,30 +217,26 @@ fn neigh_mac(lab: &Lab, ns: &str, ip: &str) -> [u8; 6] {
         .unwrap_or_else(|| panic!("no neighbour entry for {ip} in {ns}: {t}"))
 }
 
+/// Run one nft command in `ns`.
+fn nft(ns: &str, rules: &str) {
+    sh(&["ip", "netns", "exec", ns, "nft", rules]);
+}
+
+/// A file of `ns`'s /sys (ip netns exec mounts the namespace's sysfs).
+fn sys_file(ns: &str, path: &str) -> String {
+    sh(&["ip", "netns", "exec", ns, "cat", path])
+}
+
 fn link_mac(ns: &str, ifname: &str) -> [u8; 6] {
-    let t = sh(&[
-        "ip",
-        "netns",
-        "exec",
-        ns,
-        "cat",
-        &format!("/sys/class/net/{ifname}/address"),
-    ]);
+    let t = sys_file(ns, &format!("/sys/class/net/{ifname}/address"));
     mac_of(t.trim()).expect("link MAC")
 }
 
 fn rx_packets(ns: &str) -> u64 {
-    sh(&[
-        "ip",
-        "netns",
-        "exec",
-        ns,
-        "cat",
-        "/sys/class/net/eth0/statistics/rx_packets",
-    ])
-    .trim()
-    .parse()
-    .unwrap_or(0)
+    sys_file(ns, "/sys/class/net/eth0/statistics/rx_packets")
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 /// Frames per second that reach the server while the client blasts
@@ -314,14 +310,10 @@ fn iperf_server(lab: &mut Lab, server: &str) {
     })
     .expect("iperf3 server listening");
     // The server drops the blaster's datagrams (still counted at eth0).
-    sh(&[
-        "ip",
-        "netns",
-        "exec",
+    nft(
         server,
-        "nft",
         "table ip bench { chain inbound { type filter hook input priority 0; udp dport 9 drop; }; }",
-    ]);
+    );
 }
 
 fn measure(lab: &Lab, client: &str, server: &str, secs: u32, pid: Option<u32>, side: &mut Side) {
@@ -359,14 +351,10 @@ for p in range(20000, 37000):
     if p % 100 == 0:
         time.sleep(0.004)
 "#;
-    sh(&[
-        "ip",
-        "netns",
-        "exec",
+    nft(
         server,
-        "nft",
         "add rule ip bench inbound udp dport 20000-36999 drop",
-    ]);
+    );
     let before = rx_packets(server);
     let o = lab.exec(client, &["timeout", "30", "python3", "-c", FILL, SERVER]);
     assert!(o.status.success(), "fill: {o:?}");
