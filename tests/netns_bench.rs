@@ -217,6 +217,21 @@ fn neigh_mac(lab: &Lab, ns: &str, ip: &str) -> [u8; 6] {
         .unwrap_or_else(|| panic!("no neighbour entry for {ip} in {ns}: {t}"))
 }
 
+/// The lab's bridges as plain switches: with br_netfilter loaded (Docker
+/// hosts), a new namespace starts with bridge-nf-call-iptables=1, and every
+/// frame crossing a bridge runs the IP netfilter hooks and a route lookup
+/// in the switch namespace (perf on the router showed br_nf_pre_routing,
+/// ip_route_input_slow, nft_do_chain): cost neither router has on a real
+/// network, charged to whoever sends into the bridge.
+fn plain_bridges(lab: &Lab) {
+    for key in [
+        "net.bridge.bridge-nf-call-iptables=0",
+        "net.bridge.bridge-nf-call-arptables=0",
+    ] {
+        sh_quiet(&["ip", "netns", "exec", lab.switch_ns(), "sysctl", "-qw", key]);
+    }
+}
+
 /// Run one nft command in `ns`.
 fn nft(ns: &str, rules: &str) {
     sh(&["ip", "netns", "exec", ns, "nft", rules]);
@@ -262,10 +277,14 @@ fn blast(
     std::thread::sleep(Duration::from_millis(300));
     let before = rx_packets(server);
     let cpu0 = cpu_of.map_or((0, 0), cpu_ticks);
+    let perf = cpu_of.and_then(perf_start);
     let t = std::time::Instant::now();
     let sent = send_frames(client, "eth0", &frames, count / frames.len());
     let secs = t.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(500));
+    if let Some(p) = perf {
+        perf_report(p);
+    }
     let got = rx_packets(server) - before;
     let cpu1 = cpu_of.map_or((0, 0), cpu_ticks);
     // Clock ticks (USER_HZ, 100 on Linux) to µs, per frame forwarded.
@@ -275,6 +294,46 @@ fn blast(
         got as f64 / secs,
         (us(cpu1.0 - cpu0.0), us(cpu1.1 - cpu0.1)),
     )
+}
+
+/// With HAGW_BENCH_PERF=1 and perf installed: a 2 s CPU-clock profile
+/// (with call graphs) of `pid`, the router, taken during the blast.
+fn perf_start(pid: u32) -> Option<std::process::Child> {
+    std::env::var_os("HAGW_BENCH_PERF")?;
+    let data = format!("{}/target/bench/hagw-perf.data", env!("CARGO_MANIFEST_DIR"));
+    let _ = std::fs::create_dir_all(format!("{}/target/bench", env!("CARGO_MANIFEST_DIR")));
+    std::process::Command::new("perf")
+        .args(["record", "-e", "cpu-clock", "-g", "-o", &data, "-p"])
+        .arg(pid.to_string())
+        .args(["--", "sleep", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()
+}
+
+/// Wait for the profile (bounded by its `sleep 2`) and write the top
+/// symbols, kernel included, to target/bench/hagw-perf.txt.
+fn perf_report(mut p: std::process::Child) {
+    let _ = p.wait();
+    let dir = format!("{}/target/bench", env!("CARGO_MANIFEST_DIR"));
+    let o = std::process::Command::new("perf")
+        .args([
+            "report",
+            "--stdio",
+            "--no-children",
+            "--sort",
+            "sym",
+            "-g",
+            "none",
+            "-i",
+        ])
+        .arg(format!("{dir}/hagw-perf.data"))
+        .output();
+    if let Ok(o) = o {
+        let _ = std::fs::write(format!("{dir}/hagw-perf.txt"), &o.stdout);
+        println!("hagw profile during the blast: {dir}/hagw-perf.txt");
+    }
 }
 
 /// (utime, stime) of `pid` in clock ticks (/proc/PID/stat fields 14, 15).
@@ -419,6 +478,7 @@ fn bench_gateway() {
             if which == 0 {
                 let mut lab = Lab::new("bench_gw_hagw");
                 let mut g = gateway(&mut lab, &board("scenario5-stateful-a.uci"), None);
+                plain_bridges(&lab);
                 lab.start(&mut g.a);
                 expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
                 expect_state(&lab, &g.a, "wan_gw", "master", Duration::from_secs(10));
@@ -437,6 +497,7 @@ fn bench_gateway() {
             } else {
                 let mut lab = Lab::new("bench_gw_kernel");
                 let (_kns, client, server) = kernel_gateway(&mut lab);
+                plain_bridges(&lab);
                 iperf_server(&mut lab, &server);
                 let o = lab.exec(
                     &client,
