@@ -16,7 +16,8 @@
 //!
 //! CPU time of this thread (CLOCK_THREAD_CPUTIME_ID). Nothing is asserted
 //! about time; correctness is (every packet forwarded, translated with valid
-//! checksums, no drops). Run: `cargo bench --bench dataplane`.
+//! checksums, no drops). Run: `cargo bench --bench dataplane`; under
+//! `cargo test` (no `--bench` argument) it makes one short smoke pass.
 //!
 //! `dataplane callgrind N` sets up the same table and sends N established
 //! packets (alternating directions) through `callgrind_loop`, for
@@ -403,11 +404,18 @@ fn main() {
         println!("callgrind: {n} established packets forwarded");
         return;
     }
-    let rounds: usize = std::env::var("HAGW_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
-    let passes = 20;
+    // Under `cargo test` (no `--bench` argument) one short round: a smoke
+    // test of the setup and the assertions, numbers meaningless.
+    let bench = args.iter().any(|a| a == "--bench");
+    let rounds: usize = if bench {
+        std::env::var("HAGW_BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3)
+    } else {
+        1
+    };
+    let passes = if bench { 20 } else { 1 };
     let (mut out, mut back, mut copy, mut tcp_new, mut udp_new, mut udp_est) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     // 64 flows round-robin: everything they touch stays in cache, so this is
