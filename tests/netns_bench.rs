@@ -168,7 +168,17 @@ fn iperf(lab: &Lab, client: &str, extra: &[&str], secs: u32) -> String {
     ];
     args.extend_from_slice(extra);
     let o = lab.exec(client, &args);
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    let json = String::from_utf8_lossy(&o.stdout).into_owned();
+    if !o.status.success() || json.contains("\"error\"") {
+        // Shown, not asserted: the run's number becomes NaN.
+        let err = json_value(&json, "error").unwrap_or_default();
+        println!(
+            "iperf3 {extra:?} from {client} failed ({}): {err} {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    json
 }
 
 /// A 60-byte Ethernet frame (64 on the wire): IPv4/UDP `src`:`sport` →
