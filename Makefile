@@ -1,7 +1,7 @@
 # hagw — build, test, demo. `make test` is what CI runs (through .ci/run).
 CARGO ?= cargo
 
-.PHONY: all build test test-all lint demo clean
+.PHONY: all build test test-all lint demo clean bench
 all: build
 
 build:
@@ -24,6 +24,14 @@ lint:
 
 clean:
 	$(CARGO) clean
+
+# Dataplane benchmarks, one table at the end (tests/benches/bench.sh; the
+# namespace part needs root and iperf3; builds the static x86_64 and mipsel
+# binaries first if dist/ lacks them). Not part of `make test` or CI.
+.PHONY: bench
+bench:
+	tests/benches/bench.sh
+
 
 # Random faults in the simulator, invariants after every step (issue 8):
 # make chaos SEEDS=10000 [FIRST=1]. CI runs 40 seeds inside `make test`.

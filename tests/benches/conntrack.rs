@@ -7,12 +7,15 @@
 //! other processes is not counted (their cache pollution still is). Run
 //! with `cargo bench --bench conntrack`; numbers only, nothing asserted.
 
+mod util;
+
 use hagw::config::Conntrack as Config;
 use hagw::conntrack::{Conntrack, Dir, L4, NatFlags, PacketInfo, Session, TcpInfo, Tuple};
 use hagw::time::{Duration, Instant};
 use hagw::wire::tcp::flags;
 use std::hint::black_box;
 use std::net::Ipv4Addr;
+use util::{cpu_ns, shuffled};
 
 const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
 
@@ -42,36 +45,12 @@ fn tcp(t: Tuple, f: u8, seq: u32, ack: u32, len: u16) -> PacketInfo {
     }
 }
 
-/// A random permutation of 0..n (xorshift, fixed seed).
-fn shuffled(n: u32, seed: u64) -> Vec<u32> {
-    let mut v: Vec<u32> = (0..n).collect();
-    let mut x = seed | 1;
-    for i in (1..v.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    v
-}
-
 fn table(n: u32) -> Conntrack {
     let cfg = Config {
         max_entries: n,
         ..Config::default()
     };
     Conntrack::new(&cfg, 1, *b"bench-hash-key!!")
-}
-
-/// This thread's CPU time in ns.
-fn cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec we pass and nothing else.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// ns of CPU per operation of `f` over `ops` operations.
@@ -174,6 +153,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
     let sizes = [1u32 << 10, 1 << 14, 1 << 18];
     println!(
         "session record {} B; per session incl. index and change rings:",
@@ -192,7 +172,13 @@ fn main() {
         "sessions", "runs", "insert", "hit", "miss", "track udp", "track tcp", "expire"
     );
     for n in sizes {
-        let runs = (4_000_000 / n).clamp(5, 100);
+        // Under `cargo test` (no `--bench` argument, a debug build): one
+        // run per size, a smoke test of the assertions (it took ~100 s).
+        let runs = if bench {
+            (4_000_000 / n).clamp(5, 100)
+        } else {
+            1
+        };
         let mut r = Run::default();
         for k in 0..runs {
             let order = shuffled(n, 0x9e37_79b9 + u64::from(k));

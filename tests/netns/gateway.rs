@@ -77,8 +77,10 @@ pub fn kernel_gateway(lab: &mut Lab) -> (String, String, String) {
         "-qw",
         "net.ipv4.ip_forward=1",
     ]);
+    // nft wants a separator after each statement and after a chain's
+    // block when written on one line.
     let rules = "table ip nat { chain post { type nat hook postrouting priority 100; \
-                 oifname \"wan0\" snat to 10.0.0.1 } }";
+                 oifname \"wan0\" snat to 10.0.0.1; }; }";
     sh(&["ip", "netns", "exec", &k, "nft", rules]);
     lab.plug("l", &client, "eth0");
     lab.addr(&client, "eth0", &format!("{CLIENT}/24"));
