@@ -11,11 +11,12 @@
 # on the router, e.g. aarch64_cortex-a53, arm_cortex-a9_vfpv3-d16); the
 # binary itself runs on every CPU of its target.
 #
-# Format: an ar archive of debian-binary ("2.0\n"), control.tar.gz,
-# data.tar.gz, in that order, like a .deb (written here directly, with
-# dpkg-style member names). OpenWrt's own ipkg-build (opkg era, up to 24.10)
-# wraps the same three members in a gzip'd tar instead; opkg reads both.
-# Members are reproducible: owner 0:0, sorted names, mtime of the last commit.
+# Format: what OpenWrt's scripts/ipkg-build writes and opkg-lede (OpenWrt
+# up to 24.10) reads: a gzip stream of a GNU tar holding ./debian-binary
+# ("2.0\n"), ./data.tar.gz, ./control.tar.gz, in that order. (Not a
+# Debian-style ar archive: opkg-lede has no ar reader and answers
+# "Malformed package file".) Reproducible: owner 0:0, sorted names inside
+# the member tars, mtime of the last commit, gzip -n (no name, no time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cross/env.sh
@@ -87,18 +88,11 @@ chmod 0755 "$ctl/postinst" "$ctl/prerm"
 tarit "$ctl" > "$work/control.tar.gz"
 printf '2.0\n' > "$work/debian-binary"
 
-# ar writer: "!<arch>\n", then per member a 60-byte header (name/16, mtime/12,
-# uid/6, gid/6, mode/8 octal, size/10, "`\n"), the data, "\n" if odd.
 pkg=$out_dir/hagw_${version}_${arch}.ipk
 mkdir -p "$out_dir"
-{
-  printf '!<arch>\n'
-  for m in debian-binary control.tar.gz data.tar.gz; do
-    size=$(stat -c %s "$work/$m")
-    printf '%-16s%-12s%-6s%-6s%-8s%-10s`\n' "$m" "$epoch" 0 0 100644 "$size"
-    cat "$work/$m"
-    [ $((size % 2)) -eq 0 ] || printf '\n'
-  done
-} > "$pkg.tmp"
+chmod 0644 "$work/debian-binary" "$work/data.tar.gz" "$work/control.tar.gz"
+tar -C "$work" --format=gnu --numeric-owner --owner=0 --group=0 \
+    --mtime="@$epoch" -cf - ./debian-binary ./data.tar.gz ./control.tar.gz |
+  gzip -9n > "$pkg.tmp"
 mv "$pkg.tmp" "$pkg"
 echo "ipk: $pkg ($(stat -c %s "$pkg") bytes, $arch, Installed-Size $installed_size)"

@@ -4,6 +4,7 @@
 
 pub mod control;
 pub mod json;
+pub mod logger;
 pub mod show;
 
 use argh::FromArgs;
@@ -27,7 +28,7 @@ pub enum Cmd {
     Show(ShowArgs),
 }
 
-/// Run the daemon in the foreground (logs to stderr).
+/// Run the daemon in the foreground (info/debug logs to stdout, warnings and errors to stderr).
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "run")]
 pub struct RunArgs {

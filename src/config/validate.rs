@@ -41,6 +41,7 @@ const TIMEOUTS: [&str; 12] = [
 fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
     Some(match kind {
         "globals" => &[
+            ("enabled", One),
             ("node_id", One),
             ("log_level", One),
             ("control_socket", One),
@@ -650,7 +651,8 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // Pass 1: section types, option names, duplicates, names; index by type.
     let mut by_kind: HashMap<&str, Vec<Sec>> = HashMap::new();
-    let mut seen_names: HashMap<(&str, &str), usize> = HashMap::new();
+    // libuci keeps one namespace of section names per file, whatever the type.
+    let mut seen_names: HashMap<&str, (&str, usize)> = HashMap::new();
     for s in sections {
         let Some(opts) = schema(&s.kind) else {
             cx.err(
@@ -698,7 +700,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                         cx.err(
                             o.line,
                             format!(
-                                "option '{}' is given twice (first on line {first}); keep one",
+                                "option '{}' is given twice (first on line {first}); libuci would silently keep the last one, hagw refuses so that no value is overridden by accident: keep one",
                                 o.key
                             ),
                         );
@@ -710,17 +712,20 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             }
         }
         if let Some(n) = &s.name {
-            if let Some(first) = seen_names.get(&(s.kind.as_str(), n.as_str())) {
-                cx.err(
-                    s.line,
+            if let Some(&(kind, first)) = seen_names.get(n.as_str()) {
+                let msg = if kind == s.kind {
                     format!(
-                        "duplicate section name: config {} '{n}' is already defined on line {first}; give each section its own name",
-                        s.kind
-                    ),
-                );
+                        "duplicate section name: config {kind} '{n}' is already defined on line {first}; libuci would merge the two sections, hagw refuses so that no option is overridden by accident: give each section its own name"
+                    )
+                } else {
+                    format!(
+                        "section name '{n}' is already used by config {kind} on line {first}; libuci keeps one namespace of section names per file, whatever the type (uci rejects this file: \"section of different type overwrites prior section with same name\"): rename one of the two"
+                    )
+                };
+                cx.err(s.line, msg);
                 continue;
             }
-            seen_names.insert((&s.kind, n), s.line);
+            seen_names.insert(n, (&s.kind, s.line));
         }
         by_kind.entry(s.kind.as_str()).or_default().push(Sec { s });
     }
@@ -761,6 +766,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         None => Globals::default(),
         Some(sec) => {
             let d = Globals::default();
+            // `enabled` is read by the init script (config_get_bool), which
+            // starts nothing when it is 0; here it only has to be a boolean.
+            cx.or(sec, "enabled", true, parse_bool);
             Globals {
                 node_id: cx.or(sec, "node_id", d.node_id, |v| {
                     parse_uint(v, 1, 65535).map(|n| n as u16)

@@ -66,9 +66,7 @@ pub fn run(path: &str) -> i32 {
             return 1;
         }
     };
-    let _ = simple_logger::SimpleLogger::new()
-        .with_level(level_filter(config.globals.log_level))
-        .init();
+    crate::cli::logger::init(level_filter(config.globals.log_level));
     match Daemon::new(path, config) {
         Ok(mut d) => d.run(),
         Err(msg) => {
