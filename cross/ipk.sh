@@ -35,9 +35,11 @@ epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data=$work/data ctl=$work/control
-mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" "$ctl"
+mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" \
+  "$data/usr/libexec/rpcd" "$ctl"
 install -m 0755 "$bin" "$data/usr/sbin/hagw"
 install -m 0755 board/openwrt/hagw.init "$data/etc/init.d/hagw"
+install -m 0755 board/openwrt/hagw.rpcd "$data/usr/libexec/rpcd/hagw"
 # 0600: a config may hold VRRP passwords and the sync auth_key.
 install -m 0600 board/openwrt/hagw.config "$data/etc/config/hagw"
 
@@ -69,7 +71,9 @@ cat > "$ctl/postinst" <<'SH'
 [ -n "$IPKG_INSTROOT" ] && exit 0
 echo "hagw installed. Edit /etc/config/hagw, check it with"
 echo "  hagw check-config -c /etc/config/hagw"
-echo "then: /etc/init.d/hagw enable && /etc/init.d/hagw start"
+echo "then: uci set hagw.globals.enabled=1 && uci commit hagw"
+echo "      /etc/init.d/hagw enable && /etc/init.d/hagw start"
+echo "(ubus call hagw status: after /etc/init.d/rpcd reload)"
 exit 0
 SH
 cat > "$ctl/prerm" <<'SH'

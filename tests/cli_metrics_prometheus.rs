@@ -9,7 +9,10 @@
 mod common;
 
 use common::{TempDir, tool_runs};
-use hagw::cli::show::answer;
+use hagw::cli::show::answer_at;
+
+/// The wall clock the answers are rendered at (Unix seconds).
+const WALL: u64 = 1_800_000_000;
 use hagw::config::{Ipv4Cidr, Role};
 use hagw::engine::{PortStatus, Snapshot};
 use hagw::time::{Duration, Instant};
@@ -95,7 +98,7 @@ fn python_over(script: &str, requests: [&str; 2]) -> Output {
     cmd.args(["-c", script]);
     for (i, request) in requests.iter().enumerate() {
         let path = dir.path(&format!("answer{i}"));
-        std::fs::write(&path, answer(request, &snap, now).unwrap()).unwrap();
+        std::fs::write(&path, answer_at(request, &snap, now, WALL).unwrap()).unwrap();
         cmd.arg(path);
     }
     cmd.output().unwrap()
@@ -141,11 +144,12 @@ fn prometheus_reference_parser_reads_our_metrics() {
         "reference parser disagrees:\n{}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 11 VRRP families + 6 port families; 2 groups × (10 single + 8 drop
-    // reasons) + 5 port counters + 2 port drop reasons.
+    // build_info + 11 VRRP families + 6 port families; 1 build_info sample,
+    // 2 groups × (10 single + 8 drop reasons) + 5 port counters + 2 port
+    // drop reasons.
     assert_eq!(
         stdout.lines().next(),
-        Some("families 17 samples 43"),
+        Some("families 18 samples 44"),
         "{stdout}"
     );
     // What the reference parser read, spot-checked against the snapshot.
@@ -155,7 +159,7 @@ fn prometheus_reference_parser_reads_our_metrics() {
         r#"hagw_vrrp_state {"group": "we\"ird\\name\nx", "interface": "wan", "vrid": "7"} 3"#,
         r#"hagw_vrrp_adverts_received_total {"group": "lan_gw", "interface": "lan", "vrid": "42"} 4294967300"#,
         r#"hagw_vrrp_adverts_dropped_total {"group": "lan_gw", "interface": "lan", "reason": "checksum", "vrid": "42"} 9"#,
-        r#"hagw_vrrp_last_transition_seconds {"group": "lan_gw", "interface": "lan", "vrid": "42"} 12"#,
+        r#"hagw_vrrp_last_transition_timestamp_seconds {"group": "lan_gw", "interface": "lan", "vrid": "42"} 1799999988"#,
         r#"hagw_interface_up {"device": "lan0", "interface": "lan", "role": "lan"} 0"#,
         r#"hagw_interface_drops_total {"device": "lan0", "interface": "lan", "reason": "vrrp_ttl", "role": "lan"} 5"#,
     ] {
@@ -180,7 +184,7 @@ fn python_json_reads_our_documents() {
         println!("skipped: {PYTHON} not installed");
         return;
     }
-    let out = python_over(CHECK_JSON, ["vrrp --json", "interfaces --json"]);
+    let out = python_over(CHECK_JSON, ["vrrp detail --json", "interfaces --json"]);
     assert!(
         out.status.success(),
         "{}",

@@ -267,9 +267,15 @@ fn ipk_structure_for_the_host_binary() {
         .filter(|l| l.starts_with('-'))
         .map(|l| l.split_whitespace().last().unwrap())
         .collect();
+    assert!(entry(&dlist, "./usr/libexec/rpcd/hagw").starts_with("-rwxr-xr-x 0/0 "));
     assert_eq!(
         files,
-        ["./etc/config/hagw", "./etc/init.d/hagw", "./usr/sbin/hagw"]
+        [
+            "./etc/config/hagw",
+            "./etc/init.d/hagw",
+            "./usr/libexec/rpcd/hagw",
+            "./usr/sbin/hagw"
+        ]
     );
     assert_eq!(
         std::fs::read(ddir.join("usr/sbin/hagw")).unwrap(),

@@ -6,6 +6,7 @@ pub mod control;
 pub mod json;
 pub mod logger;
 pub mod show;
+pub mod stats;
 
 use argh::FromArgs;
 
@@ -51,12 +52,12 @@ pub struct CheckConfigArgs {
 #[argh(subcommand, name = "version")]
 pub struct VersionArgs {}
 
-/// Ask the running daemon: `show vrrp summary`, `show vrrp interface NAME`, `show vrrp detail`,
+/// Ask the running daemon: `show vrrp` (= `show vrrp summary`), `show vrrp interface NAME`, `show vrrp detail`, `show vrrp statistics`,
 /// `show interfaces`, `show metrics` (Prometheus text). Exit 0 ok, 1 error, 3 no daemon running.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "show")]
 pub struct ShowArgs {
-    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | metrics
+    /// what to show: vrrp [summary] | vrrp interface NAME | vrrp detail | vrrp statistics | interfaces | metrics
     #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output

@@ -13,8 +13,7 @@ use crate::vrrp::{GroupStatus, VrrpState};
 use core::fmt::Write;
 
 /// The views `answer` knows, as shown in its error message.
-pub const VIEWS: &str =
-    "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, metrics (each also with --json)";
+pub const VIEWS: &str = "vrrp summary, vrrp interface NAME, vrrp detail, vrrp statistics, interfaces, metrics (each also with --json)";
 
 /// Answer one control request (the words after `hagw show`, plus `--json`
 /// if given, e.g. "vrrp summary --json") from a snapshot taken at `now`.
@@ -25,7 +24,18 @@ pub fn needs_sessions(request: &str) -> bool {
     words.next() == Some("conntrack") && words.next().is_none()
 }
 
-pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, String> {
+pub fn answer(request: &str, snap: &Snapshot, now: Instant) -> Result<String, String> {
+    answer_at(request, snap, now, 0)
+}
+
+/// `answer` with the wall clock (Unix seconds; 0 when unknown), for the
+/// metrics that are times rather than ages.
+pub fn answer_at(
+    request: &str,
+    snap: &Snapshot,
+    _now: Instant,
+    wall_secs: u64,
+) -> Result<String, String> {
     let mut json = false;
     let mut words: Vec<&str> = Vec::new();
     for w in request.split_whitespace() {
@@ -36,12 +46,18 @@ pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, S
         }
     }
     match words.as_slice() {
-        ["vrrp", "summary"] => Ok(if json {
+        // Bare `show vrrp` is the summary, as on VyOS.
+        ["vrrp"] | ["vrrp", "summary"] => Ok(if json {
             vrrp_summary_json(snap).to_pretty()
         } else {
             vrrp_summary(snap)
         }),
-        ["vrrp"] | ["vrrp", "detail"] => {
+        ["vrrp", "statistics"] => Ok(if json {
+            super::stats::vrrp_statistics_json(snap).to_pretty()
+        } else {
+            super::stats::vrrp_statistics(snap)
+        }),
+        ["vrrp", "detail"] => {
             let groups: Vec<&GroupStatus> = snap.groups.iter().collect();
             Ok(if json {
                 vrrp_detail_json(&groups).to_pretty()
@@ -70,7 +86,7 @@ pub fn answer(request: &str, snap: &Snapshot, _now: Instant) -> Result<String, S
             interfaces(snap)
         }),
         ["metrics"] => {
-            let samples = metrics_samples(snap);
+            let samples = metrics_samples(snap, wall_secs);
             Ok(if json {
                 metrics_json(&samples).to_pretty()
             } else {
@@ -309,7 +325,7 @@ fn group_block(out: &mut String, g: &GroupStatus) {
 }
 
 /// A group's drop counters by reason (the label used in text, JSON and metrics).
-fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
+pub(super) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
     let c = &g.counters;
     [
         ("ttl", c.rx_ttl_error),
@@ -481,11 +497,11 @@ fn interfaces_json(snap: &Snapshot) -> Json {
 }
 
 /// One metric family: name, type, help, and its samples (labels, value).
-struct Family {
-    name: &'static str,
-    kind: &'static str,
-    help: &'static str,
-    samples: Vec<(Vec<(&'static str, String)>, u64)>,
+pub struct Family {
+    pub(super) name: &'static str,
+    pub(super) kind: &'static str,
+    pub(super) help: &'static str,
+    pub(super) samples: Vec<(Vec<(&'static str, String)>, u64)>,
 }
 
 /// The numeric value of a state in `hagw_vrrp_state` (documented in its HELP).
@@ -531,12 +547,6 @@ const GROUP_METRICS: &[Metric<GroupStatus>] = &[
         "gauge",
         "1 if the group's interface is up.",
         |g| Some(u64::from(g.interface_up)),
-    ),
-    (
-        "hagw_vrrp_last_transition_seconds",
-        "gauge",
-        "Seconds since the group's last state change (absent if none yet).",
-        |g| g.last_transition.map(|d| d.as_secs()),
     ),
     (
         "hagw_vrrp_adverts_received_total",
@@ -642,8 +652,9 @@ fn item_families<T>(
     out
 }
 
-fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
-    let mut out = item_families(
+fn metrics_samples(snap: &Snapshot, wall_secs: u64) -> Vec<Family> {
+    let mut out = super::stats::extra_families(snap, wall_secs);
+    out.extend(item_families(
         &snap.groups,
         |g| {
             vec![
@@ -658,7 +669,7 @@ fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
             "VRRP adverts dropped, by reason.",
         ),
         |g| group_drops(g).to_vec(),
-    );
+    ));
     out.extend(item_families(
         &snap.ports,
         |p| {
@@ -970,10 +981,18 @@ Adverts dropped: 0
 ";
         assert_eq!(answer("vrrp interface lan", &s, NOW).unwrap(), expected);
         // `vrrp` alone shows every group, the wan one included.
-        let all = answer("vrrp", &s, NOW).unwrap();
+        let all = answer("vrrp detail", &s, NOW).unwrap();
         assert_eq!(all.matches("Physical interface: ").count(), 3);
         assert!(all.contains("Physical interface: wan,"));
-        assert_eq!(answer("vrrp detail", &s, NOW).unwrap(), all);
+        // Bare `vrrp` is the summary (VyOS), in text and JSON.
+        assert_eq!(
+            answer("vrrp", &s, NOW).unwrap(),
+            answer("vrrp summary", &s, NOW).unwrap()
+        );
+        assert_eq!(
+            answer("vrrp --json", &s, NOW).unwrap(),
+            answer("vrrp summary --json", &s, NOW).unwrap()
+        );
     }
 
     #[test]
@@ -1017,7 +1036,11 @@ Adverts dropped: 0
     fn empty_views_say_so() {
         let s = snap(vec![], vec![]);
         assert_eq!(
-            answer("vrrp", &s, NOW).unwrap(),
+            answer("vrrp detail", &s, NOW).unwrap(),
+            "No VRRP groups configured.\n"
+        );
+        assert_eq!(
+            answer("vrrp statistics", &s, NOW).unwrap(),
             "No VRRP groups configured.\n"
         );
         assert_eq!(
@@ -1025,17 +1048,21 @@ Adverts dropped: 0
             "No interfaces configured.\n"
         );
         assert_eq!(
-            answer("vrrp --json", &s, NOW).unwrap(),
+            answer("vrrp detail --json", &s, NOW).unwrap(),
             "{\n  \"groups\": []\n}\n"
         );
         assert_eq!(
             answer("interfaces --json", &s, NOW).unwrap(),
             "{\n  \"interfaces\": []\n}\n"
         );
-        // Metrics still declare every family, with no samples.
-        let m = answer("metrics", &s, NOW).unwrap();
-        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 17);
-        assert!(m.lines().all(|l| l.starts_with('#')), "{m}");
+        // Metrics still declare every family, with no samples (but build_info).
+        let m = answer_at("metrics", &s, NOW, 1_800_000_000).unwrap();
+        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 18);
+        assert!(
+            m.lines()
+                .all(|l| l.starts_with('#') || l.starts_with("hagw_build_info{")),
+            "{m}"
+        );
     }
 
     #[test]
@@ -1177,11 +1204,11 @@ Interface wan (device eth1, role wan): down
         assert_eq!(drops.get("auth"), Some(&Json::UInt(5)));
         assert_eq!(drops.get("checksum"), Some(&Json::UInt(0)));
         // Whole-group detail view is the same document shape.
-        let all = parse(&answer("vrrp --json", &s, NOW).unwrap()).unwrap();
+        let all = parse(&answer("vrrp detail --json", &s, NOW).unwrap()).unwrap();
         assert_eq!(all, v);
         // A v2 1 s interval is the number 1, not a string.
         let s2 = snap(vec![spec_interface_group()], vec![]);
-        let v2 = parse(&answer("vrrp --json", &s2, NOW).unwrap()).unwrap();
+        let v2 = parse(&answer("vrrp detail --json", &s2, NOW).unwrap()).unwrap();
         let Some(Json::Array(g2)) = v2.get("groups") else {
             panic!()
         };
@@ -1238,8 +1265,22 @@ Interface wan (device eth1, role wan): down
             vec![spec_interface_group(), g],
             vec![port("lan", "lan0", Role::Lan)],
         );
-        let text = answer("metrics", &s, NOW).unwrap();
+        let text = answer_at("metrics", &s, NOW, 1_800_000_000).unwrap();
         let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                "# HELP hagw_build_info Always 1; the labels say which hagw this is.",
+                "# TYPE hagw_build_info gauge",
+                &format!(
+                    "hagw_build_info{{version=\"{}\",target=\"{}\"}} 1",
+                    env!("CARGO_PKG_VERSION"),
+                    env!("HAGW_TARGET")
+                ),
+            ]
+        );
+        // Without a wall clock there is no timestamp family.
+        assert!(!answer("metrics", &s, NOW).unwrap().contains("timestamp"));
         // Exact lines for the state family.
         let i = lines
             .iter()
@@ -1261,7 +1302,8 @@ Interface wan (device eth1, role wan): down
             "hagw_vrrp_adverts_dropped_total{group=\"g42\",interface=\"lan\",vrid=\"42\",reason=\"ttl\"} 2",
             "hagw_vrrp_adverts_dropped_total{group=\"g42\",interface=\"lan\",vrid=\"42\",reason=\"auth\"} 5",
             "hagw_vrrp_adverts_dropped_total{group=\"g42\",interface=\"lan\",vrid=\"42\",reason=\"interval\"} 0",
-            "hagw_vrrp_last_transition_seconds{group=\"g42\",interface=\"lan\",vrid=\"42\"} 7887",
+            // 7887.25 s ago, at 1_800_000_000: a time, not an age.
+            "hagw_vrrp_last_transition_timestamp_seconds{group=\"g42\",interface=\"lan\",vrid=\"42\"} 1799992113",
             "# TYPE hagw_vrrp_adverts_dropped_total counter",
             "hagw_interface_up{interface=\"lan\",device=\"lan0\",role=\"lan\"} 1",
             "hagw_interface_rx_bytes_total{interface=\"lan\",device=\"lan0\",role=\"lan\"} 98765",

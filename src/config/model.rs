@@ -122,6 +122,9 @@ pub struct VrrpGroup {
     pub sync_group: Option<String>,
     pub track_interfaces: Vec<String>,
     pub notify: Option<String>,
+    /// `notify_args 'keepalived'`: call `notify` as keepalived does
+    /// (`INSTANCE NAME STATE PRIORITY`) instead of `NAME state`.
+    pub notify_keepalived: bool,
     pub unicast_peers: Vec<Ipv4Addr>,
     /// Gratuitous ARPs sent per VIP on becoming master.
     pub garp_repeat: u8,

@@ -63,6 +63,7 @@ fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("sync_group", One),
             ("track_interface", Many),
             ("notify", One),
+            ("notify_args", One),
             ("unicast_peer", Many),
             ("garp_repeat", One),
             ("garp_refresh", One),
@@ -1179,6 +1180,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             parse_uint(v, 1, 100).map(|n| n as u8)
         });
         let garp_refresh_secs = cx.or(sec, "garp_refresh", 60u32, |v| parse_secs(v, 0, 86400));
+        let notify_keepalived = cx.or(sec, "notify_args", false, |v| {
+            parse_choice(v, &["hagw", "keepalived"]).map(|c| c == "keepalived")
+        });
         let v3_checksum_legacy = cx.or(sec, "v3_checksum", false, |v| {
             parse_choice(v, &["rfc", "legacy"]).map(|c| c == "legacy")
         });
@@ -1198,6 +1202,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 sync_group,
                 track_interfaces,
                 notify,
+                notify_keepalived,
                 unicast_peers,
                 garp_repeat,
                 garp_refresh_secs,

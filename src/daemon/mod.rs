@@ -473,9 +473,21 @@ impl Daemon {
                         g.interface,
                         state.as_str()
                     );
-                    if let Some(script) = &g.notify {
-                        self.notifier.notify(now, script, &g.name, state.as_str());
+                    let t = notify::Transition {
+                        group: &g.name,
+                        state: state.as_str(),
+                        vrid: g.vrid,
+                        interface: &g.interface,
+                        priority: g.priority,
+                    };
+                    match &g.notify {
+                        Some(script) if g.notify_keepalived => {
+                            self.notifier.notify_keepalived(now, script, &t)
+                        }
+                        Some(script) => self.notifier.notify(now, script, &g.name, t.state),
+                        None => {}
                     }
+                    self.notifier.hotplug(now, &t);
                 }
             }
         }

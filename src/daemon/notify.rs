@@ -1,4 +1,9 @@
-//! Transition scripts: `script GROUP STATE` on every VRRP state change.
+//! Transition scripts: `script GROUP STATE` on every VRRP state change (or
+//! keepalived's order, `script INSTANCE GROUP STATE PRIORITY` with the state
+//! in capitals, for a group with `notify_args 'keepalived'`), and on OpenWrt
+//! `hotplug-call hagw` with ACTION=NOTIFY_<STATE>, GROUP, STATE, VRID,
+//! INTERFACE (and keepalived's TYPE/NAME) in the environment, so scripts in
+//! /etc/hotplug.d/hagw/ run on every change.
 //!
 //! Owns: spawning scripts (never waiting for them in the loop), reaping them
 //! on SIGCHLD with a non-blocking wait, killing one that runs too long, and a
@@ -25,10 +30,22 @@ struct Running {
 }
 
 struct Job {
-    script: String,
-    group: String,
-    state: &'static str,
+    program: String,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
 }
+
+/// What a transition is, for the scripts it runs.
+pub struct Transition<'a> {
+    pub group: &'a str,
+    pub state: &'static str,
+    pub vrid: u8,
+    pub interface: &'a str,
+    pub priority: u8,
+}
+
+/// OpenWrt's hotplug dispatcher (runs /etc/hotplug.d/SUBSYSTEM/* in order).
+pub const HOTPLUG_CALL: &str = "/sbin/hotplug-call";
 
 pub struct Notifier {
     running: Vec<Running>,
@@ -36,6 +53,8 @@ pub struct Notifier {
     pub dropped: u64,
     pub failed: u64,
     pub timeout: Duration,
+    /// `hotplug-call` to run on each transition (HOTPLUG_CALL when it exists).
+    pub hotplug: Option<String>,
 }
 
 impl Default for Notifier {
@@ -52,16 +71,68 @@ impl Notifier {
             dropped: 0,
             failed: 0,
             timeout: SCRIPT_TIMEOUT,
+            hotplug: std::path::Path::new(HOTPLUG_CALL)
+                .exists()
+                .then(|| HOTPLUG_CALL.to_string()),
         }
     }
 
     /// Run (or queue) `script group state`.
     pub fn notify(&mut self, now: Instant, script: &str, group: &str, state: &'static str) {
-        let job = Job {
-            script: script.to_string(),
-            group: group.to_string(),
-            state,
+        self.push(
+            now,
+            Job {
+                program: script.to_string(),
+                args: vec![group.to_string(), state.to_string()],
+                env: Vec::new(),
+            },
+        );
+    }
+
+    /// Run (or queue) `script INSTANCE GROUP STATE PRIORITY`, keepalived's
+    /// argument order (state in capitals), for scripts written for keepalived.
+    pub fn notify_keepalived(&mut self, now: Instant, script: &str, t: &Transition) {
+        self.push(
+            now,
+            Job {
+                program: script.to_string(),
+                args: vec![
+                    "INSTANCE".to_string(),
+                    t.group.to_string(),
+                    t.state.to_ascii_uppercase(),
+                    t.priority.to_string(),
+                ],
+                env: Vec::new(),
+            },
+        );
+    }
+
+    /// Run (or queue) `hotplug-call hagw` for a transition, when available.
+    pub fn hotplug(&mut self, now: Instant, t: &Transition) {
+        let Some(program) = self.hotplug.clone() else {
+            return;
         };
+        let state = t.state.to_ascii_uppercase();
+        self.push(
+            now,
+            Job {
+                program,
+                args: vec!["hagw".to_string()],
+                env: vec![
+                    ("ACTION", format!("NOTIFY_{state}")),
+                    ("GROUP", t.group.to_string()),
+                    ("STATE", t.state.to_string()),
+                    ("VRID", t.vrid.to_string()),
+                    ("INTERFACE", t.interface.to_string()),
+                    ("PRIORITY", t.priority.to_string()),
+                    ("TYPE", "INSTANCE".to_string()),
+                    ("NAME", t.group.to_string()),
+                ],
+            },
+        );
+    }
+
+    fn push(&mut self, now: Instant, job: Job) {
         if self.running.len() < MAX_RUNNING && self.queue.is_empty() {
             self.start(now, job);
         } else if self.queue.len() < MAX_QUEUED {
@@ -69,17 +140,19 @@ impl Notifier {
         } else {
             self.dropped += 1;
             warn!(
-                "notify: too many scripts pending; dropped `{script} {group} {state}` ({} dropped)",
+                "notify: too many scripts pending; dropped `{} {}` ({} dropped)",
+                job.program,
+                job.args.join(" "),
                 self.dropped
             );
         }
     }
 
     fn start(&mut self, now: Instant, job: Job) {
-        let what = format!("{} {} {}", job.script, job.group, job.state);
-        match Command::new(&job.script)
-            .arg(&job.group)
-            .arg(job.state)
+        let what = format!("{} {}", job.program, job.args.join(" "));
+        match Command::new(&job.program)
+            .args(&job.args)
+            .envs(job.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .spawn()
         {
@@ -203,6 +276,42 @@ mod tests {
         wait_idle(&mut n, t);
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "lan_gw master\n");
         assert_eq!(n.failed, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// keepalived's argument order, and hotplug-call with its environment.
+    #[test]
+    fn keepalived_order_and_hotplug_environment() {
+        let dir = std::env::temp_dir().join(format!("hagw-notify3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("out");
+        let ka = script(&dir, &format!("echo \"ka $*\" >> {}", out.display()));
+        let hp = script(
+            &dir,
+            &format!(
+                "echo \"hp $1 $ACTION $GROUP $STATE $VRID $INTERFACE $PRIORITY $TYPE $NAME\" >> {}",
+                out.display()
+            ),
+        );
+        let mut n = Notifier::new();
+        n.hotplug = Some(hp);
+        let t = Instant::from_secs(1);
+        let tr = Transition {
+            group: "lan_gw",
+            state: "master",
+            vrid: 51,
+            interface: "lan",
+            priority: 200,
+        };
+        n.notify_keepalived(t, &ka, &tr);
+        wait_idle(&mut n, t);
+        n.hotplug(t, &tr);
+        wait_idle(&mut n, t);
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "ka INSTANCE lan_gw MASTER 200\nhp hagw NOTIFY_MASTER lan_gw master 51 lan 200 INSTANCE lan_gw\n"
+        );
+        assert_eq!(n.failed, 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

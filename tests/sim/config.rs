@@ -33,6 +33,7 @@ pub fn default_group(name: &str, iface: &str, vrid: u8, vips: &[&str]) -> VrrpGr
         sync_group: None,
         track_interfaces: Vec::new(),
         notify: None,
+        notify_keepalived: false,
         unicast_peers: Vec::new(),
         garp_repeat: 3,
         garp_refresh_secs: 60,
