@@ -4,6 +4,8 @@
 //! and (as root, with keepalived) a pair of routers running keepalived and
 //! the same pair running the converted configs elect the same master and
 //! fail over the same way on a namespace segment.
+//! (The command is the default-on cargo feature `convert-keepalived`.)
+#![cfg(feature = "convert-keepalived")]
 
 mod netns;
 
@@ -147,52 +149,6 @@ fn pair_conf(prio: u8, state: &str, script: &Path) -> String {
     )
 }
 
-fn start_ka(
-    lab: &mut Lab,
-    ns: &str,
-    tag: &str,
-    conf_text: &str,
-    notify_log: PathBuf,
-) -> Keepalived {
-    let conf = lab.dir.join(format!("{tag}.conf"));
-    std::fs::write(&conf, conf_text).unwrap();
-    let pid = lab.dir.join(format!("{tag}.pid"));
-    let vpid = lab.dir.join(format!("{tag}.vrrp.pid"));
-    let (c, p, v) = (
-        conf.to_string_lossy().into_owned(),
-        pid.to_string_lossy().into_owned(),
-        vpid.to_string_lossy().into_owned(),
-    );
-    let main = lab.spawn(
-        ns,
-        tag,
-        &[
-            "keepalived",
-            "-n",
-            "-l",
-            "-D",
-            "-P",
-            "-f",
-            &c,
-            "-p",
-            &p,
-            "-r",
-            &v,
-        ],
-    );
-    if wait_for(Duration::from_secs(5), || read_pid(&vpid).is_some()).is_some() {
-        if let Some(child) = read_pid(&vpid) {
-            let log = lab.procs[main].log.clone();
-            lab.adopt_pid(child, log);
-        }
-    }
-    Keepalived {
-        main,
-        vrrp_pidfile: vpid,
-        notify_log,
-    }
-}
-
 fn expect_ka(lab: &Lab, k: &Keepalived, state: &str) {
     if wait_for(Duration::from_secs(12), || {
         keepalived_state(k).as_deref() == Some(state)
@@ -243,7 +199,7 @@ fn converted_pair_elects_and_fails_over_like_keepalived() {
         let conf = pair_conf(prio, state, &script);
         // Keep the keepalived text for the conversion below.
         std::fs::write(lab.dir.join(format!("{r}.keepalived.conf")), &conf).unwrap();
-        let k = start_ka(&mut lab, &ns, &format!("ka{r}"), &conf, log);
+        let k = start_keepalived_conf(&mut lab, &ns, &format!("ka{r}"), &conf, log);
         kas.push((ns, k));
     }
     expect_ka(&lab, &kas[0].1, "master");

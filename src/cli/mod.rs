@@ -4,6 +4,7 @@
 
 pub mod control;
 pub mod json;
+#[cfg(feature = "convert-keepalived")]
 pub mod keepalived;
 pub mod logger;
 pub mod show;
@@ -28,9 +29,11 @@ pub enum Cmd {
     CheckConfig(CheckConfigArgs),
     Version(VersionArgs),
     Show(ShowArgs),
+    #[cfg(feature = "convert-keepalived")]
     ConvertKeepalived(ConvertKeepalivedArgs),
 }
 
+#[cfg(feature = "convert-keepalived")]
 /// Print the /etc/config/hagw equivalent of a keepalived.conf's VRRP part
 /// (vrrp_instance, vrrp_sync_group); warnings (FILE:LINE:) go to stderr.
 #[derive(FromArgs, Debug)]
@@ -114,10 +117,12 @@ pub fn main() -> i32 {
         Some(Cmd::CheckConfig(a)) => check_config(&a.config),
         Some(Cmd::Run(a)) => crate::daemon::run(&a.config),
         Some(Cmd::Show(a)) => control::show_command(&a),
+        #[cfg(feature = "convert-keepalived")]
         Some(Cmd::ConvertKeepalived(a)) => convert_keepalived(&a),
     }
 }
 
+#[cfg(feature = "convert-keepalived")]
 fn convert_keepalived(a: &ConvertKeepalivedArgs) -> i32 {
     let text = match std::fs::read_to_string(&a.file) {
         Ok(t) => t,

@@ -752,7 +752,7 @@ fn metrics_json(families: &[Family]) -> Json {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::json::check::parse;
     use super::*;
     use crate::vrrp::GroupCounters;
@@ -766,7 +766,7 @@ mod tests {
     }
 
     /// The group of the SPEC §5 `show vrrp summary` example.
-    fn spec_summary_group() -> GroupStatus {
+    pub(in crate::cli) fn spec_summary_group() -> GroupStatus {
         GroupStatus {
             name: "lan42".into(),
             interface: "lan".into(),
@@ -842,7 +842,7 @@ mod tests {
         }
     }
 
-    fn snap(groups: Vec<GroupStatus>, ports: Vec<PortStatus>) -> Snapshot {
+    pub(in crate::cli) fn snap(groups: Vec<GroupStatus>, ports: Vec<PortStatus>) -> Snapshot {
         Snapshot {
             groups,
             ports,

@@ -139,55 +139,37 @@ mod tests {
     use super::super::json::check::parse;
     use super::*;
     use crate::cli::show::answer;
+    use crate::cli::show::tests::{snap, spec_summary_group};
     use crate::time::{Duration, Instant};
     use crate::vrrp::{GroupCounters, GroupStatus, VrrpState};
-    use std::net::Ipv4Addr;
 
     fn group(name: &str, state: VrrpState, last: Option<u64>) -> GroupStatus {
-        GroupStatus {
-            name: name.into(),
-            interface: "lan".into(),
-            interface_up: true,
-            vrid: 42,
-            version: 2,
-            state,
-            address_owner: false,
-            priority: 100,
-            configured_priority: 100,
-            advert_interval_cs: 100,
-            master_advert_interval_cs: 100,
-            auth_type: "none",
-            preempt: true,
-            preempt_delay_secs: 0,
-            vips: vec![],
-            source_address: Ipv4Addr::new(192, 168, 42, 1),
-            master_router: None,
-            master_priority: None,
-            sync_group: None,
-            last_transition: last.map(Duration::from_secs),
-            counters: GroupCounters {
-                adverts_rx: 10,
-                adverts_tx: 20,
-                became_master: 2,
-                priority_zero_rx: 1,
-                priority_zero_tx: 3,
-                rx_ttl_error: 4,
-                rx_auth_error: 5,
-                ..GroupCounters::default()
-            },
-        }
+        let mut g = spec_summary_group();
+        g.name = name.into();
+        g.state = state;
+        g.last_transition = last.map(Duration::from_secs);
+        g.counters = GroupCounters {
+            adverts_rx: 10,
+            adverts_tx: 20,
+            became_master: 2,
+            priority_zero_rx: 1,
+            priority_zero_tx: 3,
+            rx_ttl_error: 4,
+            rx_auth_error: 5,
+            ..GroupCounters::default()
+        };
+        g
     }
 
     #[test]
     fn statistics_text_and_json() {
-        let snap = Snapshot {
-            groups: vec![
+        let snap = snap(
+            vec![
                 group("lan_gw", VrrpState::Master, Some(184)),
                 group("idle", VrrpState::Init, None),
             ],
-            ports: vec![],
-            dataplane: None,
-        };
+            vec![],
+        );
         let now = Instant::from_secs(1000);
         let text = answer("vrrp statistics", &snap, now).unwrap();
         assert_eq!(

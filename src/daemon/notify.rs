@@ -32,7 +32,6 @@ struct Running {
 struct Job {
     program: String,
     args: Vec<String>,
-    env: Vec<(&'static str, String)>,
 }
 
 /// What a transition is, for the scripts it runs.
@@ -84,7 +83,6 @@ impl Notifier {
             Job {
                 program: script.to_string(),
                 args: vec![group.to_string(), state.to_string()],
-                env: Vec::new(),
             },
         );
     }
@@ -102,12 +100,14 @@ impl Notifier {
                     t.state.to_ascii_uppercase(),
                     t.priority.to_string(),
                 ],
-                env: Vec::new(),
             },
         );
     }
 
     /// Run (or queue) `hotplug-call hagw` for a transition, when available.
+    /// The environment is set through `env VAR=value… hotplug-call hagw`
+    /// (busybox has env): Command::envs would link std's environment
+    /// map, several kB on mips.
     pub fn hotplug(&mut self, now: Instant, t: &Transition) {
         let Some(program) = self.hotplug.clone() else {
             return;
@@ -116,17 +116,18 @@ impl Notifier {
         self.push(
             now,
             Job {
-                program,
-                args: vec!["hagw".to_string()],
-                env: vec![
-                    ("ACTION", format!("NOTIFY_{state}")),
-                    ("GROUP", t.group.to_string()),
-                    ("STATE", t.state.to_string()),
-                    ("VRID", t.vrid.to_string()),
-                    ("INTERFACE", t.interface.to_string()),
-                    ("PRIORITY", t.priority.to_string()),
-                    ("TYPE", "INSTANCE".to_string()),
-                    ("NAME", t.group.to_string()),
+                program: "env".to_string(),
+                args: vec![
+                    format!("ACTION=NOTIFY_{state}"),
+                    format!("GROUP={}", t.group),
+                    format!("STATE={}", t.state),
+                    format!("VRID={}", t.vrid),
+                    format!("INTERFACE={}", t.interface),
+                    format!("PRIORITY={}", t.priority),
+                    "TYPE=INSTANCE".to_string(),
+                    format!("NAME={}", t.group),
+                    program,
+                    "hagw".to_string(),
                 ],
             },
         );
@@ -152,7 +153,6 @@ impl Notifier {
         let what = format!("{} {}", job.program, job.args.join(" "));
         match Command::new(&job.program)
             .args(&job.args)
-            .envs(job.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .spawn()
         {
