@@ -302,6 +302,26 @@ pub fn convert(
     })
 }
 
+/// The items of a `key { … }` block as `list uci_key` values: the first
+/// word of each; the rest is dropped with a warning saying `why`.
+fn list(
+    g: &mut Group,
+    block: &Node,
+    uci_key: &'static str,
+    why: &str,
+    warn: &mut dyn FnMut(usize, String),
+) {
+    for v in block.items() {
+        g.lists.push((uci_key, v.arg(0).unwrap_or("").to_string()));
+        if v.words.len() > 1 {
+            warn(
+                v.line,
+                format!("{} {}: {why}", block.key(), v.words.join(" ")),
+            );
+        }
+    }
+}
+
 /// One vrrp_instance as a hagw group (interface filled in later).
 fn instance(n: &Node, warn: &mut dyn FnMut(usize, String)) -> Group {
     let mut g = Group {
@@ -335,50 +355,33 @@ fn instance(n: &Node, warn: &mut dyn FnMut(usize, String)) -> Group {
                     "state {a1}: hagw starts every group as backup and elects by priority, as keepalived does after the first advert; dropped"
                 ),
             ),
-            "virtual_ipaddress" => {
-                for v in s.items() {
-                    g.lists
-                        .push(("virtual_address", v.arg(0).unwrap_or("").to_string()));
-                    if v.words.len() > 1 {
-                        warn(
-                            v.line,
-                            format!(
-                                "virtual_ipaddress {}: only the address is carried over (not '{}')",
-                                v.words[0],
-                                v.words[1..].join(" ")
-                            ),
-                        );
-                    }
-                }
-            }
-            "unicast_peer" => {
-                for v in s.items() {
-                    g.lists
-                        .push(("unicast_peer", v.arg(0).unwrap_or("").to_string()));
-                }
-            }
+            "virtual_ipaddress" => list(
+                &mut g,
+                s,
+                "virtual_address",
+                "only the address is carried over",
+                warn,
+            ),
+            "unicast_peer" => list(
+                &mut g,
+                s,
+                "unicast_peer",
+                "only the address is carried over",
+                warn,
+            ),
+            "track_interface" => list(
+                &mut g,
+                s,
+                "track_interface",
+                "hagw has no weights; the group goes to fault while the interface is down",
+                warn,
+            ),
             "unicast_src_ip" => warn(
                 l,
                 format!(
                     "unicast_src_ip {a1}: hagw sends from the interface's address (option address); check it is {a1}"
                 ),
             ),
-            "track_interface" => {
-                for v in s.items() {
-                    g.lists
-                        .push(("track_interface", v.arg(0).unwrap_or("").to_string()));
-                    if v.words.len() > 1 {
-                        warn(
-                            v.line,
-                            format!(
-                                "track_interface {} {}: hagw has no weights; the group goes to fault while the interface is down",
-                                v.words[0],
-                                v.words[1..].join(" ")
-                            ),
-                        );
-                    }
-                }
-            }
             "authentication" => {
                 let mut ty = None;
                 let mut pass = None;
@@ -553,7 +556,7 @@ vrrp_instance VI_2 {
             "ka.conf:5: global_defs enable_script_security",
             "ka.conf:7: vrrp_script: not carried over",
             "ka.conf:15: state MASTER",
-            "ka.conf:22: virtual_ipaddress 192.168.1.10/24: only the address",
+            "ka.conf:22: virtual_ipaddress 192.168.1.10/24 dev eth0: only the address",
             "ka.conf:26: track_interface eth1 weight 10",
             "ka.conf:36: auth_pass: longer than 8",
         ] {
