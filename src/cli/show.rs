@@ -345,13 +345,13 @@ fn cidr_json(c: &Ipv4Cidr) -> Json {
         .field("prefix_len", c.prefix_len)
 }
 
-fn centis_secs(cs: u16) -> f64 {
-    f64::from(cs) / 100.0
+fn centis_secs(cs: u16) -> Json {
+    Json::Dec(u64::from(cs), 2)
 }
 
-fn duration_secs(d: Duration) -> f64 {
+fn duration_secs(d: Duration) -> Json {
     // Millisecond precision is plenty and keeps the numbers short.
-    (d.as_millis() as f64) / 1000.0
+    Json::Dec(u64::try_from(d.as_millis()).unwrap_or(u64::MAX), 3)
 }
 
 fn vrrp_summary_json(snap: &Snapshot) -> Json {

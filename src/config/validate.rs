@@ -6,7 +6,7 @@
 //! finds, in line order, each as `FILE:LINE: what is wrong; what is right`.
 //! Never: reads files, touches the system, or panics on any input.
 
-use std::collections::HashMap;
+use super::map::Map;
 use std::net::Ipv4Addr;
 
 use super::ConfigError;
@@ -578,12 +578,7 @@ impl Ctx<'_> {
 
     /// The required `rule` number (1-999999) of a `kind` section; a number
     /// already in `seen` (rule -> line) is reported, a new one added.
-    fn rule_number(
-        &mut self,
-        sec: &Sec,
-        kind: &str,
-        seen: &mut HashMap<u32, usize>,
-    ) -> Option<u32> {
+    fn rule_number(&mut self, sec: &Sec, kind: &str, seen: &mut Map<u32, usize>) -> Option<u32> {
         let rule = self.req(sec, "rule", "a rule number, 1-999999", |v| {
             parse_uint(v, 1, 999_999).map(|n| n as u32)
         });
@@ -651,9 +646,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     };
 
     // Pass 1: section types, option names, duplicates, names; index by type.
-    let mut by_kind: HashMap<&str, Vec<Sec>> = HashMap::new();
+    let mut by_kind: Map<&str, Vec<Sec>> = Map::new();
     // libuci keeps one namespace of section names per file, whatever the type.
-    let mut seen_names: HashMap<&str, (&str, usize)> = HashMap::new();
+    let mut seen_names: Map<&str, (&str, usize)> = Map::new();
     for s in sections {
         let Some(opts) = schema(&s.kind) else {
             cx.err(
@@ -667,7 +662,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             );
             continue;
         };
-        let mut first_line: HashMap<&str, usize> = HashMap::new();
+        let mut first_line: Map<&str, usize> = Map::new();
         for o in &s.options {
             match opts.iter().find(|(k, _)| *k == o.key) {
                 None => {
@@ -728,7 +723,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             }
             seen_names.insert(n, (&s.kind, s.line));
         }
-        by_kind.entry(s.kind.as_str()).or_default().push(Sec { s });
+        by_kind.get_or_default(s.kind.as_str()).push(Sec { s });
     }
     let get = |k: &str| by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
     let names_of =
@@ -805,10 +800,10 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // interfaces
     let mut interfaces = Vec::new();
-    let mut ifinfo: HashMap<String, IfInfo> = HashMap::new();
-    let mut devices: HashMap<String, (String, usize)> = HashMap::new();
+    let mut ifinfo: Map<String, IfInfo> = Map::new();
+    let mut devices: Map<String, (String, usize)> = Map::new();
     let mut sync_iface: Option<(String, usize)> = None;
-    let mut own_addrs: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
+    let mut own_addrs: Map<Ipv4Addr, (String, usize)> = Map::new();
     for sec in get("interface") {
         let errors_before = cx.errors.len();
         let device = cx.req(sec, "device", "the kernel device, e.g. 'eth0'", |v| {
@@ -912,7 +907,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // routes
     let mut routes = Vec::new();
-    let mut route_targets: HashMap<Ipv4Cidr, usize> = HashMap::new();
+    let mut route_targets: Map<Ipv4Cidr, usize> = Map::new();
     for sec in get("route") {
         let target = cx.req(sec, "target", "a prefix, e.g. 0.0.0.0/0", |v| {
             parse_prefix(v, false)
@@ -958,8 +953,8 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     // Any group with an error: its VIPs are unknown, so the SNAT-is-a-VIP
     // check below would only repeat the group's error.
     let mut vrrp_errors = false;
-    let mut all_vips: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
-    let mut vrids: HashMap<(String, u8), (String, usize)> = HashMap::new();
+    let mut all_vips: Map<Ipv4Addr, (String, usize)> = Map::new();
+    let mut vrids: Map<(String, u8), (String, usize)> = Map::new();
     for sec in get("vrrp_group") {
         let errors_before = cx.errors.len();
         let mut ok = true;
@@ -1327,7 +1322,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         }
     }
     let mut firewall_attaches = Vec::new();
-    let mut attached: HashMap<(String, u8), usize> = HashMap::new();
+    let mut attached: Map<(String, u8), usize> = Map::new();
     for sec in get("firewall_attach") {
         let interface = dataplane_ref(&mut cx, sec, "interface", "a firewall attachment");
         let direction = cx.req(sec, "direction", "in, out or local", |v| {
@@ -1474,7 +1469,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // NAT
     let mut nat_source: Vec<NatSource> = Vec::new();
-    let mut snat_rules: HashMap<u32, usize> = HashMap::new();
+    let mut snat_rules: Map<u32, usize> = Map::new();
     for sec in get("nat_source") {
         let rule = cx.rule_number(sec, "nat_source", &mut snat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));
@@ -1564,7 +1559,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         }
     }
     let mut nat_destination = Vec::new();
-    let mut dnat_rules: HashMap<u32, usize> = HashMap::new();
+    let mut dnat_rules: Map<u32, usize> = Map::new();
     for sec in get("nat_destination") {
         let rule = cx.rule_number(sec, "nat_destination", &mut dnat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));
