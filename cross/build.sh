@@ -8,6 +8,7 @@
 #   HAGW_OPT=s|z  HAGW_PANIC=abort|immediate-abort  HAGW_RELOC=static|default
 #   HAGW_UNWIND=0|1 (unwind tables)  HAGW_OFS=1|0 (std feature optimize_for_size)  HAGW_STRIP=1|0
 #   HAGW_OUT=path (default dist/<target>/hagw)
+#   HAGW_FEATURES="" (default: no `convert-keepalived`, a desk tool; "convert-keepalived" keeps it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cross/env.sh
@@ -21,7 +22,8 @@ strip=${HAGW_STRIP:-1}
 out=${HAGW_OUT:-dist/$t/hagw}
 
 args=(build --release --target "$t" "${BUILD_STD[@]}"
-      --config "profile.release.opt-level=\"$opt\"")
+      --config "profile.release.opt-level=\"$opt\""
+      --no-default-features --features "${HAGW_FEATURES:-}")
 if [ "$panic" = immediate-abort ]; then
   args+=(-Zpanic-immediate-abort --config 'profile.release.panic="immediate-abort"')
 fi

@@ -11,11 +11,12 @@
 # on the router, e.g. aarch64_cortex-a53, arm_cortex-a9_vfpv3-d16); the
 # binary itself runs on every CPU of its target.
 #
-# Format: an ar archive of debian-binary ("2.0\n"), control.tar.gz,
-# data.tar.gz, in that order, like a .deb (written here directly, with
-# dpkg-style member names). OpenWrt's own ipkg-build (opkg era, up to 24.10)
-# wraps the same three members in a gzip'd tar instead; opkg reads both.
-# Members are reproducible: owner 0:0, sorted names, mtime of the last commit.
+# Format: what OpenWrt's scripts/ipkg-build writes and opkg-lede (OpenWrt
+# up to 24.10) reads: a gzip stream of a GNU tar holding ./debian-binary
+# ("2.0\n"), ./data.tar.gz, ./control.tar.gz, in that order. (Not a
+# Debian-style ar archive: opkg-lede has no ar reader and answers
+# "Malformed package file".) Reproducible: owner 0:0, sorted names inside
+# the member tars, mtime of the last commit, gzip -n (no name, no time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . cross/env.sh
@@ -34,9 +35,11 @@ epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data=$work/data ctl=$work/control
-mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" "$ctl"
+mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" \
+  "$data/usr/libexec/rpcd" "$ctl"
 install -m 0755 "$bin" "$data/usr/sbin/hagw"
 install -m 0755 board/openwrt/hagw.init "$data/etc/init.d/hagw"
+install -m 0755 board/openwrt/hagw.rpcd "$data/usr/libexec/rpcd/hagw"
 # 0600: a config may hold VRRP passwords and the sync auth_key.
 install -m 0600 board/openwrt/hagw.config "$data/etc/config/hagw"
 
@@ -68,7 +71,9 @@ cat > "$ctl/postinst" <<'SH'
 [ -n "$IPKG_INSTROOT" ] && exit 0
 echo "hagw installed. Edit /etc/config/hagw, check it with"
 echo "  hagw check-config -c /etc/config/hagw"
-echo "then: /etc/init.d/hagw enable && /etc/init.d/hagw start"
+echo "then: uci set hagw.globals.enabled=1 && uci commit hagw"
+echo "      /etc/init.d/hagw enable && /etc/init.d/hagw start"
+echo "(ubus call hagw status: after /etc/init.d/rpcd reload)"
 exit 0
 SH
 cat > "$ctl/prerm" <<'SH'
@@ -87,18 +92,11 @@ chmod 0755 "$ctl/postinst" "$ctl/prerm"
 tarit "$ctl" > "$work/control.tar.gz"
 printf '2.0\n' > "$work/debian-binary"
 
-# ar writer: "!<arch>\n", then per member a 60-byte header (name/16, mtime/12,
-# uid/6, gid/6, mode/8 octal, size/10, "`\n"), the data, "\n" if odd.
 pkg=$out_dir/hagw_${version}_${arch}.ipk
 mkdir -p "$out_dir"
-{
-  printf '!<arch>\n'
-  for m in debian-binary control.tar.gz data.tar.gz; do
-    size=$(stat -c %s "$work/$m")
-    printf '%-16s%-12s%-6s%-6s%-8s%-10s`\n' "$m" "$epoch" 0 0 100644 "$size"
-    cat "$work/$m"
-    [ $((size % 2)) -eq 0 ] || printf '\n'
-  done
-} > "$pkg.tmp"
+chmod 0644 "$work/debian-binary" "$work/data.tar.gz" "$work/control.tar.gz"
+tar -C "$work" --format=gnu --numeric-owner --owner=0 --group=0 \
+    --mtime="@$epoch" -cf - ./debian-binary ./data.tar.gz ./control.tar.gz |
+  gzip -9n > "$pkg.tmp"
 mv "$pkg.tmp" "$pkg"
 echo "ipk: $pkg ($(stat -c %s "$pkg") bytes, $arch, Installed-Size $installed_size)"

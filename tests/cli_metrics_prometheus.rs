@@ -11,7 +11,10 @@ mod common;
 mod sim;
 
 use common::{TempDir, tool_runs};
-use hagw::cli::show::answer;
+use hagw::cli::show::answer_at;
+
+/// The wall clock the answers are rendered at (Unix seconds).
+const WALL: u64 = 1_800_000_000;
 use hagw::config::{Ipv4Cidr, Role};
 use hagw::engine::{PortStatus, Snapshot};
 use hagw::time::{Duration, Instant};
@@ -126,7 +129,7 @@ fn python_over_snap(script: &str, snap: &Snapshot, now: Instant, requests: [&str
     cmd.args(["-c", script]);
     for (i, request) in requests.iter().enumerate() {
         let path = dir.path(&format!("answer{i}"));
-        std::fs::write(&path, answer(request, snap, now).unwrap()).unwrap();
+        std::fs::write(&path, answer_at(request, snap, now, WALL).unwrap()).unwrap();
         cmd.arg(path);
     }
     cmd.output().unwrap()
@@ -172,12 +175,12 @@ fn prometheus_reference_parser_reads_our_metrics() {
         "reference parser disagrees:\n{}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 11 VRRP families + 6 port families + 8 track families; 2 groups ×
-    // (10 single + 8 drop reasons) + 5 port counters + 2 port drop reasons
-    // + 8 track samples.
+    // build_info + 11 VRRP families + 6 port families + 8 track families;
+    // 1 build_info sample, 2 groups × (10 single + 8 drop reasons) + 5 port
+    // counters + 2 port drop reasons + 8 track samples.
     assert_eq!(
         stdout.lines().next(),
-        Some("families 25 samples 51"),
+        Some("families 26 samples 52"),
         "{stdout}"
     );
     // What the reference parser read, spot-checked against the snapshot.
@@ -187,7 +190,7 @@ fn prometheus_reference_parser_reads_our_metrics() {
         r#"hagw_vrrp_state {"group": "we\"ird\\name\nx", "interface": "wan", "vrid": "7"} 3"#,
         r#"hagw_vrrp_adverts_received_total {"group": "lan_gw", "interface": "lan", "vrid": "42"} 4294967300"#,
         r#"hagw_vrrp_adverts_dropped_total {"group": "lan_gw", "interface": "lan", "reason": "checksum", "vrid": "42"} 9"#,
-        r#"hagw_vrrp_last_transition_seconds {"group": "lan_gw", "interface": "lan", "vrid": "42"} 12"#,
+        r#"hagw_vrrp_last_transition_timestamp_seconds {"group": "lan_gw", "interface": "lan", "vrid": "42"} 1799999988"#,
         r#"hagw_interface_up {"device": "lan0", "interface": "lan", "role": "lan"} 0"#,
         r#"hagw_interface_drops_total {"device": "lan0", "interface": "lan", "reason": "vrrp_ttl", "role": "lan"} 5"#,
         r#"hagw_track_up {"track": "up\"stream", "type": "ping"} 0"#,
@@ -215,7 +218,7 @@ fn python_json_reads_our_documents() {
         println!("skipped: {PYTHON} not installed");
         return;
     }
-    let out = python_over(CHECK_JSON, ["vrrp --json", "interfaces --json"]);
+    let out = python_over(CHECK_JSON, ["vrrp detail --json", "interfaces --json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -281,7 +284,7 @@ fn prometheus_reference_parser_reads_the_dataplane_and_sync_families() {
     }
     // Every counter family ends in _total; the new families hold no ages
     // (seconds since something) as gauges.
-    let text = answer("metrics", &snap, now).unwrap();
+    let text = answer_at("metrics", &snap, now, WALL).unwrap();
     let mut new = 0;
     for l in text.lines().filter(|l| l.starts_with("# TYPE ")) {
         let f: Vec<&str> = l.split(' ').collect();

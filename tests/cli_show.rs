@@ -314,3 +314,104 @@ fn dataplane_and_sync_views_without_data_say_so_in_one_line() {
         ]
     );
 }
+
+/// The rpcd plugin (board/openwrt/hagw.rpcd, installed as
+/// /usr/libexec/rpcd/hagw) called the way rpcd calls an exec plugin:
+/// `list` must print one JSON object naming the methods; `call METHOD` gets
+/// the arguments as JSON on stdin and must print one JSON object (rpcd
+/// rejects anything else), here from a fake daemon and from no daemon.
+/// Python's json module reads the answers.
+#[test]
+fn rpcd_plugin_answers_list_and_call() {
+    use std::process::Stdio;
+    if !common::tool_runs("python3", &["-c", "import json"]) {
+        println!("skipped: python3 not installed");
+        return;
+    }
+    let dir = TempDir::new("cli", "rpcd");
+    let sock = dir.path("hagw.sock");
+    let cfg = dir.path("hagw.uci");
+    std::fs::write(
+        &cfg,
+        format!(
+            "config globals 'globals'\n\toption control_socket '{}'\n",
+            sock.display()
+        ),
+    )
+    .unwrap();
+    let plugin = concat!(env!("CARGO_MANIFEST_DIR"), "/board/openwrt/hagw.rpcd");
+    // Runs the plugin, then `expr` over its output parsed as JSON `v`
+    // (which must be an object); returns (exit code, what expr printed).
+    let rpcd = |args: &[&str], expr: &str| -> (Option<i32>, String) {
+        let mut c = Command::new(plugin)
+            .args(args)
+            .env("HAGW", env!("CARGO_BIN_EXE_hagw"))
+            .env("HAGW_CONFIG", &cfg)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // rpcd writes the arguments for `call` only; `list` may exit
+        // before reading (EPIPE then is not an error).
+        let mut stdin = c.stdin.take().unwrap();
+        if args[0] == "call" {
+            let _ = stdin.write_all(b"{ }");
+        }
+        drop(stdin);
+        let o = c.wait_with_output().unwrap();
+        let script = format!(
+            "import json,sys\nv=json.loads(sys.stdin.read())\nassert isinstance(v, dict), v\nprint({expr})"
+        );
+        let mut py = Command::new("python3")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        py.stdin.take().unwrap().write_all(&o.stdout).unwrap();
+        let p = py.wait_with_output().unwrap();
+        assert!(
+            p.status.success(),
+            "{args:?}: {}\n{}",
+            text(&o.stdout),
+            text(&p.stderr)
+        );
+        (o.status.code(), text(&p.stdout).trim_end().to_string())
+    };
+
+    assert_eq!(
+        rpcd(&["list"], "sorted(v)"),
+        (
+            Some(0),
+            "['interfaces', 'metrics', 'statistics', 'status', 'vrrp']".to_string()
+        )
+    );
+    // No daemon: still one JSON object, saying so.
+    let (code, out) = rpcd(
+        &["call", "status"],
+        "v['running'], 'cannot connect' in v['error']",
+    );
+    assert_eq!((code, out.as_str()), (Some(0), "False True"));
+
+    let server = fake_daemon(&sock, 3);
+    let (code, out) = rpcd(&["call", "status"], "[g['state'] for g in v['groups']]");
+    assert_eq!((code, out.as_str()), (Some(0), "['backup']"));
+    let (_, out) = rpcd(
+        &["call", "statistics"],
+        "v['groups'][0]['adverts_received']",
+    );
+    assert!(out.parse::<u64>().is_ok(), "{out}");
+    let (_, out) = rpcd(&["call", "interfaces"], "len(v['interfaces'])");
+    assert_eq!(out, "1");
+    assert_eq!(
+        server.join().unwrap(),
+        [
+            "vrrp summary --json",
+            "vrrp statistics --json",
+            "interfaces --json"
+        ]
+    );
+    let (code, _) = rpcd(&["call", "bogus"], "v['error']");
+    assert_eq!(code, Some(1));
+}

@@ -62,7 +62,7 @@ const CASES: &[Case] = &[
     c(
         "unterminated quote",
         &[("option vrid '52'", "option vrid '52 # <-")],
-        "unterminated single quote",
+        "its closing quote is probably missing",
     ),
     c(
         "unterminated double quote",
@@ -198,7 +198,7 @@ const CASES: &[Case] = &[
             "config route",
             "config interface 'lan' # <-\n\toption device 'lan1'\n\toption role 'lan'\n\toption address '172.16.0.1/24'\n\nconfig route",
         )],
-        "duplicate section name: config interface 'lan' is already defined on line 6; give each section its own name",
+        "duplicate section name: config interface 'lan' is already defined on line 6; libuci would merge the two sections",
     ),
     c(
         "interface without a name",

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{TempDir, is_root, run};
+use common::{TempDir, check_config, is_root, run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -416,6 +416,17 @@ procd_close_instance() {{ echo "close_instance"; }}
 procd_add_reload_trigger() {{ echo "reload_trigger $*"; }}
 procd_send_signal() {{ echo "send_signal $*"; }}
 logger() {{ cat >/dev/null; }}
+# OpenWrt's functions.sh (config_load reads the file through libuci there),
+# reduced to the section/option lookups the script uses.
+config_load() {{ echo "config_load $*"; }}
+config_foreach() {{
+	for s in $(sed -n "s/^config[[:space:]]*$2[[:space:]]*'\(.*\)'.*/\1/p" "$CONFIG"); do "$1" "$s"; done
+}}
+config_get_bool() {{
+	local v
+	v=$(awk -v s="$2" -v o="$3" '$1=="config"{{c=$3; gsub("\047","",c)}} $1=="option" && c==s && $2==o {{x=$3; gsub("\047","",x); print x}}' "$CONFIG")
+	case "${{v:-$4}}" in 1|on|true|yes|enabled) eval "$1=1";; *) eval "$1=0";; esac
+}}
 . {init}
 PROG={bin}
 CONFIG={config}
@@ -461,10 +472,34 @@ echo "START=$START STOP=$STOP USE_PROCD=$USE_PROCD"
     let (ok, out) = run(&bad, "reload_service");
     assert!(!ok && !out.contains("send_signal"), "{out}");
 
-    // The packaged default config is valid but configures nothing: no instance.
+    // The packaged default config is valid and says enabled '0': no instance,
+    // and the script read it the OpenWrt way.
+    assert!(
+        std::fs::read_to_string(&default)
+            .unwrap()
+            .contains("\toption enabled '0'\n")
+    );
+    assert!(check_config(&default).0 == Some(0));
     let (ok, out) = run(&default, "start_service");
     assert!(
-        ok && !out.contains("open_instance") && out.contains("no interface configured"),
+        ok && out.contains("config_load hagw")
+            && !out.contains("open_instance")
+            && out.contains("disabled (option enabled '0'"),
         "{out}"
     );
+    // The same switch in a working config; and switched on again.
+    let off = dir.join("off.conf");
+    let text = std::fs::read_to_string(&good).unwrap();
+    let with = |v: &str| {
+        text.replace(
+            "config globals 'globals'\n",
+            &format!("config globals 'globals'\n\toption enabled '{v}'\n"),
+        )
+    };
+    std::fs::write(&off, with("0")).unwrap();
+    let (ok, out) = run(&off, "start_service");
+    assert!(ok && !out.contains("open_instance"), "{out}");
+    std::fs::write(&off, with("1")).unwrap();
+    let (ok, out) = run(&off, "start_service");
+    assert!(ok && out.contains("open_instance"), "{out}");
 }

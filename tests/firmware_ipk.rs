@@ -1,5 +1,6 @@
 //! `make ipk` (cross/ipk.sh): builds a package from the host binary and
-//! checks its structure the way opkg reads it: ar members in order,
+//! checks its structure the way opkg-lede reads it: gunzip the file, walk
+//! the tar headers, find ./debian-binary, ./data.tar.gz, ./control.tar.gz;
 //! control fields, conffiles, maintainer scripts, file paths and modes.
 //! Needs only tar and gzip (no root, no network).
 
@@ -39,39 +40,91 @@ fn build_ipk(target: &str, bin: &Path, out: &Path) -> PathBuf {
 
 struct Member {
     name: String,
-    uid: String,
-    gid: String,
-    mode: String,
+    uid: u64,
+    gid: u64,
+    mode: u64,
     data: Vec<u8>,
 }
 
-/// A strict reader of the common ar format (what dpkg and opkg accept).
-fn read_ar(bytes: &[u8]) -> Vec<Member> {
-    assert_eq!(&bytes[..8], b"!<arch>\n", "ar magic");
-    let mut pos = 8;
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut c = Command::new("gzip")
+        .arg("-dc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Feed stdin from a thread: gzip's output pipe must be drained meanwhile.
+    let mut stdin = c.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let o = c.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(o.status.success(), "not a gzip stream");
+    o.stdout
+}
+
+fn octal(f: &[u8]) -> u64 {
+    let s = std::str::from_utf8(f).unwrap();
+    let s = s.trim_matches(|c: char| c == '\0' || c == ' ');
+    u64::from_str_radix(s, 8).unwrap_or_else(|_| panic!("octal field {s:?}"))
+}
+
+/// Reads a package the way opkg-lede does: the file is a gzip stream of a
+/// tar; walk its 512-byte headers (name at 0, mode 100, uid 108, gid 116,
+/// size 124, checksum 148, type 156, "ustar" at 257) up to the two zero
+/// blocks. Checks each header's checksum; only regular files are expected.
+fn read_opkg(file: &[u8]) -> Vec<Member> {
+    assert_eq!(&file[..2], b"\x1f\x8b", "outer container must be gzip");
+    assert_eq!(&file[4..8], b"\0\0\0\0", "gzip -n: no mtime in the header");
+    assert_eq!(file[3] & 0x08, 0, "gzip -n: no file name in the header");
+    let tar = gunzip(file);
+    assert_eq!(tar.len() % 512, 0);
+    let mut pos = 0;
     let mut out = Vec::new();
-    while pos < bytes.len() {
-        let h = &bytes[pos..pos + 60];
-        assert_eq!(&h[58..60], b"`\n", "ar header terminator at {pos}");
-        let field = |a: usize, b: usize| {
-            String::from_utf8(h[a..b].to_vec())
-                .unwrap()
-                .trim_end()
-                .to_string()
-        };
-        let size: usize = field(48, 58).parse().unwrap();
-        let start = pos + 60;
+    loop {
+        let h = &tar[pos..pos + 512];
+        if h.iter().all(|&b| b == 0) {
+            break;
+        }
+        let sum: u64 = h
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    b as u64
+                }
+            })
+            .sum();
+        assert_eq!(sum, octal(&h[148..156]), "header checksum at {pos}");
+        assert_eq!(&h[257..262], b"ustar", "tar magic at {pos}");
+        assert_eq!(h[156], b'0', "member at {pos} is not a regular file");
+        let name = String::from_utf8(h[..100].split(|&b| b == 0).next().unwrap().to_vec()).unwrap();
+        let size = octal(&h[124..136]) as usize;
+        let start = pos + 512;
         out.push(Member {
-            name: field(0, 16),
-            uid: field(28, 34),
-            gid: field(34, 40),
-            mode: field(40, 48),
-            data: bytes[start..start + size].to_vec(),
+            name,
+            uid: octal(&h[108..116]),
+            gid: octal(&h[116..124]),
+            mode: octal(&h[100..108]),
+            data: tar[start..start + size].to_vec(),
         });
-        pos = start + size + size % 2;
+        pos = start + size.div_ceil(512) * 512;
     }
-    assert_eq!(pos, bytes.len(), "trailing bytes after the last member");
+    assert!(
+        tar[pos..].iter().all(|&b| b == 0),
+        "data after the end blocks"
+    );
     out
+}
+
+/// The member called `name` (opkg-lede looks members up by name).
+fn member<'a>(m: &'a [Member], name: &str) -> &'a Member {
+    m.iter()
+        .find(|x| x.name == name)
+        .unwrap_or_else(|| panic!("{name} missing"))
 }
 
 /// Unpacks a .tar.gz into `dir` and returns `tar -tv` lines (numeric owners).
@@ -126,22 +179,34 @@ fn ipk_structure_for_the_host_binary() {
         format!("hagw_{version}_x86_64.ipk")
     );
 
-    let members = read_ar(&std::fs::read(&ipk).unwrap());
+    let bytes = std::fs::read(&ipk).unwrap();
+    assert_ne!(
+        &bytes[..8],
+        b"!<arch>\n",
+        "opkg-lede cannot read ar archives"
+    );
+    let members = read_opkg(&bytes);
     let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(names, ["debian-binary", "control.tar.gz", "data.tar.gz"]);
+    // The order of OpenWrt's ipkg-build.
+    assert_eq!(
+        names,
+        ["./debian-binary", "./data.tar.gz", "./control.tar.gz"]
+    );
     for m in &members {
-        assert_eq!(
-            (m.uid.as_str(), m.gid.as_str(), m.mode.as_str()),
-            ("0", "0", "100644"),
-            "{}",
-            m.name
-        );
+        assert_eq!((m.uid, m.gid, m.mode & 0o7777), (0, 0, 0o644), "{}", m.name);
     }
-    assert_eq!(members[0].data, b"2.0\n");
+    assert_eq!(member(&members, "./debian-binary").data, b"2.0\n");
+    // Reproducible: a second build is byte-identical.
+    let again = build_ipk("x86_64-unknown-linux-musl", &bin, &dir.join("out2"));
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        bytes,
+        "ipk not reproducible"
+    );
 
     // control.tar.gz
     let cdir = dir.join("control");
-    let clist = untar(&members[1].data, &cdir);
+    let clist = untar(&member(&members, "./control.tar.gz").data, &cdir);
     for (path, mode) in [
         ("./control", "-rw-r--r--"),
         ("./conffiles", "-rw-r--r--"),
@@ -193,7 +258,7 @@ fn ipk_structure_for_the_host_binary() {
 
     // data.tar.gz
     let ddir = dir.join("data");
-    let dlist = untar(&members[2].data, &ddir);
+    let dlist = untar(&member(&members, "./data.tar.gz").data, &ddir);
     assert!(entry(&dlist, "./usr/sbin/hagw").starts_with("-rwxr-xr-x 0/0 "));
     assert!(entry(&dlist, "./etc/init.d/hagw").starts_with("-rwxr-xr-x 0/0 "));
     assert!(entry(&dlist, "./etc/config/hagw").starts_with("-rw------- 0/0 "));
@@ -202,9 +267,15 @@ fn ipk_structure_for_the_host_binary() {
         .filter(|l| l.starts_with('-'))
         .map(|l| l.split_whitespace().last().unwrap())
         .collect();
+    assert!(entry(&dlist, "./usr/libexec/rpcd/hagw").starts_with("-rwxr-xr-x 0/0 "));
     assert_eq!(
         files,
-        ["./etc/config/hagw", "./etc/init.d/hagw", "./usr/sbin/hagw"]
+        [
+            "./etc/config/hagw",
+            "./etc/init.d/hagw",
+            "./usr/libexec/rpcd/hagw",
+            "./usr/sbin/hagw"
+        ]
     );
     assert_eq!(
         std::fs::read(ddir.join("usr/sbin/hagw")).unwrap(),
@@ -234,17 +305,13 @@ fn ipk_structure_for_the_host_binary() {
         .unwrap();
     assert!(String::from_utf8_lossy(&v.stdout).contains(version));
 
-    // An independent reader agrees, where installed (Debian's dpkg-deb).
-    if let Ok(o) = Command::new("dpkg-deb")
-        .arg("--field")
-        .arg(&ipk)
-        .arg("Package")
-        .output()
-    {
-        if o.status.success() {
-            assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "hagw");
-        }
-    }
+    // An independent reader agrees: GNU tar lists the outer container.
+    let l = Command::new("tar").arg("-tzf").arg(&ipk).output().unwrap();
+    assert!(l.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&l.stdout),
+        "./debian-binary\n./data.tar.gz\n./control.tar.gz\n"
+    );
 }
 
 #[test]
@@ -265,9 +332,9 @@ fn ipk_architecture_follows_the_target() {
             ipk.to_str().unwrap().ends_with(&format!("_{arch}.ipk")),
             "{ipk:?}"
         );
-        let members = read_ar(&std::fs::read(&ipk).unwrap());
+        let members = read_opkg(&std::fs::read(&ipk).unwrap());
         let cdir = out.join("control");
-        untar(&members[1].data, &cdir);
+        untar(&member(&members, "./control.tar.gz").data, &cdir);
         let control = std::fs::read_to_string(cdir.join("control")).unwrap();
         assert_eq!(field(&control, "Architecture"), Some(arch), "{target}");
     }

@@ -429,9 +429,7 @@ thread_local! {
 fn run_seed(seed: u64) -> (u32, u64) {
     SEED.with(|s| *s.borrow_mut() = seed);
     if std::env::var_os("HAGW_CHAOS_LOG").is_some() {
-        let _ = simple_logger::SimpleLogger::new()
-            .with_level(log::LevelFilter::Info)
-            .init();
+        hagw::cli::logger::init(log::LevelFilter::Info);
     }
     let mut c = Chaos::new(seed);
     c.sim.run_for(Duration::from_secs(6));

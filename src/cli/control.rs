@@ -30,7 +30,10 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The daemon's answer to one request line, as bytes to write back.
 pub fn respond(request_line: &str, snap: &Snapshot, now: Instant) -> Vec<u8> {
-    match super::show::answer(request_line.trim(), snap, now) {
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match super::show::answer_at(request_line.trim(), snap, now, wall) {
         Ok(text) => format!("ok\n{text}").into_bytes(),
         Err(msg) => format!("error\n{msg}\n").into_bytes(),
     }

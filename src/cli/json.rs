@@ -16,7 +16,12 @@ pub enum Json {
     UInt(u64),
     /// A signed integer.
     Int(i64),
-    /// A real number; NaN and infinities are written as `null`.
+    /// A decimal `value / 10^scale`, written without float formatting
+    /// (`Dec(15, 1)` is `1.5`, `Dec(100, 2)` is `1`): seconds from
+    /// centiseconds or milliseconds. (f64 printing would link ~9 kB.)
+    Dec(u64, u8),
+    /// A real number, as the test-only parser reads one.
+    #[cfg(test)]
     Float(f64),
     Str(String),
     Array(Vec<Json>),
@@ -79,6 +84,19 @@ impl Json {
             Json::Int(n) => {
                 let _ = write!(out, "{n}");
             }
+            Json::Dec(v, scale) => {
+                let div = 10u64.saturating_pow(u32::from(*scale));
+                let (int, mut frac, mut digits) = (v / div, v % div, *scale);
+                let _ = write!(out, "{int}");
+                while frac > 0 && frac % 10 == 0 {
+                    frac /= 10;
+                    digits -= 1;
+                }
+                if frac > 0 {
+                    let _ = write!(out, ".{frac:0w$}", w = usize::from(digits));
+                }
+            }
+            #[cfg(test)]
             Json::Float(x) => {
                 if x.is_finite() {
                     // Rust's shortest round-trip form: "0.1", "1", "1e-7".
@@ -191,6 +209,7 @@ impl From<i64> for Json {
         Json::Int(n)
     }
 }
+#[cfg(test)]
 impl From<f64> for Json {
     fn from(x: f64) -> Json {
         Json::Float(x)
@@ -454,6 +473,12 @@ mod tests {
         assert_eq!(Json::Bool(false).to_compact(), "false");
         assert_eq!(Json::UInt(u64::MAX).to_compact(), "18446744073709551615");
         assert_eq!(Json::Int(-42).to_compact(), "-42");
+        assert_eq!(Json::Dec(10, 2).to_compact(), "0.1");
+        assert_eq!(Json::Dec(100, 2).to_compact(), "1");
+        assert_eq!(Json::Dec(5, 2).to_compact(), "0.05");
+        assert_eq!(Json::Dec(7_887_250, 3).to_compact(), "7887.25");
+        assert_eq!(Json::Dec(4095, 2).to_compact(), "40.95");
+        assert_eq!(Json::Dec(0, 3).to_compact(), "0");
         assert_eq!(Json::Float(0.1).to_compact(), "0.1");
         assert_eq!(Json::Float(1.0).to_compact(), "1");
         assert_eq!(Json::Float(7887.25).to_compact(), "7887.25");

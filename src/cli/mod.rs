@@ -4,7 +4,11 @@
 
 pub mod control;
 pub mod json;
+#[cfg(feature = "convert-keepalived")]
+pub mod keepalived;
+pub mod logger;
 pub mod show;
+pub mod stats;
 pub mod tracks;
 pub mod views;
 
@@ -27,9 +31,26 @@ pub enum Cmd {
     CheckConfig(CheckConfigArgs),
     Version(VersionArgs),
     Show(ShowArgs),
+    #[cfg(feature = "convert-keepalived")]
+    ConvertKeepalived(ConvertKeepalivedArgs),
 }
 
-/// Run the daemon in the foreground (logs to stderr).
+#[cfg(feature = "convert-keepalived")]
+/// Print the /etc/config/hagw equivalent of a keepalived.conf's VRRP part
+/// (vrrp_instance, vrrp_sync_group); warnings (FILE:LINE:) go to stderr.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "convert-keepalived")]
+pub struct ConvertKeepalivedArgs {
+    /// the keepalived config file
+    #[argh(positional)]
+    pub file: String,
+    /// DEVICE=A.B.C.D/LEN: a device's address for its interface section
+    /// (default: the device's current IPv4 address on this machine)
+    #[argh(option)]
+    pub address: Vec<String>,
+}
+
+/// Run the daemon in the foreground (info/debug logs to stdout, warnings and errors to stderr).
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "run")]
 pub struct RunArgs {
@@ -52,15 +73,16 @@ pub struct CheckConfigArgs {
 #[argh(subcommand, name = "version")]
 pub struct VersionArgs {}
 
-/// Ask the running daemon: `show vrrp summary`, `show vrrp interface NAME`, `show vrrp detail`,
-/// `show interfaces`, `show conntrack [statistics]`, `show nat rules`, `show firewall`,
-/// `show routes`, `show conntrack-sync status|statistics|internal-cache|external-cache`,
+/// Ask the running daemon: `show vrrp` (= `show vrrp summary`), `show vrrp interface NAME`,
+/// `show vrrp detail`, `show vrrp statistics`, `show interfaces`, `show tracks`,
+/// `show conntrack [statistics]`, `show nat rules`, `show firewall`, `show routes`,
+/// `show conntrack-sync status|statistics|internal-cache|external-cache`, `show bfd`,
 /// `show metrics` (Prometheus text). Exit 0 ok, 1 error, 3 no daemon running.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "show")]
 pub struct ShowArgs {
-    /// what to show: vrrp summary | vrrp interface NAME | vrrp detail | interfaces | tracks | conntrack
-    /// [statistics] | nat rules | firewall | routes | conntrack-sync status|statistics|internal-cache|external-cache | bfd | metrics
+    /// what to show: vrrp [summary] | vrrp interface NAME | vrrp detail | vrrp statistics | interfaces | tracks
+    /// | conntrack [statistics] | nat rules | firewall | routes | conntrack-sync status|statistics|internal-cache|external-cache | bfd | metrics
     #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output
@@ -101,6 +123,56 @@ pub fn main() -> i32 {
         Some(Cmd::CheckConfig(a)) => check_config(&a.config),
         Some(Cmd::Run(a)) => crate::daemon::run(&a.config),
         Some(Cmd::Show(a)) => control::show_command(&a),
+        #[cfg(feature = "convert-keepalived")]
+        Some(Cmd::ConvertKeepalived(a)) => convert_keepalived(&a),
+    }
+}
+
+#[cfg(feature = "convert-keepalived")]
+fn convert_keepalived(a: &ConvertKeepalivedArgs) -> i32 {
+    let text = match std::fs::read_to_string(&a.file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("hagw: cannot read {}: {e}", a.file);
+            return 1;
+        }
+    };
+    let mut given = Vec::new();
+    for s in &a.address {
+        match s.split_once('=') {
+            Some((d, c))
+                if c.split_once('/').is_some_and(|(ip, len)| {
+                    ip.parse::<std::net::Ipv4Addr>().is_ok()
+                        && len.parse::<u8>().is_ok_and(|l| l <= 32)
+                }) =>
+            {
+                given.push((d, c))
+            }
+            _ => {
+                eprintln!("hagw: --address {s}: expected DEVICE=A.B.C.D/LEN");
+                return 2;
+            }
+        }
+    }
+    let lookup = |dev: &str| {
+        given
+            .iter()
+            .find(|(d, _)| *d == dev)
+            .map(|(_, c)| c.to_string())
+            .or_else(|| keepalived::system_address(dev))
+    };
+    match keepalived::convert(&a.file, &text, &lookup) {
+        Ok(c) => {
+            print!("{}", c.config);
+            for w in &c.warnings {
+                eprintln!("{w}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("hagw: {e}");
+            1
+        }
     }
 }
 

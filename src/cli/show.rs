@@ -14,9 +14,9 @@ use crate::vrrp::{GroupStatus, VrrpState};
 use core::fmt::Write;
 
 /// The views `answer` knows, as shown in its error message.
-pub const VIEWS: &str = "vrrp summary, vrrp interface NAME, vrrp detail, interfaces, tracks, \
+pub const VIEWS: &str = "vrrp summary, vrrp interface NAME, vrrp detail, vrrp statistics, interfaces, tracks, \
      conntrack, conntrack statistics, nat rules, firewall, routes, \
-     conntrack-sync status|statistics|internal-cache|external-cache, metrics (each also with --json)";
+     conntrack-sync status|statistics|internal-cache|external-cache, bfd, metrics (each also with --json)";
 
 /// Answer one control request (the words after `hagw show`, plus `--json`
 /// if given, e.g. "vrrp summary --json") from a snapshot taken at `now`.
@@ -27,6 +27,17 @@ pub fn needs_sessions(request: &str) -> bool {
 }
 
 pub fn answer(request: &str, snap: &Snapshot, now: Instant) -> Result<String, String> {
+    answer_at(request, snap, now, 0)
+}
+
+/// `answer` with the wall clock (Unix seconds; 0 when unknown), for the
+/// metrics that are times rather than ages.
+pub fn answer_at(
+    request: &str,
+    snap: &Snapshot,
+    now: Instant,
+    wall_secs: u64,
+) -> Result<String, String> {
     let mut json = false;
     let mut words: Vec<&str> = Vec::new();
     for w in request.split_whitespace() {
@@ -40,12 +51,18 @@ pub fn answer(request: &str, snap: &Snapshot, now: Instant) -> Result<String, St
         return r;
     }
     match words.as_slice() {
-        ["vrrp", "summary"] => Ok(if json {
+        // Bare `show vrrp` is the summary, as on VyOS.
+        ["vrrp"] | ["vrrp", "summary"] => Ok(if json {
             vrrp_summary_json(snap).to_pretty()
         } else {
             vrrp_summary(snap)
         }),
-        ["vrrp"] | ["vrrp", "detail"] => {
+        ["vrrp", "statistics"] => Ok(if json {
+            super::stats::vrrp_statistics_json(snap).to_pretty()
+        } else {
+            super::stats::vrrp_statistics(snap)
+        }),
+        ["vrrp", "detail"] => {
             let groups: Vec<&GroupStatus> = snap.groups.iter().collect();
             Ok(if json {
                 vrrp_detail_json(&groups, &snap.tracks).to_pretty()
@@ -79,7 +96,7 @@ pub fn answer(request: &str, snap: &Snapshot, now: Instant) -> Result<String, St
             interfaces(snap)
         }),
         ["metrics"] => {
-            let samples = metrics_samples(snap);
+            let samples = metrics_samples(snap, wall_secs);
             Ok(if json {
                 metrics_json(&samples).to_pretty()
             } else {
@@ -319,7 +336,7 @@ fn group_block(out: &mut String, g: &GroupStatus) {
 }
 
 /// A group's drop counters by reason (the label used in text, JSON and metrics).
-fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
+pub(super) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
     let c = &g.counters;
     [
         ("ttl", c.rx_ttl_error),
@@ -339,13 +356,13 @@ fn cidr_json(c: &Ipv4Cidr) -> Json {
         .field("prefix_len", c.prefix_len)
 }
 
-fn centis_secs(cs: u16) -> f64 {
-    f64::from(cs) / 100.0
+fn centis_secs(cs: u16) -> Json {
+    Json::Dec(u64::from(cs), 2)
 }
 
-fn duration_secs(d: Duration) -> f64 {
+fn duration_secs(d: Duration) -> Json {
     // Millisecond precision is plenty and keeps the numbers short.
-    (d.as_millis() as f64) / 1000.0
+    Json::Dec(u64::try_from(d.as_millis()).unwrap_or(u64::MAX), 3)
 }
 
 fn vrrp_summary_json(snap: &Snapshot) -> Json {
@@ -553,12 +570,6 @@ const GROUP_METRICS: &[Metric<GroupStatus>] = &[
         |g| Some(u64::from(g.interface_up)),
     ),
     (
-        "hagw_vrrp_last_transition_seconds",
-        "gauge",
-        "Seconds since the group's last state change (absent if none yet).",
-        |g| g.last_transition.map(|d| d.as_secs()),
-    ),
-    (
         "hagw_vrrp_adverts_received_total",
         "counter",
         "VRRP adverts received and accepted.",
@@ -662,8 +673,9 @@ fn item_families<T>(
     out
 }
 
-fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
-    let mut out = item_families(
+fn metrics_samples(snap: &Snapshot, wall_secs: u64) -> Vec<Family> {
+    let mut out = super::stats::extra_families(snap, wall_secs);
+    out.extend(item_families(
         &snap.groups,
         |g| {
             vec![
@@ -678,7 +690,7 @@ fn metrics_samples(snap: &Snapshot) -> Vec<Family> {
             "VRRP adverts dropped, by reason.",
         ),
         |g| group_drops(g).to_vec(),
-    );
+    ));
     out.extend(item_families(
         &snap.ports,
         |p| {
@@ -763,7 +775,7 @@ fn metrics_json(families: &[Family]) -> Json {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::json::check::parse;
     use super::*;
     use crate::vrrp::GroupCounters;
@@ -777,7 +789,7 @@ mod tests {
     }
 
     /// The group of the SPEC §5 `show vrrp summary` example.
-    fn spec_summary_group() -> GroupStatus {
+    pub(in crate::cli) fn spec_summary_group() -> GroupStatus {
         GroupStatus {
             name: "lan42".into(),
             interface: "lan".into(),
@@ -853,7 +865,7 @@ mod tests {
         }
     }
 
-    fn snap(groups: Vec<GroupStatus>, ports: Vec<PortStatus>) -> Snapshot {
+    pub(in crate::cli) fn snap(groups: Vec<GroupStatus>, ports: Vec<PortStatus>) -> Snapshot {
         Snapshot {
             groups,
             ports,
@@ -995,10 +1007,18 @@ Adverts dropped: 0
 ";
         assert_eq!(answer("vrrp interface lan", &s, NOW).unwrap(), expected);
         // `vrrp` alone shows every group, the wan one included.
-        let all = answer("vrrp", &s, NOW).unwrap();
+        let all = answer("vrrp detail", &s, NOW).unwrap();
         assert_eq!(all.matches("Physical interface: ").count(), 3);
         assert!(all.contains("Physical interface: wan,"));
-        assert_eq!(answer("vrrp detail", &s, NOW).unwrap(), all);
+        // Bare `vrrp` is the summary (VyOS), in text and JSON.
+        assert_eq!(
+            answer("vrrp", &s, NOW).unwrap(),
+            answer("vrrp summary", &s, NOW).unwrap()
+        );
+        assert_eq!(
+            answer("vrrp --json", &s, NOW).unwrap(),
+            answer("vrrp summary --json", &s, NOW).unwrap()
+        );
     }
 
     #[test]
@@ -1041,7 +1061,11 @@ Adverts dropped: 0
     fn empty_views_say_so() {
         let s = snap(vec![], vec![]);
         assert_eq!(
-            answer("vrrp", &s, NOW).unwrap(),
+            answer("vrrp detail", &s, NOW).unwrap(),
+            "No VRRP groups configured.\n"
+        );
+        assert_eq!(
+            answer("vrrp statistics", &s, NOW).unwrap(),
             "No VRRP groups configured.\n"
         );
         assert_eq!(
@@ -1049,21 +1073,25 @@ Adverts dropped: 0
             "No interfaces configured.\n"
         );
         assert_eq!(
-            answer("vrrp --json", &s, NOW).unwrap(),
+            answer("vrrp detail --json", &s, NOW).unwrap(),
             "{\n  \"groups\": []\n}\n"
         );
         assert_eq!(
             answer("interfaces --json", &s, NOW).unwrap(),
             "{\n  \"interfaces\": []\n}\n"
         );
-        // Metrics still declare every family, with no samples.
-        let m = answer("metrics", &s, NOW).unwrap();
-        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 25);
+        // Metrics still declare every family, with no samples (but build_info).
+        let m = answer_at("metrics", &s, NOW, 1_800_000_000).unwrap();
+        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 26);
         assert_eq!(
             answer("tracks", &s, NOW).unwrap(),
             "No health tracks configured.\n"
         );
-        assert!(m.lines().all(|l| l.starts_with('#')), "{m}");
+        assert!(
+            m.lines()
+                .all(|l| l.starts_with('#') || l.starts_with("hagw_build_info{")),
+            "{m}"
+        );
     }
 
     #[test]
@@ -1205,11 +1233,11 @@ Interface wan (device eth1, role wan): down
         assert_eq!(drops.get("auth"), Some(&Json::UInt(5)));
         assert_eq!(drops.get("checksum"), Some(&Json::UInt(0)));
         // Whole-group detail view is the same document shape.
-        let all = parse(&answer("vrrp --json", &s, NOW).unwrap()).unwrap();
+        let all = parse(&answer("vrrp detail --json", &s, NOW).unwrap()).unwrap();
         assert_eq!(all, v);
         // A v2 1 s interval is the number 1, not a string.
         let s2 = snap(vec![spec_interface_group()], vec![]);
-        let v2 = parse(&answer("vrrp --json", &s2, NOW).unwrap()).unwrap();
+        let v2 = parse(&answer("vrrp detail --json", &s2, NOW).unwrap()).unwrap();
         let Some(Json::Array(g2)) = v2.get("groups") else {
             panic!()
         };
@@ -1266,8 +1294,22 @@ Interface wan (device eth1, role wan): down
             vec![spec_interface_group(), g],
             vec![port("lan", "lan0", Role::Lan)],
         );
-        let text = answer("metrics", &s, NOW).unwrap();
+        let text = answer_at("metrics", &s, NOW, 1_800_000_000).unwrap();
         let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                "# HELP hagw_build_info Always 1; the labels say which hagw this is.",
+                "# TYPE hagw_build_info gauge",
+                &format!(
+                    "hagw_build_info{{version=\"{}\",target=\"{}\"}} 1",
+                    env!("CARGO_PKG_VERSION"),
+                    env!("HAGW_TARGET")
+                ),
+            ]
+        );
+        // Without a wall clock there is no timestamp family.
+        assert!(!answer("metrics", &s, NOW).unwrap().contains("timestamp"));
         // Exact lines for the state family.
         let i = lines
             .iter()
@@ -1289,7 +1331,8 @@ Interface wan (device eth1, role wan): down
             "hagw_vrrp_adverts_dropped_total{group=\"g42\",interface=\"lan\",vrid=\"42\",reason=\"ttl\"} 2",
             "hagw_vrrp_adverts_dropped_total{group=\"g42\",interface=\"lan\",vrid=\"42\",reason=\"auth\"} 5",
             "hagw_vrrp_adverts_dropped_total{group=\"g42\",interface=\"lan\",vrid=\"42\",reason=\"interval\"} 0",
-            "hagw_vrrp_last_transition_seconds{group=\"g42\",interface=\"lan\",vrid=\"42\"} 7887",
+            // 7887.25 s ago, at 1_800_000_000: a time, not an age.
+            "hagw_vrrp_last_transition_timestamp_seconds{group=\"g42\",interface=\"lan\",vrid=\"42\"} 1799992113",
             "# TYPE hagw_vrrp_adverts_dropped_total counter",
             "hagw_interface_up{interface=\"lan\",device=\"lan0\",role=\"lan\"} 1",
             "hagw_interface_rx_bytes_total{interface=\"lan\",device=\"lan0\",role=\"lan\"} 98765",

@@ -106,7 +106,7 @@ pub fn track_json(t: &TrackStatus) -> Json {
         .field("target", t.target.map(|a| a.to_string()))
         .field("state", if t.up { "up" } else { "down" })
         .field("weight", i64::from(t.weight))
-        .field("interval_seconds", f64::from(t.interval_ms) / 1000.0)
+        .field("interval_seconds", Json::Dec(u64::from(t.interval_ms), 3))
         .field("rise", t.rise)
         .field("fall", t.fall)
         .field(
@@ -128,7 +128,8 @@ pub fn track_json(t: &TrackStatus) -> Json {
         .field("skipped", t.skipped)
         .field(
             "last_change_seconds",
-            t.last_change.map(|d| d.as_millis() as f64 / 1000.0),
+            t.last_change
+                .map(|d| Json::Dec(u64::try_from(d.as_millis()).unwrap_or(u64::MAX), 3)),
         )
 }
 

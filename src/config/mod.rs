@@ -4,6 +4,7 @@
 //! Owns: reading config text. Never: applies it (the engine does), touches
 //! sockets or interfaces.
 
+mod map;
 pub mod model;
 pub mod uci;
 pub mod validate;

@@ -124,6 +124,9 @@ pub struct VrrpGroup {
     /// Names of `track` sections (health tracking) this group follows.
     pub tracks: Vec<String>,
     pub notify: Option<String>,
+    /// `notify_args 'keepalived'`: call `notify` as keepalived does
+    /// (`INSTANCE NAME STATE PRIORITY`) instead of `NAME state`.
+    pub notify_keepalived: bool,
     pub unicast_peers: Vec<Ipv4Addr>,
     /// Gratuitous ARPs sent per VIP on becoming master.
     pub garp_repeat: u8,

@@ -9,9 +9,10 @@
 //! or tabs; a word is made of adjacent parts, each bare, `'single'` (no
 //! escapes) or `"double"` (backslash escapes the next character); a backslash
 //! outside quotes also escapes the next character; `#` outside quotes starts a
-//! comment that runs to the end of the line. `package NAME` is accepted and
-//! ignored. Unlike libuci, a quoted value may not span lines (the error names
-//! the line where the quote was opened).
+//! comment that runs to the end of the line; a newline or a `;` outside
+//! quotes ends a statement; a quoted value may continue over several lines.
+//! `package NAME` is accepted and ignored, `config t ''` is anonymous,
+//! `option x` (no value) is dropped. A UTF-8 BOM is an error, as in libuci.
 
 use super::ConfigError;
 
@@ -39,10 +40,58 @@ struct Word {
     quoted: bool,
 }
 
-/// Split one line into words. `Err` carries the message of a syntax error.
-fn split_words(line: &str) -> Result<Vec<Word>, String> {
-    let mut words = Vec::new();
-    let mut chars = line.chars().peekable();
+/// One statement: its words and the line its first word starts on.
+struct Statement {
+    line: usize,
+    words: Vec<Word>,
+}
+
+/// Cut the text into statements, as libuci does: words are separated by
+/// spaces or tabs; a newline or a `;` outside quotes ends a statement; a
+/// quoted value may run over several lines (the newlines are part of the
+/// value); a backslash joins a line to the next (outside quotes, or inside
+/// double quotes) and otherwise escapes the next character. `Err` is the
+/// line and message of a syntax error.
+fn statements(text: &str) -> Result<Vec<Statement>, (usize, String)> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1usize;
+    // The first quoted value that ran over lines: (opened, closed). When a
+    // quote is left open at the end of the file, a missing closing quote
+    // there is the likely cause (the quotes after it pair up wrongly).
+    let mut first_multiline: Option<(usize, usize)> = None;
+    let unclosed = |q: char, opened: usize, first: Option<(usize, usize)>| match first {
+        Some((o, c)) if o < opened => (
+            o,
+            format!(
+                "unterminated quote: the value opened with {q} on line {opened} is never closed, and the quoted value opened here runs to line {c}: its closing quote is probably missing"
+            ),
+        ),
+        _ => (
+            opened,
+            format!(
+                "unterminated {} quote: the value opened with {q} on this line is never closed",
+                if q == '"' { "double" } else { "single" }
+            ),
+        ),
+    };
+    let mut cur = Statement {
+        line: 1,
+        words: Vec::new(),
+    };
+    // Ends the current statement (if it has words).
+    let flush = |cur: &mut Statement, out: &mut Vec<Statement>, next_line: usize| {
+        let done = core::mem::replace(
+            cur,
+            Statement {
+                line: next_line,
+                words: Vec::new(),
+            },
+        );
+        if !done.words.is_empty() {
+            out.push(done);
+        }
+    };
     loop {
         // Skip blanks between words.
         while let Some(&c) = chars.peek() {
@@ -53,16 +102,36 @@ fn split_words(line: &str) -> Result<Vec<Word>, String> {
             }
         }
         match chars.peek() {
-            None | Some('#') => break,
+            None => break,
+            Some('#') => {
+                while chars.next_if(|&c| c != '\n').is_some() {}
+                continue;
+            }
+            Some('\n') => {
+                chars.next();
+                line = line.saturating_add(1);
+                flush(&mut cur, &mut out, line);
+                continue;
+            }
+            Some(';') => {
+                chars.next();
+                flush(&mut cur, &mut out, line);
+                continue;
+            }
             Some(_) => {}
+        }
+        if cur.words.is_empty() {
+            cur.line = line;
         }
         let mut text = String::new();
         let mut quoted = false;
-        // One word: adjacent bare and quoted parts until a blank or comment.
+        // One word: adjacent bare and quoted parts until a blank, a newline,
+        // a `;` or a comment.
         while let Some(&c) = chars.peek() {
             match c {
-                ' ' | '\t' | '\r' | '#' => break,
+                ' ' | '\t' | '\r' | '#' | '\n' | ';' => break,
                 '\'' => {
+                    let opened = line;
                     chars.next();
                     quoted = true;
                     let mut closed = false;
@@ -71,13 +140,20 @@ fn split_words(line: &str) -> Result<Vec<Word>, String> {
                             closed = true;
                             break;
                         }
+                        if q == '\n' {
+                            line = line.saturating_add(1);
+                        }
                         text.push(q);
                     }
                     if !closed {
-                        return Err("unterminated single quote: a value opened with ' must be closed with ' on the same line".into());
+                        return Err(unclosed('\'', opened, first_multiline));
+                    }
+                    if line != opened && first_multiline.is_none() {
+                        first_multiline = Some((opened, line));
                     }
                 }
                 '"' => {
+                    let opened = line;
                     chars.next();
                     quoted = true;
                     let mut closed = false;
@@ -88,24 +164,34 @@ fn split_words(line: &str) -> Result<Vec<Word>, String> {
                                 break;
                             }
                             '\\' => match chars.next() {
+                                Some('\n') => line = line.saturating_add(1),
                                 Some(e) => text.push(e),
-                                None => {
-                                    return Err("backslash at the end of the line inside a double-quoted value; write \\\\ for a literal backslash".into());
-                                }
+                                None => break,
                             },
+                            '\n' => {
+                                line = line.saturating_add(1);
+                                text.push('\n');
+                            }
                             other => text.push(other),
                         }
                     }
                     if !closed {
-                        return Err("unterminated double quote: a value opened with \" must be closed with \" on the same line".into());
+                        return Err(unclosed('"', opened, first_multiline));
+                    }
+                    if line != opened && first_multiline.is_none() {
+                        first_multiline = Some((opened, line));
                     }
                 }
                 '\\' => {
                     chars.next();
                     match chars.next() {
+                        Some('\n') => line = line.saturating_add(1),
                         Some(e) => text.push(e),
                         None => {
-                            return Err("backslash at the end of the line; line continuation is not supported".into());
+                            return Err((
+                                line,
+                                "backslash at the end of the file; write \\\\ for a literal backslash".into(),
+                            ));
                         }
                     }
                 }
@@ -115,9 +201,10 @@ fn split_words(line: &str) -> Result<Vec<Word>, String> {
                 }
             }
         }
-        words.push(Word { text, quoted });
+        cur.words.push(Word { text, quoted });
     }
-    Ok(words)
+    flush(&mut cur, &mut out, line);
+    Ok(out)
 }
 
 /// UCI names (section names, option keys): letters, digits and `_`.
@@ -141,13 +228,19 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<UciSection>, ConfigError> {
         message,
     };
     let mut sections: Vec<UciSection> = Vec::new();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (idx, raw) in text.split('\n').enumerate() {
-        let lineno = idx.saturating_add(1);
-        if raw.contains('\0') {
-            return Err(err(lineno, "NUL byte in config text".into()));
-        }
-        let words = split_words(raw).map_err(|m| err(lineno, m))?;
+    if text.starts_with('\u{feff}') {
+        return Err(err(
+            1,
+            "the file starts with a UTF-8 byte order mark (BOM); libuci rejects it too ('invalid command' at line 1): save the file as UTF-8 without BOM".into(),
+        ));
+    }
+    if let Some(nul) = text.find('\0') {
+        let lineno = text[..nul].matches('\n').count().saturating_add(1);
+        return Err(err(lineno, "NUL byte in config text".into()));
+    }
+    for st in statements(text).map_err(|(l, m)| err(l, m))? {
+        let lineno = st.line;
+        let words = st.words;
         let Some(first) = words.first() else {
             continue;
         };
@@ -170,6 +263,8 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<UciSection>, ConfigError> {
             "config" => {
                 let (kind, name) = match args {
                     [kind] => (kind, None),
+                    // libuci: `config t ''` is an anonymous section.
+                    [kind, name] if name.text.is_empty() => (kind, None),
                     [kind, name] => (kind, Some(name)),
                     [] => {
                         return Err(err(
@@ -215,14 +310,15 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<UciSection>, ConfigError> {
                 let is_list = kw == "list";
                 let (key, value) = match args {
                     [key, value] => (key, value),
+                    // libuci drops an option or list item given no value
+                    // at all (`option x`); so does hagw (after checking the
+                    // name, and that it is inside a section).
                     [key] => {
-                        return Err(err(
-                            lineno,
-                            format!(
-                                "'{kw} {}' has no value: expected {kw} KEY 'VALUE'",
-                                key.text
-                            ),
-                        ));
+                        if !valid_name(&key.text) || sections.is_empty() {
+                            (key, key)
+                        } else {
+                            continue;
+                        }
                     }
                     [] => {
                         return Err(err(
@@ -352,9 +448,32 @@ mod tests {
 
     #[test]
     fn package_and_quoted_section_names() {
-        let s = p("\u{feff}package hagw\nconfig \"globals\" \"main\"\n");
+        let s = p("package hagw\nconfig \"globals\" \"main\"\n");
         assert_eq!(s[0].kind, "globals");
         assert_eq!(s[0].name.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn statements_across_and_within_lines() {
+        let s = p(
+            "config t n; option a 'x';option b y\noption c 'one\ntwo'\noption d \"3\\\n4\"\noption e\nconfig t ''\n",
+        );
+        let v: Vec<(&str, &str, usize)> = s[0]
+            .options
+            .iter()
+            .map(|o| (o.key.as_str(), o.value.as_str(), o.line))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                ("a", "x", 1),
+                ("b", "y", 1),
+                ("c", "one\ntwo", 2),
+                ("d", "34", 4)
+            ]
+        );
+        assert_eq!(s[1].name, None);
+        assert_eq!(s[1].line, 7);
     }
 
     #[test]
@@ -373,7 +492,9 @@ mod tests {
             ),
             ("option x 'y'\n", "outside a section", Some(1)),
             ("config a\noption x y z\n", "too many words", Some(2)),
-            ("config a\noption x\n", "has no value", None),
+            ("option x\n", "outside a section", Some(1)),
+            ("\u{feff}config a\n", "byte order mark", Some(1)),
+            ("config a\noption x 'y' \0\n", "NUL", Some(2)),
             ("config a\nopton x 'y'\n", "unknown keyword 'opton'", None),
             ("config a 'b c'\n", "invalid section name", None),
             ("config\n", "needs a section type", None),
@@ -383,7 +504,12 @@ mod tests {
                 "invalid option name",
                 None,
             ),
-            ("config a\noption k \"x\\\n", "backslash", None),
+            (
+                "config a\noption k \"x\\\n",
+                "unterminated double quote",
+                Some(2),
+            ),
+            ("config a\noption k x\\", "backslash at the end", None),
             ("config a\n'option' k v\n", "expected a keyword", None),
         ];
         for &(text, phrase, line) in cases {

@@ -6,7 +6,7 @@
 //! finds, in line order, each as `FILE:LINE: what is wrong; what is right`.
 //! Never: reads files, touches the system, or panics on any input.
 
-use std::collections::HashMap;
+use super::map::Map;
 use std::net::Ipv4Addr;
 
 use super::ConfigError;
@@ -43,6 +43,7 @@ const TIMEOUTS: [&str; 12] = [
 fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
     Some(match kind {
         "globals" => &[
+            ("enabled", One),
             ("node_id", One),
             ("log_level", One),
             ("control_socket", One),
@@ -65,6 +66,7 @@ fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("track_interface", Many),
             track::GROUP_OPTION,
             ("notify", One),
+            ("notify_args", One),
             ("unicast_peer", Many),
             ("garp_repeat", One),
             ("garp_refresh", One),
@@ -581,12 +583,7 @@ impl Ctx<'_> {
 
     /// The required `rule` number (1-999999) of a `kind` section; a number
     /// already in `seen` (rule -> line) is reported, a new one added.
-    fn rule_number(
-        &mut self,
-        sec: &Sec,
-        kind: &str,
-        seen: &mut HashMap<u32, usize>,
-    ) -> Option<u32> {
+    fn rule_number(&mut self, sec: &Sec, kind: &str, seen: &mut Map<u32, usize>) -> Option<u32> {
         let rule = self.req(sec, "rule", "a rule number, 1-999999", |v| {
             parse_uint(v, 1, 999_999).map(|n| n as u32)
         });
@@ -654,8 +651,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     };
 
     // Pass 1: section types, option names, duplicates, names; index by type.
-    let mut by_kind: HashMap<&str, Vec<Sec>> = HashMap::new();
-    let mut seen_names: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut by_kind: Map<&str, Vec<Sec>> = Map::new();
+    // libuci keeps one namespace of section names per file, whatever the type.
+    let mut seen_names: Map<&str, (&str, usize)> = Map::new();
     for s in sections {
         let Some(opts) = schema(&s.kind) else {
             cx.err(
@@ -669,7 +667,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             );
             continue;
         };
-        let mut first_line: HashMap<&str, usize> = HashMap::new();
+        let mut first_line: Map<&str, usize> = Map::new();
         for o in &s.options {
             match opts.iter().find(|(k, _)| *k == o.key) {
                 None => {
@@ -703,7 +701,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                         cx.err(
                             o.line,
                             format!(
-                                "option '{}' is given twice (first on line {first}); keep one",
+                                "option '{}' is given twice (first on line {first}); libuci would silently keep the last one, hagw refuses so that no value is overridden by accident: keep one",
                                 o.key
                             ),
                         );
@@ -715,19 +713,22 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             }
         }
         if let Some(n) = &s.name {
-            if let Some(first) = seen_names.get(&(s.kind.as_str(), n.as_str())) {
-                cx.err(
-                    s.line,
+            if let Some(&(kind, first)) = seen_names.get(n.as_str()) {
+                let msg = if kind == s.kind {
                     format!(
-                        "duplicate section name: config {} '{n}' is already defined on line {first}; give each section its own name",
-                        s.kind
-                    ),
-                );
+                        "duplicate section name: config {kind} '{n}' is already defined on line {first}; libuci would merge the two sections, hagw refuses so that no option is overridden by accident: give each section its own name"
+                    )
+                } else {
+                    format!(
+                        "section name '{n}' is already used by config {kind} on line {first}; libuci keeps one namespace of section names per file, whatever the type (uci rejects this file: \"section of different type overwrites prior section with same name\"): rename one of the two"
+                    )
+                };
+                cx.err(s.line, msg);
                 continue;
             }
-            seen_names.insert((&s.kind, n), s.line);
+            seen_names.insert(n, (&s.kind, s.line));
         }
-        by_kind.entry(s.kind.as_str()).or_default().push(Sec { s });
+        by_kind.get_or_default(s.kind.as_str()).push(Sec { s });
     }
     let get = |k: &str| by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
     let names_of =
@@ -766,6 +767,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         None => Globals::default(),
         Some(sec) => {
             let d = Globals::default();
+            // `enabled` is read by the init script (config_get_bool), which
+            // starts nothing when it is 0; here it only has to be a boolean.
+            cx.or(sec, "enabled", true, parse_bool);
             Globals {
                 node_id: cx.or(sec, "node_id", d.node_id, |v| {
                     parse_uint(v, 1, 65535).map(|n| n as u16)
@@ -801,10 +805,10 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // interfaces
     let mut interfaces = Vec::new();
-    let mut ifinfo: HashMap<String, IfInfo> = HashMap::new();
-    let mut devices: HashMap<String, (String, usize)> = HashMap::new();
+    let mut ifinfo: Map<String, IfInfo> = Map::new();
+    let mut devices: Map<String, (String, usize)> = Map::new();
     let mut sync_iface: Option<(String, usize)> = None;
-    let mut own_addrs: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
+    let mut own_addrs: Map<Ipv4Addr, (String, usize)> = Map::new();
     for sec in get("interface") {
         let errors_before = cx.errors.len();
         let device = cx.req(sec, "device", "the kernel device, e.g. 'eth0'", |v| {
@@ -908,7 +912,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // routes
     let mut routes = Vec::new();
-    let mut route_targets: HashMap<Ipv4Cidr, usize> = HashMap::new();
+    let mut route_targets: Map<Ipv4Cidr, usize> = Map::new();
     for sec in get("route") {
         let target = cx.req(sec, "target", "a prefix, e.g. 0.0.0.0/0", |v| {
             parse_prefix(v, false)
@@ -957,8 +961,8 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
     // Any group with an error: its VIPs are unknown, so the SNAT-is-a-VIP
     // check below would only repeat the group's error.
     let mut vrrp_errors = false;
-    let mut all_vips: HashMap<Ipv4Addr, (String, usize)> = HashMap::new();
-    let mut vrids: HashMap<(String, u8), (String, usize)> = HashMap::new();
+    let mut all_vips: Map<Ipv4Addr, (String, usize)> = Map::new();
+    let mut vrids: Map<(String, u8), (String, usize)> = Map::new();
     for sec in get("vrrp_group") {
         let errors_before = cx.errors.len();
         let mut ok = true;
@@ -1184,6 +1188,9 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             parse_uint(v, 1, 100).map(|n| n as u8)
         });
         let garp_refresh_secs = cx.or(sec, "garp_refresh", 60u32, |v| parse_secs(v, 0, 86400));
+        let notify_keepalived = cx.or(sec, "notify_args", false, |v| {
+            parse_choice(v, &["hagw", "keepalived"]).map(|c| c == "keepalived")
+        });
         let v3_checksum_legacy = cx.or(sec, "v3_checksum", false, |v| {
             parse_choice(v, &["rfc", "legacy"]).map(|c| c == "legacy")
         });
@@ -1204,6 +1211,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 track_interfaces,
                 tracks: group_tracks,
                 notify,
+                notify_keepalived,
                 unicast_peers,
                 garp_repeat,
                 garp_refresh_secs,
@@ -1328,7 +1336,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         }
     }
     let mut firewall_attaches = Vec::new();
-    let mut attached: HashMap<(String, u8), usize> = HashMap::new();
+    let mut attached: Map<(String, u8), usize> = Map::new();
     for sec in get("firewall_attach") {
         let interface = dataplane_ref(&mut cx, sec, "interface", "a firewall attachment");
         let direction = cx.req(sec, "direction", "in, out or local", |v| {
@@ -1475,7 +1483,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
 
     // NAT
     let mut nat_source: Vec<NatSource> = Vec::new();
-    let mut snat_rules: HashMap<u32, usize> = HashMap::new();
+    let mut snat_rules: Map<u32, usize> = Map::new();
     for sec in get("nat_source") {
         let rule = cx.rule_number(sec, "nat_source", &mut snat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));
@@ -1565,7 +1573,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         }
     }
     let mut nat_destination = Vec::new();
-    let mut dnat_rules: HashMap<u32, usize> = HashMap::new();
+    let mut dnat_rules: Map<u32, usize> = Map::new();
     for sec in get("nat_destination") {
         let rule = cx.rule_number(sec, "nat_destination", &mut dnat_rules);
         let description = cx.opt(sec, "description", |v| Ok(v.to_string()));

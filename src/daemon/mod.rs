@@ -70,9 +70,7 @@ pub fn run(path: &str) -> i32 {
             return 1;
         }
     };
-    let _ = simple_logger::SimpleLogger::new()
-        .with_level(level_filter(config.globals.log_level))
-        .init();
+    crate::cli::logger::init(level_filter(config.globals.log_level));
     match Daemon::new(path, config) {
         Ok(mut d) => d.run(),
         Err(msg) => {
@@ -647,9 +645,21 @@ impl Daemon {
                         g.interface,
                         state.as_str()
                     );
-                    if let Some(script) = &g.notify {
-                        self.notifier.notify(now, script, &g.name, state.as_str());
+                    let t = notify::Transition {
+                        group: &g.name,
+                        state: state.as_str(),
+                        vrid: g.vrid,
+                        interface: &g.interface,
+                        priority: g.priority,
+                    };
+                    match &g.notify {
+                        Some(script) if g.notify_keepalived => {
+                            self.notifier.notify_keepalived(now, script, &t)
+                        }
+                        Some(script) => self.notifier.notify(now, script, &g.name, t.state),
+                        None => {}
                     }
+                    self.notifier.hotplug(now, &t);
                 }
                 Event::RunScript { track } => {
                     if let Some(t) = self.config.tracks.get(track) {

@@ -1,6 +1,10 @@
-//! Transition scripts: `script GROUP STATE` on every VRRP state change;
-//! and health-check scripts (`config track` of type script) whose exit
-//! status the engine wants back.
+//! Transition scripts: `script GROUP STATE` on every VRRP state change (or
+//! keepalived's order, `script INSTANCE GROUP STATE PRIORITY` with the state
+//! in capitals, for a group with `notify_args 'keepalived'`), and on OpenWrt
+//! `hotplug-call hagw` with ACTION=NOTIFY_<STATE>, GROUP, STATE, VRID,
+//! INTERFACE (and keepalived's TYPE/NAME) in the environment, so scripts in
+//! /etc/hotplug.d/hagw/ run on every change; and health-check scripts
+//! (`config track` of type script) whose exit status the engine wants back.
 //!
 //! Owns: spawning scripts (never waiting for them in the loop), reaping them
 //! on SIGCHLD with a non-blocking wait, killing one that runs too long, and a
@@ -37,6 +41,18 @@ struct Job {
     check: Option<(String, Duration)>,
 }
 
+/// What a transition is, for the scripts it runs.
+pub struct Transition<'a> {
+    pub group: &'a str,
+    pub state: &'static str,
+    pub vrid: u8,
+    pub interface: &'a str,
+    pub priority: u8,
+}
+
+/// OpenWrt's hotplug dispatcher (runs /etc/hotplug.d/SUBSYSTEM/* in order).
+pub const HOTPLUG_CALL: &str = "/sbin/hotplug-call";
+
 pub struct Notifier {
     running: Vec<Running>,
     queue: VecDeque<Job>,
@@ -45,6 +61,8 @@ pub struct Notifier {
     pub timeout: Duration,
     /// Finished health checks: (track name, success).
     results: VecDeque<(String, bool)>,
+    /// `hotplug-call` to run on each transition (HOTPLUG_CALL when it exists).
+    pub hotplug: Option<String>,
 }
 
 impl Default for Notifier {
@@ -62,6 +80,9 @@ impl Notifier {
             failed: 0,
             timeout: SCRIPT_TIMEOUT,
             results: VecDeque::new(),
+            hotplug: std::path::Path::new(HOTPLUG_CALL)
+                .exists()
+                .then(|| HOTPLUG_CALL.to_string()),
         }
     }
 
@@ -93,9 +114,57 @@ impl Notifier {
         );
     }
 
+    /// Run (or queue) `script INSTANCE GROUP STATE PRIORITY`, keepalived's
+    /// argument order (state in capitals), for scripts written for keepalived.
+    pub fn notify_keepalived(&mut self, now: Instant, script: &str, t: &Transition) {
+        self.submit(
+            now,
+            Job {
+                program: script.to_string(),
+                args: vec![
+                    "INSTANCE".to_string(),
+                    t.group.to_string(),
+                    t.state.to_ascii_uppercase(),
+                    t.priority.to_string(),
+                ],
+                check: None,
+            },
+        );
+    }
+
     /// A finished health check: (track name, success).
     pub fn take_result(&mut self) -> Option<(String, bool)> {
         self.results.pop_front()
+    }
+
+    /// Run (or queue) `hotplug-call hagw` for a transition, when available.
+    /// The environment is set through `env VAR=value… hotplug-call hagw`
+    /// (busybox has env): Command::envs would link std's environment
+    /// map, several kB on mips.
+    pub fn hotplug(&mut self, now: Instant, t: &Transition) {
+        let Some(program) = self.hotplug.clone() else {
+            return;
+        };
+        let state = t.state.to_ascii_uppercase();
+        self.submit(
+            now,
+            Job {
+                program: "env".to_string(),
+                args: vec![
+                    format!("ACTION=NOTIFY_{state}"),
+                    format!("GROUP={}", t.group),
+                    format!("STATE={}", t.state),
+                    format!("VRID={}", t.vrid),
+                    format!("INTERFACE={}", t.interface),
+                    format!("PRIORITY={}", t.priority),
+                    "TYPE=INSTANCE".to_string(),
+                    format!("NAME={}", t.group),
+                    program,
+                    "hagw".to_string(),
+                ],
+                check: None,
+            },
+        );
     }
 
     fn submit(&mut self, now: Instant, job: Job) {
@@ -263,6 +332,42 @@ mod tests {
         wait_idle(&mut n, t);
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "lan_gw master\n");
         assert_eq!(n.failed, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// keepalived's argument order, and hotplug-call with its environment.
+    #[test]
+    fn keepalived_order_and_hotplug_environment() {
+        let dir = std::env::temp_dir().join(format!("hagw-notify3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("out");
+        let ka = script(&dir, &format!("echo \"ka $*\" >> {}", out.display()));
+        let hp = script(
+            &dir,
+            &format!(
+                "echo \"hp $1 $ACTION $GROUP $STATE $VRID $INTERFACE $PRIORITY $TYPE $NAME\" >> {}",
+                out.display()
+            ),
+        );
+        let mut n = Notifier::new();
+        n.hotplug = Some(hp);
+        let t = Instant::from_secs(1);
+        let tr = Transition {
+            group: "lan_gw",
+            state: "master",
+            vrid: 51,
+            interface: "lan",
+            priority: 200,
+        };
+        n.notify_keepalived(t, &ka, &tr);
+        wait_idle(&mut n, t);
+        n.hotplug(t, &tr);
+        wait_idle(&mut n, t);
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "ka INSTANCE lan_gw MASTER 200\nhp hagw NOTIFY_MASTER lan_gw master 51 lan 200 INSTANCE lan_gw\n"
+        );
+        assert_eq!(n.failed, 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -721,12 +721,21 @@ pub fn start_keepalived(
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = keepalived_conf(priority, version, advert, vip, &script);
+    start_keepalived_conf(lab, ns, tag, &conf, notify_log)
+}
+
+/// Start keepalived in `ns` with the config text `conf` (foreground main
+/// process, VRRP subsystem only); its notify scripts write `notify_log`.
+pub fn start_keepalived_conf(
+    lab: &mut Lab,
+    ns: &str,
+    tag: &str,
+    conf_text: &str,
+    notify_log: PathBuf,
+) -> Keepalived {
     let conf = lab.dir.join(format!("{tag}.conf"));
-    std::fs::write(
-        &conf,
-        keepalived_conf(priority, version, advert, vip, &script),
-    )
-    .unwrap();
+    std::fs::write(&conf, conf_text).unwrap();
     let pid = lab.dir.join(format!("{tag}.pid"));
     let vpid = lab.dir.join(format!("{tag}.vrrp.pid"));
     let (c, p, v) = (

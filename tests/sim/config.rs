@@ -35,6 +35,7 @@ pub fn default_group(name: &str, iface: &str, vrid: u8, vips: &[&str]) -> VrrpGr
         track_interfaces: Vec::new(),
         tracks: Vec::new(),
         notify: None,
+        notify_keepalived: false,
         unicast_peers: Vec::new(),
         garp_repeat: 3,
         garp_refresh_secs: 60,

@@ -8,8 +8,8 @@
 //! so it reports through the same `Ctx` with the same `FILE:LINE:` form.
 
 use super::{Ctx, IfInfo, Sec, did_you_mean, parse_choice, parse_uint, parse_unicast};
+use crate::config::map::Map;
 use crate::config::{Role, Route, Track, TrackKind};
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use super::Arity::{Many, One};
@@ -70,7 +70,7 @@ pub(super) fn tracks(
     cx: &mut Ctx,
     secs: &[Sec],
     iface_names: &[&str],
-    ifinfo: &HashMap<String, IfInfo>,
+    ifinfo: &Map<String, IfInfo>,
     routes: &[Route],
 ) -> Vec<Track> {
     let mut out = Vec::new();
