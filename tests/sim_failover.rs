@@ -327,7 +327,12 @@ fn ten_thousand_sessions_converge_under_loss_and_after_a_peer_restart() {
     let master = live(&l, 0);
     assert_eq!(master.len(), usize::from(n));
     let ext = external(&l, 1);
-    assert_eq!(ext.len(), master.len(), "all sessions despite 5% loss");
+    assert_eq!(
+        ext.len(),
+        master.len(),
+        "all sessions despite 5% loss: {:#?}",
+        l.snap(1, false).sync.unwrap().stats
+    );
     assert_eq!(ext, master, "same ids, tuples and NAT mappings");
     let st = l.snap(1, false).sync.unwrap();
     assert!(

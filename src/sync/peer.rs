@@ -96,7 +96,16 @@ pub struct Peer {
     nack_rounds: u32,
     /// Incremented at each BulkBegin; cache entries written since carry it.
     pub bulk_mark: u32,
+    /// The order (epoch, sequence) of the frame that began the current
+    /// bulk: whatever a later frame wrote is newer than the bulk and stays
+    /// at its end even if it was applied before the BulkBegin (a resent
+    /// frame filling a hole arrives late).
+    pub bulk_begin_order: u64,
     pub bulk_rx: BulkRx,
+    /// Frames of the bulk being received were given up on: it is
+    /// incomplete, so its end must not sweep the cache (what the lost
+    /// frames carried would go) and a new bulk is on its way.
+    pub bulk_lossy: bool,
 }
 
 impl Peer {
@@ -115,7 +124,9 @@ impl Peer {
             last_nack: Instant::ZERO,
             nack_rounds: 0,
             bulk_mark: 0,
+            bulk_begin_order: 0,
             bulk_rx: BulkRx::Idle,
+            bulk_lossy: false,
         }
     }
 

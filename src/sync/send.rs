@@ -260,6 +260,9 @@ impl Sync {
                     }
                 }
                 NackPoll::GiveUp => {
+                    if !matches!(p.bulk_rx, super::peer::BulkRx::Idle) {
+                        p.bulk_lossy = true;
+                    }
                     self.stats.unrecovered += u64::from(holes);
                     log::debug!(
                         "conntrack-sync: {holes} frames of peer {node} not recovered by NACK, asking for a resync"

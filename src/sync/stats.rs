@@ -75,6 +75,8 @@ pub struct SyncStats {
     pub bulk_sent: u64,
     /// Bulk resyncs this node finished receiving.
     pub bulk_recv: u64,
+    /// Bulks received with frames lost for good (not swept; asked again).
+    pub bulk_incomplete: u64,
     /// Sessions sent in bulks.
     pub bulk_sessions_sent: u64,
     pub msgs_sent: u64,
