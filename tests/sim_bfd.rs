@@ -61,6 +61,13 @@ fn bfd(sim: &Sim, r: usize) -> hagw::engine::BfdStatus {
 fn session_detect_time_is_multiplier_times_the_negotiated_interval() {
     let (sim, _) = pair(true);
     let s = bfd(&sim, 1).session;
+    let snap = sim.routers[1].engine.as_ref().unwrap().snapshot(sim.now);
+    let text = hagw::cli::show::answer("bfd", &snap, sim.now).unwrap();
+    assert!(text.contains(": up, remote up\n"), "{text}");
+    assert!(
+        text.contains("Intervals: tx 10 ms, rx 10 ms, detect time 30 ms"),
+        "{text}"
+    );
     assert_eq!(s.rx_interval, Some(Duration::from_millis(10)));
     assert_eq!(s.detect_time, Some(Duration::from_millis(30)));
 }
@@ -87,6 +94,22 @@ fn fast_takeover_replaces_a_dead_master_in_tens_of_milliseconds() {
     let st = bfd(&sim, 1);
     assert_eq!(st.takeover.fast_takeovers, 1);
     assert_eq!(st.takeover.sync_link_failures, 0);
+    // What `hagw show bfd` and the metrics say about it.
+    let snap = sim.routers[1].engine.as_ref().unwrap().snapshot(sim.now);
+    let text = hagw::cli::show::answer("bfd", &snap, sim.now).unwrap();
+    assert!(
+        text.starts_with("BFD session to the peer (sync link): down, remote down\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Fast takeover: on; 1 takeovers, 0 were a sync-link failure"),
+        "{text}"
+    );
+    let doc = hagw::cli::show::answer("bfd --json", &snap, sim.now).unwrap();
+    assert!(doc.contains("\"fast_takeovers\": 1"), "{doc}");
+    let m = hagw::cli::show::answer("metrics", &snap, sim.now).unwrap();
+    assert!(m.contains("\nhagw_bfd_fast_takeovers_total 1\n"), "{m}");
+    assert!(m.contains("\nhagw_bfd_up 0\n"), "{m}");
     sim.run_for(Duration::from_secs(5));
     assert_eq!(bfd(&sim, 1).takeover.sync_link_failures, 0);
     assert_eq!(sim.masters("lan_gw"), vec![1]);

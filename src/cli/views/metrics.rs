@@ -43,6 +43,9 @@ pub fn families(snap: &Snapshot) -> Vec<Family> {
     if let Some(s) = &snap.sync {
         sync(&mut out, s);
     }
+    if let Some(b) = &snap.bfd {
+        out.extend(super::bfd::families(b, one));
+    }
     out
 }
 

@@ -1,6 +1,6 @@
 //! The dataplane and conntrack-sync views of `hagw show` (SPEC §5):
 //! `conntrack [statistics]`, `nat rules`, `firewall`, `routes`,
-//! `conntrack-sync status|statistics|internal-cache|external-cache`, each
+//! `conntrack-sync status|statistics|internal-cache|external-cache`, `bfd`, each
 //! as text and `--json`, and their families in `show metrics`.
 //!
 //! Owns: the dispatch of those requests and the helpers they share
@@ -8,6 +8,7 @@
 //! state; the VRRP/interface views and the metrics text format stay in
 //! `show`.
 
+mod bfd;
 mod conntrack;
 mod firewall;
 mod metrics;
@@ -51,6 +52,12 @@ pub fn answer(
             |d| routes::routes(d, snap),
             |d| routes::routes_json(d, snap),
         ),
+        ["bfd"] => match (&snap.bfd, json) {
+            (None, false) => bfd::NO_BFD.to_string(),
+            (None, true) => Json::object().field("bfd", Json::Null).to_pretty(),
+            (Some(b), false) => bfd::text(b, now),
+            (Some(b), true) => bfd::json(b, now).to_pretty(),
+        },
         ["conntrack-sync", view] => {
             let Some(s) = sy else {
                 return Some(Ok(if json {
