@@ -17,9 +17,24 @@ use netns::gateway::{SERVER, gateway};
 use netns::*;
 use std::time::Duration;
 
+/// BFD timers: min TX ms, min RX ms, multiplier; 20/20/5 unless
+/// `HAGW_BFD_TIMERS=10,10,3` (the defaults) says otherwise.
+fn timers() -> (u32, u32, u8) {
+    let env = std::env::var("HAGW_BFD_TIMERS").unwrap_or_default();
+    let v: Vec<u32> = env
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
+    match v[..] {
+        [tx, rx, m] if tx > 0 && rx > 0 && (1..=255).contains(&m) => (tx, rx, m as u8),
+        _ => (20, 20, 5),
+    }
+}
+
 fn with_bfd(cfg: &str, fast: bool) -> String {
+    let (tx, rx, m) = timers();
     format!(
-        "{cfg}\toption bfd '1'\n\toption bfd_min_tx '20'\n\toption bfd_min_rx '20'\n\toption bfd_multiplier '5'\n\toption fast_takeover '{}'\n",
+        "{cfg}\toption bfd '1'\n\toption bfd_min_tx '{tx}'\n\toption bfd_min_rx '{rx}'\n\toption bfd_multiplier '{m}'\n\toption fast_takeover '{}'\n",
         u8::from(fast)
     )
 }
@@ -64,8 +79,9 @@ fn node_death_with_fast_takeover() {
         Duration::from_secs(2),
         |lab| lab.node_death(&a, &["lan0", "wan0", "sync0"]),
     );
+    let (tx, rx, m) = timers();
     println!(
-        "fast takeover (BFD 20 ms x 5, adverts 1 s): client gap {gap:.3} s, {replies} replies"
+        "fast takeover (BFD {tx}/{rx} ms x {m}, adverts 1 s): client gap {gap:.3} s, {replies} replies"
     );
     assert_eq!(state_of(&b.socket, "lan_gw").as_deref(), Some("master"));
     assert!(

@@ -43,7 +43,12 @@ fn run(test: &str, sync: bool) -> Option<Run> {
         board("scenario5-stateful-a.uci"),
         board("scenario5-stateful-b.uci"),
     );
-    let (a_cfg, b_cfg) = if sync {
+    // HAGW_STATEFUL_BFD=1: fast takeover by BFD (10 ms x 3) on the sync
+    // link, to measure the transfer's stall with it (not part of CI).
+    let bfd = "\toption bfd '1'\n\toption fast_takeover '1'\n";
+    let (a_cfg, b_cfg) = if sync && std::env::var_os("HAGW_STATEFUL_BFD").is_some() {
+        (format!("{a_cfg}{bfd}"), format!("{b_cfg}{bfd}"))
+    } else if sync {
         (a_cfg, b_cfg)
     } else {
         (without_sync(&a_cfg), without_sync(&b_cfg))
