@@ -4,13 +4,16 @@
 #   1. engine in memory: ns per established packet and new flows/s
 #      (cargo bench --bench dataplane)
 #   2. instructions per packet under callgrind (tests/benches/callgrind.sh)
-#   3. session table scale and bytes per session (cargo bench --bench conntrack)
+#   3. session table scale and bytes per session (cargo bench --bench conntrack),
+#      conntrack-sync bytes per message and sessions/s in memory (--bench sync)
 #   4. static binary sizes (make cross-x86_64 / cross-mipsel if not built)
 #   5. as root: iperf3 TCP both ways and 64 B UDP pps through hagw and
 #      through the kernel (nftables SNAT) in the same namespace topology,
 #      and hagw's VmRSS with a 16k table (tests/netns_bench.rs bench_gateway,
 #      run with the static x86_64 firmware binary; with perf, a profile
-#      of the router during the 60 B blast: target/bench/hagw-perf.txt)
+#      of the router during the 60 B blast: target/bench/hagw-perf.txt);
+#      conntrack sync between two daemons: replication lag, sessions/s over
+#      the link, the failover commit (tests/netns_sync_bench.rs)
 # Every step's output goes to target/bench/bench.log; the table (rows are
 # the "table:" lines the steps print) to the terminal and
 # target/bench/table.md. HAGW_BENCH_RUNS / HAGW_BENCH_SECS / HAGW_BENCH_ROUNDS
@@ -31,6 +34,7 @@ step() {
 step cargo bench --bench dataplane
 step tests/benches/callgrind.sh
 step cargo bench --bench conntrack
+step cargo bench --bench sync
 for t in x86_64 mipsel; do
   full=$t-unknown-linux-musl
   [ -f "dist/$full/hagw" ] || step make "cross-$t"
@@ -42,6 +46,8 @@ if [ "$(id -u)" = 0 ]; then
   command -v perf >/dev/null && export HAGW_BENCH_PERF=1
   HAGW_BIN=$PWD/dist/x86_64-unknown-linux-musl/hagw \
     step cargo test --test netns_bench bench_gateway -- --ignored --nocapture
+  HAGW_BIN=$PWD/dist/x86_64-unknown-linux-musl/hagw \
+    step cargo test --release --test netns_sync_bench -- --ignored --nocapture
 else
   echo "namespace benchmark skipped: needs root" | tee -a "$log"
 fi
