@@ -162,11 +162,52 @@ fn malta_routers_elect_and_fail_over() {
     // The VIPs answer through A's packet sockets.
     vips_answer(&m.lab, &client, &server, "before failover");
 
-    // Issue 9, deliverable 3 (once the dataplane and conntrack sync have
-    // landed) hooks in here: start a bounded TCP transfer from `client` to
-    // a listener in `server` (10.0.0.254, reached through the master's SNAT
-    // to 10.0.0.1) before the kill below, and after the takeover check that
-    // it completed with every byte (the session came over the sync link).
+    // Issue 9, deliverable 3: a TCP transfer from the server (10.0.0.254,
+    // reached through the master's SNAT to 10.0.0.1) to the client, paced
+    // at 300 kB/s so it is in flight when A dies; after the takeover it
+    // must complete with every byte: its session came over the sync link.
+    let www = m.lab.dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let file = traffic::blob(&www, "blob", 3);
+    let file_s = file.to_string_lossy().into_owned();
+    m.lab.spawn(
+        &server,
+        "paced-http",
+        &[
+            traffic::PYTHON,
+            "-c",
+            traffic::PACED_HTTP,
+            "10.0.0.254",
+            "8080",
+            &file_s,
+            "300000",
+        ],
+    );
+    wait_for(Duration::from_secs(10), || {
+        m.lab
+            .exec(&server, &["nc", "-z", "10.0.0.254", "8080"])
+            .status
+            .success()
+    })
+    .expect("http server up");
+    let got = m.lab.dir.join("got");
+    let curl = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &client,
+            "curl",
+            "-sS",
+            "--max-time",
+            "120",
+            "-o",
+        ])
+        .arg(&got)
+        .arg("http://10.0.0.254:8080/blob")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
 
     // Node death of A: SIGKILL its qemu while the client pings every 10 ms.
     let a_qemu = m.vms[0].proc;
@@ -195,6 +236,21 @@ fn malta_routers_elect_and_fail_over() {
         gap < B_MASTER_DOWN + 5.0,
         "gap {gap:.3} s > Master_Down_Interval {B_MASTER_DOWN:.3} s + 5 s"
     );
+    let out = curl.wait_with_output().unwrap();
+    let b = &mut m.vms[1];
+    let commit = b.must("hagw show conntrack-sync status", CONSOLE);
+    println!("router B> hagw show conntrack-sync status\n{commit}");
+    assert!(
+        out.status.success(),
+        "the transfer across the failover: {}",
+        traffic::text(&out)
+    );
+    assert_eq!(
+        traffic::sha256(&got),
+        traffic::sha256(&file),
+        "every byte arrived"
+    );
+    println!("TCP transfer (3 MB at 300 kB/s) survived the MIPS master's death, sha256 equal");
 }
 
 /// The initramfs writer's archives are read by another cpio implementation
