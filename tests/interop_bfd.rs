@@ -28,21 +28,6 @@ use std::time::Duration;
 
 const OURS: Ipv4Addr = Ipv4Addr::new(10, 98, 0, 1);
 const THEIRS: Ipv4Addr = Ipv4Addr::new(10, 98, 0, 2);
-/// Timers on both sides: min TX ms, min RX ms, multiplier. 20/20/5 (a
-/// 100 ms detection time each way) keeps a loaded shared machine from
-/// flapping the session; `HAGW_BFD_TIMERS=10,10,3` tries the defaults.
-fn timers() -> (u64, u64, u8) {
-    let env = std::env::var("HAGW_BFD_TIMERS").unwrap_or_default();
-    let v: Vec<u64> = env
-        .split(',')
-        .filter_map(|x| x.trim().parse().ok())
-        .collect();
-    match v[..] {
-        [tx, rx, m] if tx > 0 && rx > 0 && (1..=255).contains(&m) => (tx, rx, m as u8),
-        _ => (20, 20, 5),
-    }
-}
-
 fn keepalived_has_bfd() -> bool {
     let out = Command::new("keepalived")
         .arg("--version")
@@ -123,41 +108,6 @@ fn setsockopt_int(fd: libc::c_int, level: libc::c_int, opt: libc::c_int, v: libc
     check(rc, "setsockopt");
 }
 
-/// One datagram from a nonblocking socket: (length, source, IP TTL).
-fn recv_with_ttl(fd: libc::c_int, buf: &mut [u8]) -> Option<(usize, Ipv4Addr, u8)> {
-    // SAFETY: msghdr/iovec/sockaddr_in point at buffers that live across the call.
-    unsafe {
-        let mut src: libc::sockaddr_in = std::mem::zeroed();
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr() as *mut libc::c_void,
-            iov_len: buf.len(),
-        };
-        let mut cbuf = [0u64; 8];
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_name = &mut src as *mut libc::sockaddr_in as *mut libc::c_void;
-        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = std::mem::size_of_val(&cbuf);
-        let n = libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT);
-        if n < 0 {
-            return None;
-        }
-        let mut ttl = 0u8;
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::IPPROTO_IP && (*c).cmsg_type == libc::IP_TTL {
-                let v = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::c_int);
-                ttl = u8::try_from(v).unwrap_or(0);
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-        let addr = Ipv4Addr::from(u32::from_be(src.sin_addr.s_addr));
-        Some((n as usize, addr, ttl))
-    }
-}
-
 /// Run a session in namespace `ns` towards `peer`, until stopped or `limit`.
 fn start_driver(ns: &str, cfg: SessionConfig, limit: Duration) -> Driver {
     let shared = Arc::new(Mutex::new(Shared::default()));
@@ -218,7 +168,9 @@ fn start_driver(ns: &str, cfg: SessionConfig, limit: Duration) -> Driver {
             unsafe { libc::poll(&mut pfd, 1, wait) };
             // Every waiting datagram before the timers at the top of the
             // loop, so a late wake-up does not expire a live session.
-            while let Some((n, src, ttl)) = recv_with_ttl(rx.as_raw_fd(), &mut buf) {
+            while let Ok(Some((n, src, ttl))) =
+                hagw::daemon::bfdsock::recv_with_ttl(rx.as_raw_fd(), &mut buf)
+            {
                 if src != THEIRS {
                     sh.lock().unwrap().strangers += 1;
                     continue;
@@ -286,7 +238,8 @@ fn keepalived_bfd_instance_and_hagw_session() {
     lab.addr(&k, "sync0", &format!("{THEIRS}/24"));
 
     let conf = lab.dir.join("ka-bfd.conf");
-    let (tx, rx, mult) = timers();
+    let (tx, rx, mult) = bfd_timers();
+    let (tx, rx) = (u64::from(tx), u64::from(rx));
     std::fs::write(&conf, keepalived_conf((tx, rx, mult))).unwrap();
     let (pid, bpid) = (lab.dir.join("ka.pid"), lab.dir.join("ka.bfd.pid"));
     let (c, p, b) = (

@@ -13,26 +13,12 @@
 //! Gaps print with --nocapture. Needs root.
 
 mod netns;
-use netns::gateway::{SERVER, gateway};
+use netns::gateway::{SERVER, started_pair};
 use netns::*;
 use std::time::Duration;
 
-/// BFD timers: min TX ms, min RX ms, multiplier; 20/20/5 unless
-/// `HAGW_BFD_TIMERS=10,10,3` (the defaults) says otherwise.
-fn timers() -> (u32, u32, u8) {
-    let env = std::env::var("HAGW_BFD_TIMERS").unwrap_or_default();
-    let v: Vec<u32> = env
-        .split(',')
-        .filter_map(|x| x.trim().parse().ok())
-        .collect();
-    match v[..] {
-        [tx, rx, m] if tx > 0 && rx > 0 && (1..=255).contains(&m) => (tx, rx, m as u8),
-        _ => (20, 20, 5),
-    }
-}
-
 fn with_bfd(cfg: &str, fast: bool) -> String {
-    let (tx, rx, m) = timers();
+    let (tx, rx, m) = bfd_timers();
     format!(
         "{cfg}\toption bfd '1'\n\toption bfd_min_tx '{tx}'\n\toption bfd_min_rx '{rx}'\n\toption bfd_multiplier '{m}'\n\toption fast_takeover '{}'\n",
         u8::from(fast)
@@ -47,12 +33,7 @@ fn pair(test: &str, fast: bool) -> Option<(Lab, gateway::Gateway, Router)> {
     let mut lab = Lab::new(test);
     let a_cfg = with_bfd(&board("scenario5-stateful-a.uci"), fast);
     let b_cfg = with_bfd(&board("scenario5-stateful-b.uci"), fast);
-    let mut g = gateway(&mut lab, &a_cfg, Some(&b_cfg));
-    let mut b = g.b.take().unwrap();
-    lab.start(&mut g.a);
-    lab.start(&mut b);
-    expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
-    expect_state(&lab, &b, "lan_gw", "backup", Duration::from_secs(10));
+    let (g, b) = started_pair(&mut lab, &a_cfg, &b_cfg, false);
     let up = wait_for(Duration::from_secs(10), || {
         lab.hagw(&b).log_text().contains("-> up (")
     });
@@ -79,7 +60,7 @@ fn node_death_with_fast_takeover() {
         Duration::from_secs(2),
         |lab| lab.node_death(&a, &["lan0", "wan0", "sync0"]),
     );
-    let (tx, rx, m) = timers();
+    let (tx, rx, m) = bfd_timers();
     println!(
         "fast takeover (BFD {tx}/{rx} ms x {m}, adverts 1 s): client gap {gap:.3} s, {replies} replies"
     );

@@ -7,7 +7,7 @@
 //! and B's status and session table show the commit. Needs root and ping.
 
 mod netns;
-use netns::gateway::{CLIENT, SERVER, gateway};
+use netns::gateway::{CLIENT, SERVER, scenario5_pair};
 use netns::*;
 use std::path::Path;
 use std::time::Duration;
@@ -31,16 +31,7 @@ fn sync_views_from_real_daemons() {
         return;
     }
     let mut lab = Lab::new("showsync");
-    let mut g = gateway(
-        &mut lab,
-        &board("scenario5-stateful-a.uci"),
-        Some(&board("scenario5-stateful-b.uci")),
-    );
-    let mut b = g.b.take().unwrap();
-    lab.start(&mut g.a);
-    lab.start(&mut b);
-    expect_state(&lab, &g.a, "wan_gw", "master", Duration::from_secs(10));
-    expect_state(&lab, &b, "wan_gw", "backup", Duration::from_secs(10));
+    let (g, b) = scenario5_pair(&mut lab, false);
     let (a_sock, b_sock) = (g.a.socket.clone(), b.socket.clone());
 
     // B hears A and has finished its start-up resync.

@@ -9,7 +9,7 @@
 //! Needs root, curl, nc and python3. Timings print with --nocapture.
 
 mod netns;
-use netns::gateway::{SERVER, WAN_VIP, gateway};
+use netns::gateway::{SERVER, WAN_VIP, started_pair};
 use netns::traffic::*;
 use netns::*;
 use std::time::{Duration, Instant};
@@ -53,21 +53,8 @@ fn run(test: &str, sync: bool) -> Option<Run> {
     } else {
         (without_sync(&a_cfg), without_sync(&b_cfg))
     };
-    let mut g = gateway(&mut lab, &a_cfg, Some(&b_cfg));
-    let mut b = g.b.take().expect("router b");
-    lab.start(&mut g.a);
-    lab.start(&mut b);
-    expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
-    expect_state(&lab, &b, "lan_gw", "backup", Duration::from_secs(10));
-    if sync {
-        // B's start-up resync from A is done before the test begins.
-        let done = wait_for(Duration::from_secs(15), || {
-            lab.hagw(&b)
-                .log_text()
-                .contains("bulk resync from peer 1 done")
-        });
-        assert!(done.is_some(), "B's resync: {}", lab.hagw(&b).log_text());
-    }
+    // With sync, B's start-up resync from A is done before the test begins.
+    let (g, b) = started_pair(&mut lab, &a_cfg, &b_cfg, sync);
 
     let www = lab.dir.join("www");
     std::fs::create_dir_all(&www).unwrap();

@@ -21,7 +21,7 @@
 mod netns;
 use hagw::sync::frame;
 use hagw::sync::msg::{Decoded, Message, Messages};
-use netns::gateway::{SERVER, gateway};
+use netns::gateway::{SERVER, scenario5_pair};
 use netns::traffic::PYTHON;
 use netns::*;
 use std::collections::HashMap;
@@ -138,22 +138,7 @@ fn sync_lag_throughput_and_commit() {
         return;
     }
     let mut lab = Lab::new("syncbench");
-    let mut g = gateway(
-        &mut lab,
-        &board("scenario5-stateful-a.uci"),
-        Some(&board("scenario5-stateful-b.uci")),
-    );
-    let mut b = g.b.take().unwrap();
-    lab.start(&mut g.a);
-    lab.start(&mut b);
-    expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
-    expect_state(&lab, &b, "lan_gw", "backup", Duration::from_secs(10));
-    wait_for(Duration::from_secs(15), || {
-        lab.hagw(&b)
-            .log_text()
-            .contains("bulk resync from peer 1 done")
-    })
-    .expect("B resynced");
+    let (g, b) = scenario5_pair(&mut lab, true);
 
     // 1. Lag at 1,000 new flows per second.
     let ca = capture(&mut lab, &g.a.ns, "lan0", "udp dst port 9", "a-lan.pcap");

@@ -39,33 +39,6 @@ fn setopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int, v: libc::c_int) 
     }
 }
 
-fn bind_device(fd: RawFd, device: &str) -> io::Result<()> {
-    let mut dev = [0u8; libc::IFNAMSIZ];
-    let name = device.as_bytes();
-    if name.len() >= dev.len() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "device name too long",
-        ));
-    }
-    dev[..name.len()].copy_from_slice(name);
-    // SAFETY: `dev` lives across the call and its size is given.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_BINDTODEVICE,
-            dev.as_ptr().cast(),
-            dev.len() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
 /// The other host address of a /30 or /31 link (`None` for wider links).
 pub fn point_to_point_peer(addr: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Addr> {
     let a = u32::from(addr);
@@ -97,7 +70,7 @@ impl BfdSocket {
     fn open_on(device: &str, local: Ipv4Addr, peer: Option<Ipv4Addr>) -> io::Result<BfdSocket> {
         let rx = UdpSocket::bind((local, crate::bfd::CONTROL_PORT))?;
         rx.set_nonblocking(true)?;
-        bind_device(rx.as_raw_fd(), device)?;
+        super::sys::bind_to_device(rx.as_raw_fd(), device)?;
         setopt_int(rx.as_raw_fd(), libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
         // A source port in 49152-65535 (RFC 5881 §4): the first free one.
         let mut tx = None;
@@ -109,7 +82,7 @@ impl BfdSocket {
         }
         let tx = tx.ok_or_else(|| io::Error::new(io::ErrorKind::AddrInUse, "no source port"))?;
         tx.set_nonblocking(true)?;
-        bind_device(tx.as_raw_fd(), device)?;
+        super::sys::bind_to_device(tx.as_raw_fd(), device)?;
         tx.set_ttl(u32::from(crate::bfd::TTL))?;
         Ok(BfdSocket {
             rx,
@@ -146,43 +119,49 @@ impl BfdSocket {
 
     /// One packet: (length, source, IP TTL); `Ok(None)` when none waits.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<(usize, Ipv4Addr, u8)>> {
-        // SAFETY: msghdr, iovec, sockaddr_in and the control buffer point at
-        // locals that live across the call.
-        unsafe {
-            let mut src: libc::sockaddr_in = std::mem::zeroed();
-            let mut iov = libc::iovec {
-                iov_base: buf.as_mut_ptr().cast(),
-                iov_len: buf.len(),
+        recv_with_ttl(self.rx.as_raw_fd(), buf)
+    }
+}
+
+/// One datagram from the non-blocking socket `fd` (with IP_RECVTTL on):
+/// (length, source, IP TTL); `Ok(None)` when none waits.
+pub fn recv_with_ttl(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<(usize, Ipv4Addr, u8)>> {
+    // SAFETY: msghdr, iovec, sockaddr_in and the control buffer point at
+    // locals that live across the call.
+    unsafe {
+        let mut src: libc::sockaddr_in = std::mem::zeroed();
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut cbuf = [0u64; 8];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_name = (&mut src as *mut libc::sockaddr_in).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&cbuf) as _;
+        let n = libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT);
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::WouldBlock {
+                Ok(None)
+            } else {
+                Err(e)
             };
-            let mut cbuf = [0u64; 8];
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_name = (&mut src as *mut libc::sockaddr_in).cast();
-            msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = cbuf.as_mut_ptr().cast();
-            msg.msg_controllen = std::mem::size_of_val(&cbuf) as _;
-            let n = libc::recvmsg(self.rx.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT);
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return if e.kind() == io::ErrorKind::WouldBlock {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
-            }
-            let mut ttl = 0u8;
-            let mut c = libc::CMSG_FIRSTHDR(&msg);
-            while !c.is_null() {
-                if (*c).cmsg_level == libc::IPPROTO_IP && (*c).cmsg_type == libc::IP_TTL {
-                    let v = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::c_int);
-                    ttl = u8::try_from(v).unwrap_or(0);
-                }
-                c = libc::CMSG_NXTHDR(&msg, c);
-            }
-            let from = Ipv4Addr::from(u32::from_be(src.sin_addr.s_addr));
-            Ok(Some((n as usize, from, ttl)))
         }
+        let mut ttl = 0u8;
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::IPPROTO_IP && (*c).cmsg_type == libc::IP_TTL {
+                let v = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::c_int);
+                ttl = u8::try_from(v).unwrap_or(0);
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+        let from = Ipv4Addr::from(u32::from_be(src.sin_addr.s_addr));
+        Ok(Some((n as usize, from, ttl)))
     }
 }
 

@@ -76,16 +76,7 @@ impl SyncSocket {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let one: libc::c_int = 1;
         setopt(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one)?;
-        let mut dev = [0u8; libc::IFNAMSIZ];
-        let name = device.as_bytes();
-        if name.len() >= dev.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "device name too long",
-            ));
-        }
-        dev[..name.len()].copy_from_slice(name);
-        setopt(raw, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, &dev)?;
+        super::sys::bind_to_device(raw, device)?;
         let ttl: libc::c_int = 1;
         setopt(raw, libc::IPPROTO_IP, libc::IP_TTL, &ttl)?;
         let dest = match cs.peer {

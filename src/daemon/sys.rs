@@ -222,6 +222,34 @@ pub fn random_bytes(buf: &mut [u8]) {
     }
 }
 
+/// SO_BINDTODEVICE: the socket sends and receives only through `device`.
+pub fn bind_to_device(fd: std::os::fd::RawFd, device: &str) -> io::Result<()> {
+    let mut dev = [0u8; libc::IFNAMSIZ];
+    let name = device.as_bytes();
+    if name.len() >= dev.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "device name too long",
+        ));
+    }
+    dev[..name.len()].copy_from_slice(name);
+    // SAFETY: `dev` lives across the call and its size is given.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            dev.as_ptr().cast(),
+            dev.len() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// Random keys for the engine's hashed tables (session index, NAT port
 /// search, neighbour cache), so nobody outside can aim collisions.
 pub fn random_keys() -> crate::engine::Keys {

@@ -127,17 +127,27 @@ pub struct SyncGlue {
     pub exported: ExportStats,
 }
 
+/// Config indices of the groups whose mastership carries the sessions: the
+/// `conntrack_sync` section's `sync_group`, or every group without one.
+pub fn synced_groups(config: &Config) -> Vec<usize> {
+    let wanted = config
+        .conntrack_sync
+        .as_ref()
+        .and_then(|cs| cs.sync_group.as_ref());
+    config
+        .vrrp_groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| wanted.is_none() || g.sync_group.as_ref() == wanted)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 impl SyncGlue {
     /// None when the config has no `conntrack_sync` section.
     pub fn new(config: &Config, boot: u32, capacity: usize) -> Option<SyncGlue> {
         let cs = config.conntrack_sync.as_ref()?;
-        let members = config
-            .vrrp_groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| cs.sync_group.is_none() || g.sync_group == cs.sync_group)
-            .map(|(i, _)| i)
-            .collect();
+        let members = synced_groups(config);
         Some(SyncGlue {
             sync: Sync::new(
                 cs,

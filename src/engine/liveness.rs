@@ -57,13 +57,7 @@ impl Liveness {
         if !cs.bfd.enabled {
             return None;
         }
-        let members = config
-            .vrrp_groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| cs.sync_group.is_none() || g.sync_group == cs.sync_group)
-            .map(|(i, _)| i)
-            .collect();
+        let members = super::failover::synced_groups(config);
         Some(Liveness {
             session: Session::new(
                 SessionConfig::from_settings(&cs.bfd),

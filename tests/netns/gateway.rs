@@ -7,7 +7,8 @@
 //! 10.0.0.100/24 (the SNAT address 10.0.0.1 is on its link), routers
 //! 192.168.10.2/.3, 10.0.0.2/.3, sync 10.99.0.1/30 and .2/30.
 
-use super::{Lab, Router, sh};
+use super::{Lab, Router, expect_state, sh, wait_for};
+use std::time::Duration;
 
 pub const CLIENT: &str = "192.168.10.100";
 pub const SERVER: &str = "10.0.0.100";
@@ -90,4 +91,37 @@ pub fn kernel_gateway(lab: &mut Lab) -> (String, String, String) {
     lab.plug("w", &server, "eth0");
     lab.addr(&server, "eth0", &format!("{SERVER}/24"));
     (k, client, server)
+}
+
+/// The scenario-5 pair from `a_cfg` and `b_cfg` started: A master and B
+/// backup of both groups and, with `resync`, B's start-up bulk resync from
+/// A done (read from B's log). Returns the gateway (without `b`) and B.
+pub fn started_pair(lab: &mut Lab, a_cfg: &str, b_cfg: &str, resync: bool) -> (Gateway, Router) {
+    let mut g = gateway(lab, a_cfg, Some(b_cfg));
+    let mut b = g.b.take().expect("router b");
+    lab.start(&mut g.a);
+    lab.start(&mut b);
+    for group in ["lan_gw", "wan_gw"] {
+        expect_state(lab, &g.a, group, "master", Duration::from_secs(10));
+        expect_state(lab, &b, group, "backup", Duration::from_secs(10));
+    }
+    if resync {
+        let done = wait_for(Duration::from_secs(15), || {
+            lab.hagw(&b)
+                .log_text()
+                .contains("bulk resync from peer 1 done")
+        });
+        assert!(done.is_some(), "B's resync: {}", lab.hagw(&b).log_text());
+    }
+    (g, b)
+}
+
+/// `started_pair` with board/examples/scenario5-stateful-{a,b}.uci.
+pub fn scenario5_pair(lab: &mut Lab, resync: bool) -> (Gateway, Router) {
+    started_pair(
+        lab,
+        &super::board("scenario5-stateful-a.uci"),
+        &super::board("scenario5-stateful-b.uci"),
+        resync,
+    )
 }

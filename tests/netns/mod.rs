@@ -904,3 +904,18 @@ pub fn junk_frame(src: [u8; 6], len: usize) -> Vec<u8> {
     f[12..14].copy_from_slice(&[0x88, 0xb5]);
     f
 }
+
+/// BFD timers for the BFD tests: min TX ms, min RX ms, multiplier. 20/20/5
+/// (a 100 ms detection time) keeps a loaded shared machine from flapping;
+/// `HAGW_BFD_TIMERS=10,10,3` tries the defaults.
+pub fn bfd_timers() -> (u32, u32, u8) {
+    let env = std::env::var("HAGW_BFD_TIMERS").unwrap_or_default();
+    let v: Vec<u32> = env
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
+    match v[..] {
+        [tx, rx, m] if tx > 0 && rx > 0 && (1..=255).contains(&m) => (tx, rx, m as u8),
+        _ => (20, 20, 5),
+    }
+}
