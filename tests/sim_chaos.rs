@@ -28,7 +28,6 @@ use hagw::time::{Duration, Instant};
 use hagw::vrrp::VrrpState;
 use sim::Sim;
 use sim::config::gateway_config;
-use sim::host::Host;
 use sim::packet::udp;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -116,22 +115,10 @@ fn counters(s: &Snapshot) -> Vec<u64> {
 
 impl Chaos {
     fn new(seed: u64) -> Chaos {
-        let mut sim = Sim::new(seed);
-        sim.record = false;
-        sim.add_router("R0", node(1, 200));
-        sim.add_router("R1", node(2, 100));
-        let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
-        let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
-        let sync = sim.connect("sync", &[(0, "sync"), (1, "sync")]);
-        let client = sim.add_host(Host::new(
-            "client",
-            1,
-            "192.168.10.100/24",
-            Some("192.168.10.1"),
-        ));
-        let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
-        sim.connect_host(lan, client);
-        sim.connect_host(wan, server);
+        let p = sim::GatewayPair::new(seed, false, node);
+        let sim = p.sim;
+        let (client, lan, wan) = (p.client, p.lan_seg, p.wan_seg);
+        let sync = p.sync_seg.expect("a sync link");
         let t = sim.now;
         Chaos {
             sim,
@@ -432,7 +419,6 @@ fn run_seed(seed: u64) -> (u32, u64) {
         hagw::cli::logger::init(log::LevelFilter::Info);
     }
     let mut c = Chaos::new(seed);
-    c.sim.run_for(Duration::from_secs(6));
     let end = c.sim.now + RUN;
     let mut guard = 0;
     while c.sim.now < end && guard < 10_000 {

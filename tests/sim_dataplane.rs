@@ -16,7 +16,7 @@ use hagw::time::{Duration, Instant};
 use sim::Sim;
 use sim::config::{ConfigBuilder, gateway_config as router_config};
 use sim::host::Host;
-use sim::packet::{self, Pkt, TCP_ACK, TCP_PSH, TCP_SYN, echo_request, parse, tcp, udp};
+use sim::packet::{self, Pkt, TCP_ACK, TCP_PSH, TCP_SYN, echo_request, tcp, udp};
 use std::net::Ipv4Addr;
 
 const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 100);
@@ -72,24 +72,6 @@ fn lab() -> Lab {
 }
 
 impl Lab {
-    /// `host` sends `ip`; the simulation runs 20 ms (ARP and all).
-    fn send(&mut self, host: usize, ip: &[u8]) {
-        self.sim.host_send(host, ip);
-        self.sim.run_for(Duration::from_millis(20));
-    }
-
-    /// Packets `host` received since index `from`.
-    fn got(&self, host: usize, from: usize) -> Vec<Pkt> {
-        self.sim.hosts[host].received[from..]
-            .iter()
-            .map(|(_, b)| parse(b).expect("every packet a host receives has valid checksums"))
-            .collect()
-    }
-
-    fn mark(&self, host: usize) -> usize {
-        self.sim.hosts[host].received.len()
-    }
-
     fn drops(&self, reason: &str) -> u64 {
         let s = self.sim.routers[0]
             .engine
@@ -117,9 +99,10 @@ impl Lab {
 #[test]
 fn udp_through_snat_keeps_the_port_and_comes_back() {
     let mut l = lab();
-    let (s0, c0) = (l.mark(l.server), l.mark(l.client));
-    l.send(l.client, &udp(CLIENT, 5000, SERVER, 53, b"query"));
-    let at_server = l.got(l.server, s0);
+    let (s0, c0) = (l.sim.mark(l.server), l.sim.mark(l.client));
+    l.sim
+        .send(l.client, &udp(CLIENT, 5000, SERVER, 53, b"query"));
+    let at_server = l.sim.got(l.server, s0);
     assert_eq!(at_server.len(), 1, "{at_server:?}");
     let q = &at_server[0];
     assert_eq!(
@@ -128,8 +111,9 @@ fn udp_through_snat_keeps_the_port_and_comes_back() {
     );
     assert_eq!(q.ttl, 63, "TTL decremented once");
     assert_eq!(q.payload, b"query");
-    l.send(l.server, &udp(SERVER, 53, WAN_VIP, 5000, b"answer"));
-    let at_client = l.got(l.client, c0);
+    l.sim
+        .send(l.server, &udp(SERVER, 53, WAN_VIP, 5000, b"answer"));
+    let at_client = l.sim.got(l.client, c0);
     assert_eq!(at_client.len(), 1, "{at_client:?}");
     let a = &at_client[0];
     assert_eq!((a.src, a.sport, a.dst, a.dport), (SERVER, 53, CLIENT, 5000));
@@ -139,12 +123,12 @@ fn udp_through_snat_keeps_the_port_and_comes_back() {
 #[test]
 fn tcp_connection_through_snat_and_midstream_segment_without_session_is_invalid() {
     let mut l = lab();
-    let s0 = l.mark(l.server);
-    l.send(
+    let s0 = l.sim.mark(l.server);
+    l.sim.send(
         l.client,
         &tcp(CLIENT, 40000, SERVER, 80, TCP_SYN, 1000, 0, b""),
     );
-    l.send(
+    l.sim.send(
         l.server,
         &tcp(
             SERVER,
@@ -157,11 +141,11 @@ fn tcp_connection_through_snat_and_midstream_segment_without_session_is_invalid(
             b"",
         ),
     );
-    l.send(
+    l.sim.send(
         l.client,
         &tcp(CLIENT, 40000, SERVER, 80, TCP_ACK, 1001, 9001, b""),
     );
-    l.send(
+    l.sim.send(
         l.client,
         &tcp(
             CLIENT,
@@ -175,6 +159,7 @@ fn tcp_connection_through_snat_and_midstream_segment_without_session_is_invalid(
         ),
     );
     let seen: Vec<_> = l
+        .sim
         .got(l.server, s0)
         .iter()
         .map(|p| (p.flags, p.payload.len()))
@@ -185,38 +170,39 @@ fn tcp_connection_through_snat_and_midstream_segment_without_session_is_invalid(
     );
     // A segment of a connection hagw never saw start: dropped and counted.
     let invalid = l.drops("ct_invalid");
-    let s1 = l.mark(l.server);
-    l.send(
+    let s1 = l.sim.mark(l.server);
+    l.sim.send(
         l.client,
         &tcp(CLIENT, 40001, SERVER, 80, TCP_ACK, 5, 5, b"x"),
     );
-    assert!(l.got(l.server, s1).is_empty());
+    assert!(l.sim.got(l.server, s1).is_empty());
     assert_eq!(l.drops("ct_invalid"), invalid + 1);
 }
 
 #[test]
 fn unsolicited_wan_traffic_is_dropped_by_the_firewall() {
     let mut l = lab();
-    let c0 = l.mark(l.client);
+    let c0 = l.sim.mark(l.client);
     let fw = l.drops("fw_drop");
-    l.send(
+    l.sim.send(
         l.server,
         &tcp(SERVER, 5555, WAN_VIP, 80, TCP_SYN, 1, 0, b""),
     );
-    l.send(l.server, &udp(SERVER, 5555, WAN_VIP, 9999, b"hello"));
-    assert!(l.got(l.client, c0).is_empty());
+    l.sim
+        .send(l.server, &udp(SERVER, 5555, WAN_VIP, 9999, b"hello"));
+    assert!(l.sim.got(l.client, c0).is_empty());
     assert_eq!(l.drops("fw_drop") + l.drops("no_host"), fw + 2);
 }
 
 #[test]
 fn ttl_one_gets_time_exceeded_from_the_router() {
     let mut l = lab();
-    let c0 = l.mark(l.client);
+    let c0 = l.sim.mark(l.client);
     let mut p = udp(CLIENT, 33434, SERVER, 33434, b"trace");
     p[8] = 1; // TTL
     let c = packet_checksum_fix(p);
-    l.send(l.client, &c);
-    let got = l.got(l.client, c0);
+    l.sim.send(l.client, &c);
+    let got = l.sim.got(l.client, c0);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].icmp, Some((11, 0)));
     assert_eq!(got[0].src, R0_LAN, "from the router's own LAN address");
@@ -229,11 +215,12 @@ fn ttl_one_gets_time_exceeded_from_the_router() {
 fn df_packet_larger_than_the_egress_mtu_gets_fragmentation_needed() {
     let mut l = lab();
     l.set_mtu("wan", 1400);
-    let c0 = l.mark(l.client);
-    let s0 = l.mark(l.server);
-    l.send(l.client, &udp(CLIENT, 6000, SERVER, 7000, &[0xab; 1472]));
-    assert!(l.got(l.server, s0).is_empty());
-    let got = l.got(l.client, c0);
+    let c0 = l.sim.mark(l.client);
+    let s0 = l.sim.mark(l.server);
+    l.sim
+        .send(l.client, &udp(CLIENT, 6000, SERVER, 7000, &[0xab; 1472]));
+    assert!(l.sim.got(l.server, s0).is_empty());
+    let got = l.sim.got(l.client, c0);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].icmp, Some((3, 4)));
     assert_eq!(got[0].dport, 1400, "next-hop MTU in the ICMP header");
@@ -243,12 +230,12 @@ fn df_packet_larger_than_the_egress_mtu_gets_fragmentation_needed() {
 fn packet_larger_than_the_mtu_without_df_is_fragmented() {
     let mut l = lab();
     l.set_mtu("wan", 1400);
-    let s0 = l.mark(l.server);
+    let s0 = l.sim.mark(l.server);
     let mut p = udp(CLIENT, 6001, SERVER, 7000, &[0x5a; 1472]);
     p[6] = 0; // DF off
     let p = packet_checksum_fix(p);
-    l.send(l.client, &p);
-    let got = l.got(l.server, s0);
+    l.sim.send(l.client, &p);
+    let got = l.sim.got(l.server, s0);
     assert_eq!(got.len(), 2, "two fragments");
     assert!(got.iter().all(|f| f.src == WAN_VIP && f.dst == SERVER));
     let total: usize = got.iter().map(|f| f.payload.len()).sum();
@@ -262,36 +249,36 @@ fn packet_larger_than_the_mtu_without_df_is_fragmented() {
 #[test]
 fn later_fragments_follow_the_first_and_orphans_are_dropped() {
     let mut l = lab();
-    let s0 = l.mark(l.server);
+    let s0 = l.sim.mark(l.server);
     let whole = udp(CLIENT, 6002, SERVER, 7000, &[1; 64]);
     let (first, second) = split_in_two(&whole, 0x1111);
-    l.send(l.client, &first);
-    l.send(l.client, &second);
-    let got = l.got(l.server, s0);
+    l.sim.send(l.client, &first);
+    l.sim.send(l.client, &second);
+    let got = l.sim.got(l.server, s0);
     assert_eq!(got.len(), 2);
     assert!(got.iter().all(|f| f.src == WAN_VIP));
     let orphans = l.drops("frag_no_first");
     let (_, orphan) = split_in_two(&udp(CLIENT, 6003, SERVER, 7000, &[2; 64]), 0x2222);
-    l.send(l.client, &orphan);
+    l.sim.send(l.client, &orphan);
     assert_eq!(l.drops("frag_no_first"), orphans + 1);
 }
 
 #[test]
 fn icmp_error_for_a_session_is_translated_back_to_the_client() {
     let mut l = lab();
-    let (s0, c0) = (l.mark(l.server), l.mark(l.client));
-    l.send(l.client, &udp(CLIENT, 5001, SERVER, 9, b"x"));
+    let (s0, c0) = (l.sim.mark(l.server), l.sim.mark(l.client));
+    l.sim.send(l.client, &udp(CLIENT, 5001, SERVER, 9, b"x"));
     let q = l.sim.hosts[l.server].received[s0].1.clone();
     // The server answers port unreachable, quoting what it received.
     let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
     icmp.extend_from_slice(&q);
     let c = !fold(&icmp);
     icmp[2..4].copy_from_slice(&c.to_be_bytes());
-    l.send(
+    l.sim.send(
         l.server,
         &packet::ipv4(SERVER, WAN_VIP, 1, 64, 5, false, &icmp),
     );
-    let got = l.got(l.client, c0);
+    let got = l.sim.got(l.client, c0);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!((got[0].dst, got[0].icmp), (CLIENT, Some((3, 3))));
     let inner = parse_inner(&got[0]);
@@ -301,9 +288,10 @@ fn icmp_error_for_a_session_is_translated_back_to_the_client() {
 #[test]
 fn ping_through_the_router() {
     let mut l = lab();
-    let c0 = l.mark(l.client);
-    l.send(l.client, &echo_request(CLIENT, SERVER, 0x4242, 1, 64));
-    let got = l.got(l.client, c0);
+    let c0 = l.sim.mark(l.client);
+    l.sim
+        .send(l.client, &echo_request(CLIENT, SERVER, 0x4242, 1, 64));
+    let got = l.sim.got(l.client, c0);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!((got[0].src, got[0].icmp), (SERVER, Some((0, 0))));
     assert_eq!((got[0].sport, got[0].dport), (0x4242, 1));
@@ -313,32 +301,32 @@ fn ping_through_the_router() {
 fn port_forward_reaches_the_lan_server_and_hairpin_works() {
     let mut l = lab();
     // WAN -> 10.0.0.1:2222 -> 192.168.10.100:22.
-    let c0 = l.mark(l.client);
-    l.send(
+    let c0 = l.sim.mark(l.client);
+    l.sim.send(
         l.server,
         &tcp(SERVER, 41000, WAN_VIP, 2222, TCP_SYN, 77, 0, b""),
     );
-    let got = l.got(l.client, c0);
+    let got = l.sim.got(l.client, c0);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(
         (got[0].src, got[0].sport, got[0].dst, got[0].dport),
         (SERVER, 41000, CLIENT, 22)
     );
-    let s0 = l.mark(l.server);
-    l.send(
+    let s0 = l.sim.mark(l.server);
+    l.sim.send(
         l.client,
         &tcp(CLIENT, 22, SERVER, 41000, TCP_SYN | TCP_ACK, 500, 78, b""),
     );
-    let back = l.got(l.server, s0);
+    let back = l.sim.got(l.server, s0);
     assert_eq!(back.len(), 1, "{back:?}");
     assert_eq!((back[0].src, back[0].sport), (WAN_VIP, 2222));
     // Hairpin: client2 on the LAN connects to the WAN VIP's forwarded port.
-    let c1 = l.mark(l.client);
-    l.send(
+    let c1 = l.sim.mark(l.client);
+    l.sim.send(
         l.client2,
         &tcp(CLIENT2, 42000, WAN_VIP, 2222, TCP_SYN, 1, 0, b""),
     );
-    let got = l.got(l.client, c1);
+    let got = l.sim.got(l.client, c1);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!((got[0].dst, got[0].dport), (CLIENT, 22));
     assert!(
@@ -346,13 +334,13 @@ fn port_forward_reaches_the_lan_server_and_hairpin_works() {
         "hairpin SNAT to the router's LAN side, got {}",
         got[0].src
     );
-    let c2 = l.mark(l.client2);
+    let c2 = l.sim.mark(l.client2);
     let (hsrc, hport) = (got[0].src, got[0].sport);
-    l.send(
+    l.sim.send(
         l.client,
         &tcp(CLIENT, 22, hsrc, hport, TCP_SYN | TCP_ACK, 9, 2, b""),
     );
-    let back = l.got(l.client2, c2);
+    let back = l.sim.got(l.client2, c2);
     assert_eq!(back.len(), 1, "{back:?}");
     assert_eq!((back[0].src, back[0].sport), (WAN_VIP, 2222));
 }
@@ -370,13 +358,14 @@ fn reject_answers_tcp_with_rst_and_udp_with_port_unreachable() {
             r.protocol = Some(Protocol::Udp);
         });
     let mut l = lab_with(cfg);
-    let c0 = l.mark(l.client);
-    l.send(
+    let c0 = l.sim.mark(l.client);
+    l.sim.send(
         l.client,
         &tcp(CLIENT, 40100, SERVER, 23, TCP_SYN, 1, 0, b""),
     );
-    l.send(l.client, &udp(CLIENT, 40101, SERVER, 69, b"tftp"));
-    let got = l.got(l.client, c0);
+    l.sim
+        .send(l.client, &udp(CLIENT, 40101, SERVER, 69, b"tftp"));
+    let got = l.sim.got(l.client, c0);
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!((got[0].proto, got[0].flags & 0x04), (6, 0x04), "TCP RST");
     assert_eq!(got[1].icmp, Some((3, 3)), "port unreachable");
@@ -409,9 +398,10 @@ fn backup_forwards_nothing() {
 #[test]
 fn host_pings_the_vip() {
     let mut l = lab();
-    let c0 = l.mark(l.client);
-    l.send(l.client, &echo_request(CLIENT, LAN_VIP, 0x77, 1, 64));
-    let got = l.got(l.client, c0);
+    let c0 = l.sim.mark(l.client);
+    l.sim
+        .send(l.client, &echo_request(CLIENT, LAN_VIP, 0x77, 1, 64));
+    let got = l.sim.got(l.client, c0);
     assert_eq!(got.len(), 1, "one echo reply");
     assert_eq!((got[0].src, got[0].icmp), (LAN_VIP, Some((0, 0))));
     assert_eq!((got[0].sport, got[0].dport), (0x77, 1));

@@ -12,7 +12,7 @@ use hagw::engine::{Event, Snapshot};
 use hagw::time::{Duration, Instant};
 use sim::Sim;
 use sim::config::{ConfigBuilder, gateway_config};
-use sim::packet::{Pkt, TCP_ACK, TCP_PSH, TCP_SYN, parse, tcp, udp};
+use sim::packet::{TCP_ACK, TCP_PSH, TCP_SYN, tcp, udp};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -54,22 +54,6 @@ fn lab(sync: bool, seed: u64) -> Lab {
 }
 
 impl Lab {
-    fn send(&mut self, host: usize, ip: &[u8]) {
-        self.sim.host_send(host, ip);
-        self.sim.run_for(Duration::from_millis(20));
-    }
-
-    fn got(&self, host: usize, from: usize) -> Vec<Pkt> {
-        self.sim.hosts[host].received[from..]
-            .iter()
-            .map(|(_, b)| parse(b).expect("valid checksums"))
-            .collect()
-    }
-
-    fn mark(&self, host: usize) -> usize {
-        self.sim.hosts[host].received.len()
-    }
-
     fn snap(&self, r: usize, sessions: bool) -> Snapshot {
         self.sim.routers[r]
             .engine
@@ -89,16 +73,16 @@ impl Lab {
     /// Client 40000 → server 80: handshake and one request (seq 1001..1006).
     /// Returns the source port the server saw.
     fn open_tcp(&mut self) -> u16 {
-        let s0 = self.mark(self.server);
-        self.send(
+        let s0 = self.sim.mark(self.server);
+        self.sim.send(
             self.client,
             &tcp(CLIENT, 40000, SERVER, 80, TCP_SYN, 1000, 0, b""),
         );
-        let syn = self.got(self.server, s0);
+        let syn = self.sim.got(self.server, s0);
         assert_eq!(syn.len(), 1, "SYN forwarded");
         let port = syn[0].sport;
         assert_eq!(syn[0].src, WAN_VIP);
-        self.send(
+        self.sim.send(
             self.server,
             &tcp(
                 SERVER,
@@ -111,11 +95,11 @@ impl Lab {
                 b"",
             ),
         );
-        self.send(
+        self.sim.send(
             self.client,
             &tcp(CLIENT, 40000, SERVER, 80, TCP_ACK, 1001, 9001, b""),
         );
-        self.send(
+        self.sim.send(
             self.client,
             &tcp(
                 CLIENT,
@@ -133,8 +117,8 @@ impl Lab {
 
     /// One more request segment and its answer; true when both got through.
     fn tcp_round_trip(&mut self, port: u16) -> bool {
-        let (s0, c0) = (self.mark(self.server), self.mark(self.client));
-        self.send(
+        let (s0, c0) = (self.sim.mark(self.server), self.sim.mark(self.client));
+        self.sim.send(
             self.client,
             &tcp(
                 CLIENT,
@@ -148,10 +132,11 @@ impl Lab {
             ),
         );
         let at_server = self
+            .sim
             .got(self.server, s0)
             .iter()
             .any(|p| p.src == WAN_VIP && p.sport == port && p.payload == b"more");
-        self.send(
+        self.sim.send(
             self.server,
             &tcp(
                 SERVER,
@@ -165,6 +150,7 @@ impl Lab {
             ),
         );
         let at_client = self
+            .sim
             .got(self.client, c0)
             .iter()
             .any(|p| p.dport == 40000 && p.payload == b"200 OK");
@@ -173,9 +159,11 @@ impl Lab {
 
     /// A UDP datagram client:5000 → server:53; the source port the server saw.
     fn udp_port(&mut self) -> Option<u16> {
-        let s0 = self.mark(self.server);
-        self.send(self.client, &udp(CLIENT, 5000, SERVER, 53, b"q"));
-        self.got(self.server, s0)
+        let s0 = self.sim.mark(self.server);
+        self.sim
+            .send(self.client, &udp(CLIENT, 5000, SERVER, 53, b"q"));
+        self.sim
+            .got(self.server, s0)
             .iter()
             .find(|p| p.proto == 17 && p.dport == 53)
             .map(|p| p.sport)
@@ -202,7 +190,8 @@ fn connections_survive_the_masters_death_with_the_same_nat_mapping() {
     assert!(l.tcp_round_trip(port));
     let udp_before = l.udp_port().expect("UDP forwarded");
     // The reply makes the UDP session two-way.
-    l.send(l.server, &udp(SERVER, 53, WAN_VIP, udp_before, b"a"));
+    l.sim
+        .send(l.server, &udp(SERVER, 53, WAN_VIP, udp_before, b"a"));
     l.sim.run_for(Duration::from_millis(100));
     let ext = l.snap(1, false).sync.unwrap();
     assert_eq!(ext.external, 2, "both sessions in R1's external cache");

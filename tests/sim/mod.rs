@@ -412,6 +412,28 @@ impl Sim {
         s.side.push(0);
     }
 
+    /// Host `h` sends `ip`, then the simulation runs 20 ms (ARP and all).
+    pub fn send(&mut self, h: usize, ip: &[u8]) {
+        self.host_send(h, ip);
+        self.run_for(Duration::from_millis(20));
+    }
+
+    /// How many packets host `h` has received (a mark for `got`).
+    pub fn mark(&self, h: usize) -> usize {
+        self.hosts[h].received.len()
+    }
+
+    /// Packets host `h` received since mark `from`, parsed by the
+    /// independent codec (which verifies every checksum).
+    pub fn got(&self, h: usize, from: usize) -> Vec<packet::Pkt> {
+        self.hosts[h].received[from..]
+            .iter()
+            .map(|(_, b)| {
+                packet::parse(b).expect("every packet a host receives has valid checksums")
+            })
+            .collect()
+    }
+
     /// Host `h` sends the IPv4 packet `ip` (routed by its own table now).
     pub fn host_send(&mut self, h: usize, ip: &[u8]) {
         let now = self.now;
@@ -707,6 +729,8 @@ pub struct GatewayPair {
     pub sim: Sim,
     pub client: usize,
     pub server: usize,
+    pub lan_seg: usize,
+    pub wan_seg: usize,
     pub sync_seg: Option<usize>,
 }
 
@@ -738,6 +762,8 @@ impl GatewayPair {
             sim,
             client,
             server,
+            lan_seg: lan,
+            wan_seg: wan,
             sync_seg,
         }
     }
