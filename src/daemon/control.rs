@@ -1,6 +1,8 @@
 //! The control socket server (`hagw show` talks to it).
 //!
-//! Owns: the unix stream listener (stale socket unlinked, mode 0600), a
+//! Owns: the unix stream listener (stale socket unlinked; created 0600 under
+//! a umask, so there is no moment it is open to others; only root and the
+//! daemon's own user are served, checked by SO_PEERCRED), a
 //! small fixed set of client connections, each reading ONE request line into
 //! a bounded buffer before a deadline, then writing the answer and closing.
 //! Never blocks the loop: everything is non-blocking and polled. Never
@@ -43,7 +45,33 @@ pub struct ControlServer {
     listener: UnixListener,
     pub path: String,
     conns: Vec<Conn>,
+    /// Clients refused by their credentials.
+    pub refused: u64,
     pub errors: u64,
+}
+
+/// Whether the peer of `stream` is root or the daemon's own user
+/// (SO_PEERCRED; a peer whose credentials cannot be read is refused).
+fn peer_allowed(stream: &UnixStream) -> bool {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: u32::MAX,
+        gid: u32::MAX,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` live across the call and describe the buffer.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    // SAFETY: geteuid(2) cannot fail.
+    let me = unsafe { libc::geteuid() };
+    rc == 0 && (cred.uid == 0 || cred.uid == me)
 }
 
 impl ControlServer {
@@ -71,7 +99,14 @@ impl ControlServer {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let listener = UnixListener::bind(path)?;
+        // SAFETY: umask(2) only swaps the process mask; one thread, and the
+        // old mask is restored right after the bind.
+        let old = unsafe { libc::umask(0o177) };
+        let bound = UnixListener::bind(path);
+        // SAFETY: as above.
+        unsafe { libc::umask(old) };
+        let listener = bound?;
+        // Belt and braces (a filesystem that ignores the umask).
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
         listener.set_nonblocking(true)?;
         Ok(ControlServer {
@@ -79,6 +114,7 @@ impl ControlServer {
             path: path.to_string(),
             conns: Vec::with_capacity(MAX_CONNS),
             errors: 0,
+            refused: 0,
         })
     }
 
@@ -111,6 +147,14 @@ impl ControlServer {
         while self.conns.len() < MAX_CONNS {
             match self.listener.accept() {
                 Ok((stream, _)) => {
+                    if !peer_allowed(&stream) {
+                        self.refused += 1;
+                        warn!(
+                            "control: refused a client that is neither root nor the daemon's user ({} refused)",
+                            self.refused
+                        );
+                        continue;
+                    }
                     if let Err(e) = stream.set_nonblocking(true) {
                         self.errors += 1;
                         warn!("control: {e}");
@@ -298,6 +342,46 @@ mod tests {
             std::fs::symlink_metadata(&p).is_err(),
             "socket removed on drop"
         );
+    }
+
+    /// A client of another user is refused by SO_PEERCRED even when the
+    /// socket file is opened to everyone (root only: it needs setuid).
+    #[test]
+    fn other_users_are_refused_by_their_credentials() {
+        // SAFETY: geteuid(2) cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: needs root (a client running as nobody)");
+            return;
+        }
+        let p = path("cred");
+        let mut s = ControlServer::bind(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let sock = p.clone();
+        let client = std::thread::spawn(move || {
+            let child = std::process::Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .args([
+                    "sh",
+                    "-c",
+                    "printf 'vrrp\n' | nc -U -w 3 \"$0\"; echo rc=$?",
+                    &sock,
+                ])
+                .output();
+            child.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        });
+        let start = std::time::Instant::now();
+        while !client.is_finished() && start.elapsed() < std::time::Duration::from_secs(10) {
+            s.accept(Instant::from_secs(1));
+            s.serve(Instant::from_secs(1), |_| b"ok\n".to_vec());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        match client.join().unwrap() {
+            Ok(out) => {
+                assert!(!out.contains("ok"), "nobody was answered: {out}");
+                assert_eq!(s.refused, 1);
+            }
+            Err(e) => eprintln!("skipped: setpriv not available ({e})"),
+        }
     }
 
     #[test]
