@@ -12,6 +12,7 @@ use hagw::engine::{Event, Snapshot};
 use hagw::time::{Duration, Instant};
 use sim::Sim;
 use sim::config::{ConfigBuilder, gateway_config};
+use sim::host::Host;
 use sim::packet::{TCP_ACK, TCP_PSH, TCP_SYN, tcp, udp};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -341,4 +342,112 @@ fn ten_thousand_sessions_converge_under_loss_and_after_a_peer_restart() {
         st.resync
     );
     assert_eq!(external(&l, 1), live(&l, 0));
+}
+
+/// Load sharing with sync (SPEC §4a): R0 is master of sync group "a" (LAN
+/// VIP .1, SNAT to 10.0.0.1), R1 of "b" (LAN VIP .254, SNAT to 10.0.0.5);
+/// both export and import. When R0 dies, R1 takes group "a" over with R0's
+/// sessions (same mapping) while its own keep theirs: the per-group edge
+/// commits although R1 was already master of something.
+#[test]
+fn load_sharing_with_sync_both_halves_survive() {
+    let cfg = |node: u16, a: u8, b: u8| {
+        let n = node + 1;
+        ConfigBuilder::new(node)
+            .interface("lan", &format!("192.168.10.{n}/24"))
+            .interface("wan", &format!("10.0.0.{n}/24"))
+            .sync_link(&format!("172.16.0.{node}/24"))
+            .group("lan_a", "lan", 51, &["192.168.10.1/24"], |g| {
+                g.priority = a;
+                g.sync_group = Some("a".into());
+            })
+            .group("wan_a", "wan", 52, &["10.0.0.1/24"], |g| {
+                g.priority = a;
+                g.sync_group = Some("a".into());
+            })
+            .group("lan_b", "lan", 61, &["192.168.10.254/24"], |g| {
+                g.priority = b;
+                g.sync_group = Some("b".into());
+            })
+            .group("wan_b", "wan", 62, &["10.0.0.5/24"], |g| {
+                g.priority = b;
+                g.sync_group = Some("b".into());
+            })
+            .snat(10, "wan", "192.168.10.0/25", "10.0.0.1")
+            .snat(11, "wan", "192.168.10.128/25", "10.0.0.5")
+            .conntrack_sync(|_| {})
+            .build()
+    };
+    let mut sim = sim::Sim::new(11);
+    sim.record = false;
+    sim.add_router("R0", cfg(1, 200, 100));
+    sim.add_router("R1", cfg(2, 100, 200));
+    let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
+    let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
+    sim.connect("sync", &[(0, "sync"), (1, "sync")]);
+    let ca = sim.add_host(Host::new("a", 1, "192.168.10.100/24", Some("192.168.10.1")));
+    let cb = sim.add_host(Host::new(
+        "b",
+        2,
+        "192.168.10.200/24",
+        Some("192.168.10.254"),
+    ));
+    let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
+    sim.connect_host(lan, ca);
+    sim.connect_host(lan, cb);
+    sim.connect_host(wan, server);
+    sim.run_until(Instant::from_secs(8));
+    assert_eq!(sim.masters("lan_a"), vec![0]);
+    assert_eq!(sim.masters("lan_b"), vec![1]);
+
+    let client_b = Ipv4Addr::new(192, 168, 10, 200);
+    // One flow per half; the server answers each (two-way sessions).
+    let flow = |sim: &mut sim::Sim, host: usize, src: Ipv4Addr, sport: u16| {
+        let m = sim.mark(server);
+        sim.send(host, &udp(src, sport, SERVER, 53, b"q"));
+        let seen = sim.got(server, m);
+        let p = seen
+            .iter()
+            .find(|p| p.dport == 53)
+            .map(|p| (p.src, p.sport));
+        if let Some((addr, port)) = p {
+            sim.send(server, &udp(SERVER, 53, addr, port, b"a"));
+        }
+        p
+    };
+    let a_before = flow(&mut sim, ca, CLIENT, 5000).expect("flow a forwarded");
+    let b_before = flow(&mut sim, cb, client_b, 6000).expect("flow b forwarded");
+    assert_eq!(a_before.0, WAN_VIP);
+    assert_eq!(b_before.0, Ipv4Addr::new(10, 0, 0, 5));
+    assert!(
+        b_before.1 >= 33_280,
+        "R1 (node 2) maps into the upper half: {b_before:?}"
+    );
+    sim.run_for(Duration::from_millis(200));
+
+    sim.kill(0);
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.masters("lan_a"), vec![1], "R1 took group a over");
+    let commits: Vec<(u64, u64)> = sim.routers[1]
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Failover { committed, failed } => Some((*committed, *failed)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        commits.iter().any(|&(ok, failed)| ok >= 1 && failed == 0),
+        "R1 committed R0's session when it took group a: {commits:?}"
+    );
+    assert_eq!(
+        flow(&mut sim, ca, CLIENT, 5000),
+        Some(a_before),
+        "a keeps its mapping"
+    );
+    assert_eq!(
+        flow(&mut sim, cb, client_b, 6000),
+        Some(b_before),
+        "b keeps its mapping"
+    );
 }

@@ -116,6 +116,8 @@ pub struct SyncGlue {
     /// Config indices of the groups whose mastership carries the sessions.
     members: Vec<usize>,
     master: bool,
+    /// Config indices of the synced groups that are MASTER here.
+    mastered: Vec<usize>,
     held: bool,
     /// (peer node, vrid) pairs in split brain at the last look.
     split: heapless::Vec<(u16, u8), 16>,
@@ -158,6 +160,7 @@ impl SyncGlue {
             ),
             members,
             master: false,
+            mastered: Vec::new(),
             held: false,
             split: heapless::Vec::new(),
             resync_timeout: Duration::from_secs(u64::from(cs.resync_timeout_secs)),
@@ -188,11 +191,18 @@ impl SyncGlue {
             let _ = states.push((s.group.params.vrid, s.group.state()));
         }
         self.sync.set_vrrp_states(&states);
-        let master = groups
+        let now_master: Vec<usize> = groups
             .slots
             .iter()
-            .any(|s| self.members.contains(&s.cfg) && s.group.state() == VrrpState::Master);
-        if master && !self.master {
+            .filter(|s| self.members.contains(&s.cfg) && s.group.state() == VrrpState::Master)
+            .map(|s| s.cfg)
+            .collect();
+        // A group that became master takes over whatever the peer held
+        // (with load sharing the other groups were master already, so the
+        // edge is per group, not "any master"); one commit per call.
+        let gained = now_master.iter().any(|g| !self.mastered.contains(g));
+        let lost = self.mastered.iter().any(|g| !now_master.contains(g));
+        if gained {
             self.stats.promotions += 1;
             let (ok, failed) = self.commit(&mut dp.ct, now);
             log::info!(
@@ -204,12 +214,13 @@ impl SyncGlue {
                 committed: ok,
                 failed,
             });
-        } else if !master && self.master {
+        } else if lost {
             self.stats.demotions += 1;
             log::info!("conntrack-sync: left master, asking the peer for a resync");
             self.sync.request_resync(now, 0);
         }
-        self.master = master;
+        self.master = !now_master.is_empty();
+        self.mastered = now_master;
     }
 
     /// Whether the synced groups must hold preemption now (a resync is
