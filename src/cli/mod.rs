@@ -7,10 +7,12 @@ pub mod json;
 #[cfg(feature = "convert-keepalived")]
 pub mod keepalived;
 pub mod logger;
+pub mod metrics;
 pub mod show;
 pub mod stats;
 pub mod tracks;
 pub mod views;
+pub mod vrrp;
 
 use argh::FromArgs;
 
