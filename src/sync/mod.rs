@@ -155,6 +155,9 @@ pub struct Sync {
     resync_asked: Instant,
     next_resync_retry: Instant,
     resync_to: u16,
+    /// Sessions were lost for good while a bulk was arriving: ask for
+    /// another when it ends.
+    resync_again: bool,
     stats: SyncStats,
     /// A peer's epoch waits for our echo, or we just took a new one: send a
     /// keepalive at the next flush (at most every `EARLY_KEEPALIVE`).
@@ -205,6 +208,7 @@ impl Sync {
             resync_asked: Instant::ZERO,
             next_resync_retry: Instant::ZERO,
             resync_to: 0,
+            resync_again: false,
             stats: SyncStats::default(),
             keepalive_soon: false,
             last_early_keepalive: Instant::ZERO,
@@ -315,8 +319,19 @@ impl Sync {
             self.resync = ResyncStatus::Requested { since: now };
             self.resync_asked = now;
             self.resync_to = to;
-        } else if self.resync_to != to {
+        } else if self.resync_to != to && self.resync_to != 0 {
+            // Now wanted from more than one peer: ask everyone, at once.
             self.resync_to = 0;
+        } else {
+            // Already asked. While requested, the retries (once per
+            // RESYNC_RETRY) carry it; while a bulk is arriving, another is
+            // asked for when it ends (it may have passed the lost
+            // sessions). Before, every frame that revealed another gap
+            // beyond the window sent one more request.
+            if matches!(self.resync, ResyncStatus::Receiving { .. }) {
+                self.resync_again = true;
+            }
+            return;
         }
         self.send_resync_request(now);
     }

@@ -95,6 +95,11 @@ impl Sync {
         self.stats.lost += u64::from(skipped);
         self.apply(pi, now, &h, verdict == Verdict::Fill, payload);
         if unrecovered > 0 {
+            if let Some(p) = self.peers.get_mut(pi) {
+                if !matches!(p.bulk_rx, BulkRx::Idle) {
+                    p.bulk_lossy = true;
+                }
+            }
             self.stats.unrecovered += u64::from(unrecovered);
             self.request_resync(now, h.node);
         }
@@ -313,6 +318,7 @@ impl Sync {
             return;
         }
         p.bulk_rx = BulkRx::Idle;
+        let node_of_bulk = p.node;
         if std::mem::take(&mut p.bulk_lossy) {
             // Frames of this bulk were lost for good: keep what we have
             // (no sweep) and leave the resync requested, so its retries go
@@ -324,6 +330,8 @@ impl Sync {
                 p.node
             );
             self.stats.bulk_incomplete += 1;
+            self.resync_again = false;
+            self.ask_again(now, node_of_bulk);
             return;
         }
         let (node, mark, keep_from) = (p.node, p.bulk_mark, p.bulk_begin_order);
@@ -341,5 +349,18 @@ impl Sync {
             sessions,
             duration,
         };
+        if std::mem::take(&mut self.resync_again) {
+            self.ask_again(now, node);
+        }
+    }
+
+    /// A bulk ended without everything (its own frames or live ones lost
+    /// for good while it arrived): ask `node` for another now; the retries
+    /// go on from there.
+    fn ask_again(&mut self, now: Instant, node: u16) {
+        self.resync = ResyncStatus::Requested { since: now };
+        self.resync_asked = now;
+        self.resync_to = node;
+        self.send_resync_request(now);
     }
 }

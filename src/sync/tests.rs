@@ -2,6 +2,7 @@
 //! model (the lossy two-node run is `tests/sync_pair.rs`).
 
 use super::msg::{Decoded, Messages};
+use super::window::WIDTH;
 use super::*;
 use crate::conntrack::Tuple;
 use std::net::Ipv4Addr;
@@ -668,4 +669,45 @@ fn a_peer_that_joins_while_our_request_is_pending_is_asked_at_once() {
             .any(|m| matches!(m, Message::ResyncRequest { .. }))
     });
     assert!(asked, "A asked B for its sessions as soon as it heard B");
+}
+
+#[test]
+fn repeated_losses_beyond_the_window_ask_for_one_resync_per_retry_interval() {
+    // Each delivered frame reveals a gap wider than the window (lost for
+    // good). The first one asks for a bulk; the next ones, while that
+    // request is pending, must not each send another request: retries
+    // carry it once a second.
+    let (mut a, mut b) = pair(None);
+    let now = t(3000);
+    let before = b.stats().resync_requests_sent;
+    let mut delivered = 0;
+    for c in 0..(20 * (WIDTH as u64 + 2)) {
+        a.export_new(&rec(1, c, 60));
+        a.flush(now);
+        let frames = out(&mut a);
+        if c % (WIDTH as u64 + 2) == 0 {
+            for f in &frames {
+                let _ = b.handle_datagram(now, f);
+                delivered += 1;
+            }
+        }
+    }
+    assert!(delivered >= 20);
+    assert!(
+        b.stats().unrecovered >= 19,
+        "unrecovered {}",
+        b.stats().unrecovered
+    );
+    b.flush(now);
+    let requests: usize = out(&mut b)
+        .iter()
+        .map(|f| {
+            msgs(f)
+                .iter()
+                .filter(|m| matches!(m, Message::ResyncRequest { .. }))
+                .count()
+        })
+        .sum();
+    assert_eq!(requests, 1, "one request on the wire, not one per gap");
+    assert_eq!(b.stats().resync_requests_sent - before, 1);
 }
