@@ -59,6 +59,7 @@ fn snapshot() -> Snapshot {
         },
     };
     Snapshot {
+        reload_kept: None,
         dataplane: None,
         sync: None,
         bfd: None,
@@ -113,6 +114,7 @@ fn snapshot() -> Snapshot {
             tx_frames: 3,
             tx_bytes: 4,
             drops: vec![("vrrp_ttl", 5), ("no_route", 0)],
+            device_state: Default::default(),
         }],
     }
 }

@@ -67,7 +67,7 @@ pub fn answer_at(
             Ok(if json {
                 vrrp_detail_json(&groups, &snap.tracks).to_pretty()
             } else {
-                vrrp_detail(&groups, &snap.tracks)
+                with_missing(vrrp_detail(&groups, &snap.tracks), &groups, snap)
             })
         }
         ["vrrp", "interface", name] => {
@@ -82,7 +82,7 @@ pub fn answer_at(
             Ok(if json {
                 vrrp_detail_json(&groups, &snap.tracks).to_pretty()
             } else {
-                vrrp_detail(&groups, &snap.tracks)
+                with_missing(vrrp_detail(&groups, &snap.tracks), &groups, snap)
             })
         }
         ["tracks"] => Ok(if json {
@@ -217,7 +217,9 @@ fn vrrp_summary(snap: &Snapshot) -> String {
                 g.vrid.to_string(),
                 "vip".to_string(),
                 vip.addr.to_string(),
-                up_down(g.interface_up).to_string(),
+                missing_device(snap, &g.interface)
+                    .map_or(up_down(g.interface_up), |_| "missing")
+                    .to_string(),
                 yes_no(g.address_owner).to_string(),
                 g.state.as_str().to_string(),
             ]);
@@ -443,6 +445,25 @@ fn vrrp_detail_json(groups: &[&GroupStatus], tracks: &[crate::engine::TrackStatu
     )
 }
 
+/// The device of interface `name` when it is missing.
+fn missing_device<'a>(snap: &'a Snapshot, name: &str) -> Option<&'a str> {
+    super::device::missing_device(snap, name)
+}
+
+/// `vrrp detail` text plus, per group on a missing device, which device.
+fn with_missing(mut out: String, groups: &[&GroupStatus], snap: &Snapshot) -> String {
+    for g in groups {
+        if let Some(d) = missing_device(snap, &g.interface) {
+            let _ = writeln!(
+                out,
+                "Group {}: device {d} of interface {} is missing; in FAULT until it appears",
+                g.name, g.interface
+            );
+        }
+    }
+    out
+}
+
 fn port_drop_total(p: &PortStatus) -> u64 {
     p.drops.iter().map(|(_, n)| *n).fold(0, u64::saturating_add)
 }
@@ -452,6 +473,9 @@ fn interfaces(snap: &Snapshot) -> String {
         return "No interfaces configured.\n".to_string();
     }
     let mut out = String::new();
+    if let Some(kept) = &snap.reload_kept {
+        let _ = writeln!(out, "Reload: {kept}\n");
+    }
     for (i, p) in snap.ports.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -462,8 +486,13 @@ fn interfaces(snap: &Snapshot) -> String {
             p.name,
             p.device,
             role_str(p.role),
-            up_down(p.up)
+            if p.device_state.missing {
+                "missing (no such device; its VRRP groups are in FAULT)"
+            } else {
+                up_down(p.up)
+            }
         );
+        super::device::kernel_lines(&mut out, p);
         let _ = writeln!(out, "  MAC {}, address {}", mac_str(p.mac), p.address);
         let _ = writeln!(
             out,
@@ -512,9 +541,14 @@ fn interfaces_json(snap: &Snapshot) -> Json {
                 .field("tx_bytes", p.tx_bytes)
                 .field("drops_total", port_drop_total(p))
                 .field("drops", drops)
+                .field("device_state", super::device::state_json(p))
         })
         .collect();
-    Json::object().field("interfaces", ports)
+    let out = Json::object().field("interfaces", ports);
+    match snap.reload_kept.as_deref() {
+        Some(kept) => out.field("reload_kept", kept),
+        None => out,
+    }
 }
 
 /// One metric family: name, type, help, and its samples (labels, value).
@@ -862,11 +896,13 @@ pub(super) mod tests {
             tx_frames: 34,
             tx_bytes: 2_176,
             drops: vec![("vrrp_ttl", 3), ("vrrp_checksum", 0), ("no_route", 4)],
+            device_state: Default::default(),
         }
     }
 
     pub(in crate::cli) fn snap(groups: Vec<GroupStatus>, ports: Vec<PortStatus>) -> Snapshot {
         Snapshot {
+            reload_kept: None,
             groups,
             ports,
             dataplane: None,
