@@ -153,19 +153,26 @@ fn missing_device_faults_only_its_groups() {
     assert!(lab.hagw(&r).alive());
 }
 
-#[test]
-fn kernel_address_on_owned_device_is_noticed_at_once() {
-    if skip() {
-        return;
-    }
-    let mut lab = Lab::new("fault_addr");
+/// A router with both devices present and both groups master.
+fn both_masters(test: &str) -> (Lab, Router) {
+    let mut lab = Lab::new(test);
     lab.segment("l");
     lab.segment("w");
     let mut r = lab.router("a", TWO_GROUPS);
     lab.plug("l", &r.ns, "lan0");
     lab.plug("w", &r.ns, "wan0");
     lab.start(&mut r);
+    expect_state(&lab, &r, "lan_gw", "master", Duration::from_secs(5));
     expect_state(&lab, &r, "wan_gw", "master", Duration::from_secs(5));
+    (lab, r)
+}
+
+#[test]
+fn kernel_address_on_owned_device_is_noticed_at_once() {
+    if skip() {
+        return;
+    }
+    let (mut lab, r) = both_masters("fault_addr");
     // Let the start-up link events settle, so only the address event is left.
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(device_state(&r, "wan").1, 0);
@@ -222,15 +229,7 @@ fn sighup_with_changed_interface_list_says_what_it_kept() {
     if skip() {
         return;
     }
-    let mut lab = Lab::new("fault_hup");
-    lab.segment("l");
-    lab.segment("w");
-    let mut r = lab.router("a", TWO_GROUPS);
-    lab.plug("l", &r.ns, "lan0");
-    lab.plug("w", &r.ns, "wan0");
-    lab.start(&mut r);
-    expect_state(&lab, &r, "lan_gw", "master", Duration::from_secs(5));
-    expect_state(&lab, &r, "wan_gw", "master", Duration::from_secs(5));
+    let (mut lab, r) = both_masters("fault_hup");
     let good = std::fs::read_to_string(&r.config).unwrap();
     let pid = lab.hagw(&r).pid;
 

@@ -487,7 +487,7 @@ fn interfaces(snap: &Snapshot) -> String {
             p.device,
             role_str(p.role),
             if p.device_state.missing {
-                "missing (no such device; its VRRP groups are in FAULT)"
+                "missing (no such device)"
             } else {
                 up_down(p.up)
             }

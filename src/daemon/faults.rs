@@ -67,28 +67,19 @@ pub fn interface_change(old: &Config, new: &Config) -> Option<String> {
         |c: &Config| -> Vec<String> { c.interfaces.iter().map(|i| i.name.clone()).collect() };
     let (on, nn) = (names(old), names(new));
     let mut what = Vec::new();
-    let added: Vec<&String> = nn.iter().filter(|n| !on.contains(n)).collect();
-    let removed: Vec<&String> = on.iter().filter(|n| !nn.contains(n)).collect();
-    if !added.is_empty() {
-        what.push(format!(
-            "adds {}",
-            added
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !removed.is_empty() {
-        what.push(format!(
-            "removes {}",
-            removed
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    // "adds X, Y" / "removes Z": the names of `a` that `b` lacks.
+    let mut only_in = |verb: &str, a: &[String], b: &[String]| {
+        let only: Vec<&str> = a
+            .iter()
+            .filter(|n| !b.contains(n))
+            .map(|n| n.as_str())
+            .collect();
+        if !only.is_empty() {
+            what.push(format!("{verb} {}", only.join(", ")));
+        }
+    };
+    only_in("adds", &nn, &on);
+    only_in("removes", &on, &nn);
     let changed: Vec<&str> = old
         .interfaces
         .iter()
@@ -174,7 +165,16 @@ impl Daemon {
         if port.missing == was_missing || self.engine.is_none() {
             return;
         }
-        let groups = group_list(&groups_on(&self.config, &port.name));
+        let on = groups_on(&self.config, &port.name);
+        if on.is_empty() {
+            if port.missing {
+                warn!("{} ({}): device gone", port.name, port.device);
+            } else {
+                info!("{} ({}): device appeared", port.name, port.device);
+            }
+            return;
+        }
+        let groups = group_list(&on);
         if port.missing {
             warn!(
                 "{} ({}): device gone; {groups} on it go to FAULT until it is back (the others are not affected)",
