@@ -98,6 +98,13 @@ fn missing_device_faults_only_its_groups() {
         detail.contains("Group wan_gw: device wan0 of interface wan is missing"),
         "{detail}"
     );
+    let metrics = query(&r.socket, "metrics").unwrap();
+    assert!(
+        metrics.contains(
+            "hagw_interface_device_missing{interface=\"wan\",device=\"wan0\",role=\"wan\"} 1"
+        ),
+        "{metrics}"
+    );
     let summary = query(&r.socket, "vrrp").unwrap();
     let wan_row = summary.lines().find(|l| l.contains("10.0.0.50")).unwrap();
     assert!(

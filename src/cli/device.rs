@@ -105,6 +105,13 @@ mod tests {
         );
         let j = answer("interfaces --json", &s, NOW).unwrap();
         assert!(j.contains("\"missing\": true"), "{j}");
+        let m = answer("metrics", &s, NOW).unwrap();
+        assert!(
+            m.contains(
+                "hagw_interface_device_missing{interface=\"eth1\",device=\"lan9\",role=\"lan\"} 1"
+            ),
+            "{m}"
+        );
         // Present: none of it.
         let s = snap(Vec::new(), vec![port(false, &[], 0)]);
         let t = answer("interfaces", &s, NOW).unwrap();
@@ -123,6 +130,11 @@ mod tests {
         );
         let j = answer("interfaces --json", &s, NOW).unwrap();
         assert!(j.contains("\"kernel_conflicts\": 1"), "{j}");
+        let m = answer("metrics", &s, NOW).unwrap();
+        assert!(
+            m.contains("hagw_interface_kernel_ipv4_addresses{interface=\"eth1\",device=\"lan9\",role=\"lan\"} 1"),
+            "{m}"
+        );
         assert!(j.contains("\"172.16.42.9/24\""), "{j}");
         assert!(
             j.contains("\"reload_kept\": \"kept [eth1=lan9 (lan)]\""),

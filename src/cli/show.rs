@@ -666,6 +666,18 @@ const PORT_METRICS: &[Metric<PortStatus>] = &[
         "Bytes sent on the interface.",
         |p| Some(p.tx_bytes),
     ),
+    (
+        "hagw_interface_device_missing",
+        "gauge",
+        "1 if the interface's device does not exist (its VRRP groups are in FAULT).",
+        |p| Some(u64::from(p.device_state.missing)),
+    ),
+    (
+        "hagw_interface_kernel_ipv4_addresses",
+        "gauge",
+        "IPv4 addresses the kernel has on this hagw-owned device (should be 0).",
+        |p| Some(p.device_state.kernel_ipv4.len() as u64),
+    ),
 ];
 
 /// The families of `metrics` over `items` (each sample labelled by
@@ -1118,7 +1130,7 @@ Adverts dropped: 0
         );
         // Metrics still declare every family, with no samples (but build_info).
         let m = answer_at("metrics", &s, NOW, 1_800_000_000).unwrap();
-        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 26);
+        assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 28);
         assert_eq!(
             answer("tracks", &s, NOW).unwrap(),
             "No health tracks configured.\n"
