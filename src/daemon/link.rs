@@ -5,13 +5,14 @@
 //! fallback every `LINK_POLL_WITH_NETLINK` (1 s), or every `LINK_POLL`
 //! (200 ms) when the netlink socket cannot be opened. A port is usable when the device exists, is UP and
 //! RUNNING, and (lan/wan) its packet socket is open. A missing device is
-//! retried every `RETRY` without exiting.
+//! retried every `RETRY` without exiting (and `missing` says so).
 //!
 //! Owns: opening/reopening the packet socket of lan/wan ports, MAC
 //! memberships, per-port driver counters (including the kernel's socket
 //! drops), and a warning for every kernel IPv4 address or IPv4 forwarding on
-//! a lan/wan device (checked at each open and link up). Never: decides what
-//! a link change means for VRRP (the engine does), changes kernel settings.
+//! a lan/wan device (checked at each open and link up, and on every netlink
+//! IPv4 address event). Never: decides what a link change means for VRRP
+//! (the engine does), changes kernel settings.
 
 use super::packet::{MacFilter, PacketSocket, VRRP_MCAST_MAC};
 use super::sys::{IoctlSocket, fmt_mac, kernel_ipv4_addrs, kernel_ipv4_forwarding};
