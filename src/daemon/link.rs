@@ -134,6 +134,7 @@ impl Port {
         }
         self.sock = None;
         self.vmacs.clear();
+        self.kernel_ipv4.clear(); // re-read when it opens again
     }
 
     fn open(&mut self, ioctl: &IoctlSocket, config: &Config) -> bool {
