@@ -59,6 +59,7 @@ fn snapshot() -> Snapshot {
         },
     };
     Snapshot {
+        reload_kept: None,
         dataplane: None,
         sync: None,
         bfd: None,
@@ -113,6 +114,7 @@ fn snapshot() -> Snapshot {
             tx_frames: 3,
             tx_bytes: 4,
             drops: vec![("vrrp_ttl", 5), ("no_route", 0)],
+            device_state: Default::default(),
         }],
     }
 }
@@ -175,12 +177,12 @@ fn prometheus_reference_parser_reads_our_metrics() {
         "reference parser disagrees:\n{}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // build_info + 11 VRRP families + 6 port families + 8 track families;
-    // 1 build_info sample, 2 groups × (10 single + 8 drop reasons) + 5 port
-    // counters + 2 port drop reasons + 8 track samples.
+    // build_info + 11 VRRP families + 8 port families + 8 track families;
+    // 1 build_info sample, 2 groups × (10 single + 8 drop reasons) + 7 port
+    // samples + 2 port drop reasons + 8 track samples.
     assert_eq!(
         stdout.lines().next(),
-        Some("families 26 samples 52"),
+        Some("families 28 samples 54"),
         "{stdout}"
     );
     // What the reference parser read, spot-checked against the snapshot.

@@ -81,8 +81,10 @@ fn snapshot() -> Snapshot {
         tx_frames: 5,
         tx_bytes: 300,
         drops: vec![("vrrp_ttl", 1)],
+        device_state: Default::default(),
     };
     Snapshot {
+        reload_kept: None,
         dataplane: None,
         sync: None,
         bfd: None,

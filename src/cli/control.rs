@@ -222,6 +222,7 @@ mod tests {
 
     fn empty() -> Snapshot {
         Snapshot {
+            reload_kept: None,
             dataplane: None,
             sync: None,
             bfd: None,
@@ -254,6 +255,7 @@ mod tests {
         use crate::config::Ipv4Cidr;
         use crate::vrrp::{GroupCounters, GroupStatus, VrrpState};
         let snap = Snapshot {
+            reload_kept: None,
             dataplane: None,
             sync: None,
             bfd: None,

@@ -127,6 +127,18 @@ pub(super) const PORT_METRICS: &[Metric<PortStatus>] = &[
         "Bytes sent on the interface.",
         |p| Some(p.tx_bytes),
     ),
+    (
+        "hagw_interface_device_missing",
+        "gauge",
+        "1 if the interface's device does not exist (its VRRP groups are in FAULT).",
+        |p| Some(u64::from(p.device_state.missing)),
+    ),
+    (
+        "hagw_interface_kernel_ipv4_addresses",
+        "gauge",
+        "IPv4 addresses the kernel has on this hagw-owned device (should be 0).",
+        |p| Some(p.device_state.kernel_ipv4.len() as u64),
+    ),
 ];
 
 /// The families of `metrics` over `items` (each sample labelled by

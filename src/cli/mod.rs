@@ -3,6 +3,7 @@
 //! operator reads; never touches packets.
 
 pub mod control;
+mod device;
 pub mod json;
 #[cfg(feature = "convert-keepalived")]
 pub mod keepalived;

@@ -10,7 +10,9 @@ pub(crate) use super::metrics::Family;
 use super::metrics::{metrics_json, metrics_samples, metrics_text};
 use super::tracks;
 pub(crate) use super::vrrp::group_drops;
-use super::vrrp::{cidr_json, vrrp_detail, vrrp_detail_json, vrrp_summary, vrrp_summary_json};
+use super::vrrp::{
+    cidr_json, vrrp_detail, vrrp_detail_json, vrrp_summary, vrrp_summary_json, with_missing,
+};
 use crate::config::Role;
 use crate::engine::{PortStatus, Snapshot};
 use crate::time::{Duration, Instant};
@@ -71,7 +73,7 @@ pub fn answer_at(
             Ok(if json {
                 vrrp_detail_json(&groups, &snap.tracks).to_pretty()
             } else {
-                vrrp_detail(&groups, &snap.tracks)
+                with_missing(vrrp_detail(&groups, &snap.tracks), &groups, snap)
             })
         }
         ["vrrp", "interface", name] => {
@@ -86,7 +88,7 @@ pub fn answer_at(
             Ok(if json {
                 vrrp_detail_json(&groups, &snap.tracks).to_pretty()
             } else {
-                vrrp_detail(&groups, &snap.tracks)
+                with_missing(vrrp_detail(&groups, &snap.tracks), &groups, snap)
             })
         }
         ["tracks"] => Ok(if json {
@@ -221,6 +223,9 @@ fn interfaces(snap: &Snapshot) -> String {
         return "No interfaces configured.\n".to_string();
     }
     let mut out = String::new();
+    if let Some(kept) = &snap.reload_kept {
+        let _ = writeln!(out, "Reload: {kept}\n");
+    }
     for (i, p) in snap.ports.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -231,8 +236,13 @@ fn interfaces(snap: &Snapshot) -> String {
             p.name,
             p.device,
             role_str(p.role),
-            up_down(p.up)
+            if p.device_state.missing {
+                "missing (no such device)"
+            } else {
+                up_down(p.up)
+            }
         );
+        super::device::kernel_lines(&mut out, p);
         let _ = writeln!(out, "  MAC {}, address {}", mac_str(p.mac), p.address);
         let _ = writeln!(
             out,
@@ -281,9 +291,14 @@ fn interfaces_json(snap: &Snapshot) -> Json {
                 .field("tx_bytes", p.tx_bytes)
                 .field("drops_total", port_drop_total(p))
                 .field("drops", drops)
+                .field("device_state", super::device::state_json(p))
         })
         .collect();
-    Json::object().field("interfaces", ports)
+    let out = Json::object().field("interfaces", ports);
+    match snap.reload_kept.as_deref() {
+        Some(kept) => out.field("reload_kept", kept),
+        None => out,
+    }
 }
 
 #[cfg(test)]

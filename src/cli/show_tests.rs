@@ -90,11 +90,13 @@ fn port(name: &str, device: &str, role: Role) -> PortStatus {
         tx_frames: 34,
         tx_bytes: 2_176,
         drops: vec![("vrrp_ttl", 3), ("vrrp_checksum", 0), ("no_route", 4)],
+        device_state: Default::default(),
     }
 }
 
 pub(in crate::cli) fn snap(groups: Vec<GroupStatus>, ports: Vec<PortStatus>) -> Snapshot {
     Snapshot {
+        reload_kept: None,
         groups,
         ports,
         dataplane: None,
@@ -310,7 +312,7 @@ fn empty_views_say_so() {
     );
     // Metrics still declare every family, with no samples (but build_info).
     let m = answer_at("metrics", &s, NOW, 1_800_000_000).unwrap();
-    assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 26);
+    assert_eq!(m.lines().filter(|l| l.starts_with("# TYPE ")).count(), 28);
     assert_eq!(
         answer("tracks", &s, NOW).unwrap(),
         "No health tracks configured.\n"

@@ -251,6 +251,7 @@ mod tests {
             last_change: Some(Duration::from_secs(3)),
         };
         Snapshot {
+            reload_kept: None,
             groups: Vec::new(),
             ports: Vec::new(),
             dataplane: None,

@@ -21,7 +21,9 @@ pub(super) fn vrrp_summary(snap: &Snapshot) -> String {
                 g.vrid.to_string(),
                 "vip".to_string(),
                 vip.addr.to_string(),
-                up_down(g.interface_up).to_string(),
+                super::device::missing_device(snap, &g.interface)
+                    .map_or(up_down(g.interface_up), |_| "missing")
+                    .to_string(),
                 yes_no(g.address_owner).to_string(),
                 g.state.as_str().to_string(),
             ]);
@@ -251,4 +253,18 @@ pub(super) fn vrrp_detail_json(
             })
             .collect::<Vec<_>>(),
     )
+}
+
+/// `vrrp detail` text plus, per group on a missing device, which device.
+pub(super) fn with_missing(mut out: String, groups: &[&GroupStatus], snap: &Snapshot) -> String {
+    for g in groups {
+        if let Some(d) = super::device::missing_device(snap, &g.interface) {
+            let _ = writeln!(
+                out,
+                "Group {}: device {d} of interface {} is missing; in FAULT until it appears",
+                g.name, g.interface
+            );
+        }
+    }
+    out
 }

@@ -5,13 +5,14 @@
 //! fallback every `LINK_POLL_WITH_NETLINK` (1 s), or every `LINK_POLL`
 //! (200 ms) when the netlink socket cannot be opened. A port is usable when the device exists, is UP and
 //! RUNNING, and (lan/wan) its packet socket is open. A missing device is
-//! retried every `RETRY` without exiting.
+//! retried every `RETRY` without exiting (and `missing` says so).
 //!
 //! Owns: opening/reopening the packet socket of lan/wan ports, MAC
 //! memberships, per-port driver counters (including the kernel's socket
 //! drops), and a warning for every kernel IPv4 address or IPv4 forwarding on
-//! a lan/wan device (checked at each open and link up). Never: decides what
-//! a link change means for VRRP (the engine does), changes kernel settings.
+//! a lan/wan device (checked at each open and link up, and on every netlink
+//! IPv4 address event). Never: decides what a link change means for VRRP
+//! (the engine does), changes kernel settings.
 
 use super::packet::{MacFilter, PacketSocket, VRRP_MCAST_MAC};
 use super::sys::{IoctlSocket, fmt_mac, kernel_ipv4_addrs, kernel_ipv4_forwarding};
@@ -64,6 +65,12 @@ pub struct Port {
     pub kernel_conflicts: u32,
     /// The conflicts already warned about since the socket was opened.
     kernel_reported: Vec<String>,
+    /// The kernel's IPv4 addresses on this lan/wan device at the last check
+    /// (socket open, link up, or a netlink address event).
+    pub kernel_ipv4: Vec<(std::net::Ipv4Addr, u32)>,
+    /// The device does not exist (its last read failed): the groups on it
+    /// are in FAULT until it appears.
+    pub missing: bool,
     next_retry: Instant,
     last_error: Option<String>,
 }
@@ -83,6 +90,8 @@ impl Port {
             counters: PortCounters::default(),
             kernel_conflicts: 0,
             kernel_reported: Vec::new(),
+            kernel_ipv4: Vec::new(),
+            missing: false,
             next_retry: Instant::ZERO,
             last_error: None,
         }
@@ -125,6 +134,7 @@ impl Port {
         }
         self.sock = None;
         self.vmacs.clear();
+        self.kernel_ipv4.clear(); // re-read when it opens again
     }
 
     fn open(&mut self, ioctl: &IoctlSocket, config: &Config) -> bool {
@@ -143,16 +153,16 @@ impl Port {
             }
         };
         if self.mac != [0; 6] && self.mac != mac {
+            // Re-created device: the caller tells the engine (`set_mac`).
             warn!(
-                "{} ({}): MAC changed from {} to {}; restart hagw to use the new one",
+                "{} ({}): MAC changed from {} to {}; using the new one",
                 self.name,
                 self.device,
                 fmt_mac(&self.mac),
                 fmt_mac(&mac)
             );
-        } else {
-            self.mac = mac;
         }
+        self.mac = mac;
         self.ifindex = ifindex;
         if !self.dataplane() {
             self.last_error = None;
@@ -198,6 +208,7 @@ impl Port {
         let mut found = Vec::new();
         match kernel_ipv4_addrs(&self.device) {
             Ok(addrs) => {
+                self.kernel_ipv4.clone_from(&addrs);
                 for (a, len) in addrs {
                     found.push(format!(
                         "the kernel has IPv4 address {a}/{len} on this device; hagw owns lan/wan devices and the kernel would answer ARP there too: remove it (ip addr del {a}/{len} dev {})",
@@ -227,6 +238,31 @@ impl Port {
             warn!(
                 "{} ({}): {} kernel setting(s) conflict with hagw owning this device",
                 self.name, self.device, self.kernel_conflicts
+            );
+        }
+    }
+
+    /// A netlink IPv4 address event: re-check the kernel's addresses on
+    /// this device at once (not at the next link change). Warns about a new
+    /// one as `check_kernel_ownership` does; says when the last one is gone.
+    pub fn recheck_kernel_ipv4(&mut self) {
+        if !self.dataplane() || self.sock.is_none() {
+            return; // checked when the socket opens
+        }
+        let had = self.kernel_ipv4.len();
+        self.check_kernel_ownership();
+        // An address removed and added again is warned about again.
+        let now = &self.kernel_ipv4;
+        self.kernel_reported.retain(|w| {
+            !w.starts_with("the kernel has IPv4 address ")
+                || now
+                    .iter()
+                    .any(|(a, l)| w.starts_with(&format!("the kernel has IPv4 address {a}/{l} ")))
+        });
+        if had > 0 && self.kernel_ipv4.is_empty() {
+            info!(
+                "{} ({}): the kernel has no IPv4 address on this device any more",
+                self.name, self.device
             );
         }
     }
@@ -272,8 +308,12 @@ impl Port {
     /// usable state (the caller compares with `up` and tells the engine).
     pub fn refresh(&mut self, now: Instant, ioctl: &IoctlSocket, config: &Config) -> bool {
         let flags = match ioctl.flags(&self.device) {
-            Ok(f) => f,
+            Ok(f) => {
+                self.missing = false;
+                f
+            }
             Err(e) => {
+                self.missing = true;
                 self.close();
                 self.note_error(format!("device not available: {e}"));
                 return false;

@@ -10,14 +10,16 @@
 //! up to 16, at most `RX_BUDGET` frames per socket per wake, flushed after
 //! each socket) and control clients.
 //!
-//! The engine is built once every lan/wan device exists (its MAC is needed);
-//! until then the daemon answers the control socket with the port list and
-//! retries each missing device every second. Never: parses frames, decides
-//! VRRP state, or blocks on anything but poll(2).
+//! The engine is built after the first look at the devices; a missing
+//! lan/wan device only holds the groups on it in FAULT (its MAC is set when
+//! it appears: netlink RTM_NEWLINK, or the retry every second), the others
+//! run (`faults`). Never: parses frames, decides VRRP state, or blocks on
+//! anything but poll(2).
 
 pub mod bfdsock;
 pub mod clock;
 pub mod control;
+mod faults;
 pub mod link;
 pub mod netlink;
 pub mod notify;
@@ -118,6 +120,9 @@ struct Daemon {
     /// When the engine call now running started (a failover's commit is
     /// logged with how long its call took).
     call_started: Instant,
+    /// What the last SIGHUP kept instead of a changed interface list, and
+    /// why (shown by `show interfaces`); cleared by a reload that applies.
+    reload_kept: Option<String>,
 }
 
 impl Daemon {
@@ -172,6 +177,7 @@ impl Daemon {
             sync_buf: vec![0; syncsock::MAX_DATAGRAM],
             sync_error: None,
             call_started: Instant::ZERO,
+            reload_kept: None,
         })
     }
 
@@ -237,6 +243,9 @@ impl Daemon {
                             if seen.links > 0 || seen.lost {
                                 // Re-read every port now (flags are the truth).
                                 self.poll_links(now);
+                            }
+                            if seen.addrs > 0 || seen.lost {
+                                self.addresses_changed();
                             }
                         }
                     }
@@ -525,7 +534,12 @@ impl Daemon {
                 continue;
             };
             port.read_kernel_drops();
+            let (was_missing, old_mac) = (port.missing, port.mac);
             let usable = port.refresh(now, &self.ioctl, &self.config);
+            self.device_changed(i, was_missing, old_mac);
+            let Some(port) = self.ports.get_mut(i) else {
+                continue;
+            };
             if let Ok(mtu) = self.ioctl.mtu(&port.device)
                 && mtu != port.mtu
             {
@@ -567,12 +581,10 @@ impl Daemon {
         }
     }
 
-    /// Build the engine once every dataplane port's MAC is known.
+    /// Build the engine after the first look at the devices: a missing
+    /// one has MAC zero and link down (its groups start in FAULT) until it
+    /// appears.
     fn try_start_engine(&mut self, now: Instant) {
-        if let Some(p) = self.ports.iter().find(|p| p.dataplane() && p.mac == [0; 6]) {
-            debug!("waiting for {} ({})", p.name, p.device);
-            return;
-        }
         let macs: Vec<[u8; 6]> = self.ports.iter().map(|p| p.mac).collect();
         match Engine::with_keys(&self.config, &macs, now, sys::random_keys()) {
             Ok(mut engine) => {
@@ -592,6 +604,7 @@ impl Daemon {
                     info!("engine started");
                 }
                 self.engine = Some(engine);
+                self.log_missing_at_start();
                 self.flush(now);
             }
             Err(e) => {
@@ -695,6 +708,8 @@ impl Daemon {
         // Take the snapshot lazily: only when a complete request arrived.
         let mut cached: Option<Snapshot> = None;
         let (engine, config, ports) = (&self.engine, &self.config, &self.ports);
+        let kept = &self.reload_kept;
+        let notes = |s: Snapshot| faults::with_notes(s, kept);
         self.control.serve(now, |line| {
             let want = crate::cli::show::needs_sessions(line);
             if want
@@ -704,8 +719,8 @@ impl Daemon {
             {
                 cached = None;
             }
-            let snap =
-                cached.get_or_insert_with(|| snapshot(engine.as_ref(), config, ports, now, want));
+            let snap = cached
+                .get_or_insert_with(|| notes(snapshot(engine.as_ref(), config, ports, now, want)));
             crate::cli::control::respond(line, snap, now)
         });
     }
@@ -725,16 +740,7 @@ impl Daemon {
                 return;
             }
         };
-        let shape = |c: &Config| -> Vec<(String, String, crate::config::Role)> {
-            c.interfaces
-                .iter()
-                .map(|i| (i.name.clone(), i.device.clone(), i.role))
-                .collect()
-        };
-        if shape(&new) != shape(&self.config) {
-            error!(
-                "reload: the interface list (names, devices, roles) changed; restart hagw to apply it; keeping the running configuration"
-            );
+        if self.refuse_interface_change(&new) {
             return;
         }
         if let Some(engine) = &mut self.engine {
@@ -763,6 +769,7 @@ impl Daemon {
             p.sync_vmacs(&new);
         }
         self.config = new;
+        self.reload_kept = None;
         info!("reload: configuration applied");
         self.flush(now);
     }
@@ -855,6 +862,7 @@ fn snapshot(
     let mut snap = match engine {
         Some(e) => e.snapshot_with(now, sessions),
         None => Snapshot {
+            reload_kept: None,
             groups: Vec::new(),
             ports: Vec::new(),
             dataplane: None,
@@ -879,11 +887,13 @@ fn snapshot(
                 tx_frames: 0,
                 tx_bytes: 0,
                 drops: Vec::new(),
+                device_state: Default::default(),
             })
             .collect();
     }
     for (st, p) in snap.ports.iter_mut().zip(ports.iter()) {
         st.up = p.up;
+        st.device_state = faults::device_state(p);
         if st.mac == [0; 6] {
             st.mac = p.mac;
         }

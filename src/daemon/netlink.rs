@@ -1,8 +1,11 @@
-//! NETLINK_ROUTE link notifications (RTMGRP_LINK) as a wake-up hint.
+//! NETLINK_ROUTE link notifications (RTMGRP_LINK) and IPv4 address
+//! notifications (RTMGRP_IPV4_IFADDR) as wake-up hints.
 //!
 //! A link message for any interface makes the loop re-read every port's
 //! flags at once (SIOCGIFFLAGS stays the single source of truth), so FAULT
-//! follows a carrier loss within one loop turn instead of one poll period.
+//! follows a carrier loss within one loop turn instead of one poll period,
+//! and a device that appears is opened at once. An address message makes
+//! it re-check the kernel's IPv4 addresses on the lan/wan devices (SPEC §1).
 //! Owns: the netlink socket and a checked walk over received messages.
 //! Never: trusts a length field before checking it against the buffer.
 
@@ -13,6 +16,10 @@ const NLMSG_HDRLEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
+const RTM_NEWADDR: u16 = 20;
+const RTM_DELADDR: u16 = 21;
+/// struct ifaddrmsg.
+const IFADDRMSG_LEN: usize = 8;
 const NLMSG_OVERRUN: u16 = 4;
 
 pub struct LinkMonitor {
@@ -25,6 +32,8 @@ pub struct LinkMonitor {
 pub struct Seen {
     /// Link messages (new/del) for any interface.
     pub links: u32,
+    /// IPv4 address messages (new/del) for any interface.
+    pub addrs: u32,
     /// Messages lost (ENOBUFS/overrun) or malformed: re-read everything.
     pub lost: bool,
 }
@@ -47,7 +56,7 @@ impl LinkMonitor {
         // SAFETY: sockaddr_nl is plain old data.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        sa.nl_groups = libc::RTMGRP_LINK as u32;
+        sa.nl_groups = (libc::RTMGRP_LINK | libc::RTMGRP_IPV4_IFADDR) as u32;
         // SAFETY: sa is a valid sockaddr_nl of the given length.
         let rc = unsafe {
             libc::bind(
@@ -93,6 +102,7 @@ impl LinkMonitor {
             let len = usize::try_from(n).unwrap_or(0).min(self.buf.len());
             let s = parse(self.buf.get(..len).unwrap_or(&[]));
             seen.links = seen.links.saturating_add(s.links);
+            seen.addrs = seen.addrs.saturating_add(s.addrs);
             seen.lost |= s.lost;
         }
         seen
@@ -132,6 +142,13 @@ pub fn parse(mut b: &[u8]) -> Seen {
                     seen.lost = true;
                 }
             }
+            RTM_NEWADDR | RTM_DELADDR => {
+                if len >= NLMSG_HDRLEN + IFADDRMSG_LEN {
+                    seen.addrs = seen.addrs.saturating_add(1);
+                } else {
+                    seen.lost = true;
+                }
+            }
             NLMSG_OVERRUN => seen.lost = true,
             _ => {}
         }
@@ -163,13 +180,17 @@ mod tests {
         let mut d = msg(RTM_NEWLINK, 40);
         d.extend(msg(RTM_DELLINK, 18)); // padded to 4
         d.extend(msg(24, 12)); // RTM_NEWROUTE: ignored
+        d.extend(msg(RTM_NEWADDR, 40));
+        d.extend(msg(RTM_DELADDR, 8));
         assert_eq!(
             parse(&d),
             Seen {
                 links: 2,
+                addrs: 2,
                 lost: false
             }
         );
+        assert!(parse(&msg(RTM_NEWADDR, 4)).lost, "short ifaddrmsg");
         // Short ifinfomsg, truncated datagram, silly length: flagged, no panic.
         assert!(parse(&msg(RTM_NEWLINK, 4)).lost);
         let mut t = msg(RTM_NEWLINK, 40);
@@ -190,7 +211,8 @@ mod tests {
 
     #[test]
     fn socket_opens() {
-        // Needs no privilege: subscribing to RTMGRP_LINK is allowed for anyone.
+        // Needs no privilege: subscribing to RTMGRP_LINK and
+        // RTMGRP_IPV4_IFADDR is allowed for anyone.
         let mut m = LinkMonitor::open().unwrap();
         let _ = m.drain();
     }

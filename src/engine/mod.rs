@@ -142,6 +142,22 @@ pub struct PortStatus {
     pub tx_bytes: u64,
     /// Drops by reason, e.g. ("vrrp_ttl", 3); every reason listed, zero or not.
     pub drops: Vec<(&'static str, u64)>,
+    /// What the driver knows of the device (the engine leaves it default).
+    pub device_state: DeviceState,
+}
+
+/// The driver's view of a port's device, for `show interfaces` / `show vrrp`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeviceState {
+    /// The device does not exist (not yet, or not any more): the groups on
+    /// this port are in FAULT until it appears.
+    pub missing: bool,
+    /// IPv4 addresses the kernel has on this hagw-owned (lan/wan) device
+    /// now; SPEC §1 says there must be none.
+    pub kernel_ipv4: Vec<Ipv4Cidr>,
+    /// Kernel settings conflicting with hagw owning the device, warned
+    /// since its socket was last opened.
+    pub kernel_conflicts: u32,
 }
 
 /// Everything `hagw show` can display, taken at one instant.
@@ -157,6 +173,9 @@ pub struct Snapshot {
     pub bfd: Option<BfdStatus>,
     /// Health tracks (`config track`), in config order.
     pub tracks: Vec<TrackStatus>,
+    /// Set by the daemon when a SIGHUP changed the interface list: what it
+    /// kept and why (None: the running config is the file's).
+    pub reload_kept: Option<String>,
 }
 
 /// The dataplane's tables and counters for `show conntrack`, `show nat
@@ -519,6 +538,19 @@ impl Engine {
         }
     }
 
+    /// The MAC of `port`'s device: a device missing when the engine was
+    /// built (MAC zero, its groups in FAULT) appeared, or was re-created
+    /// with another MAC. Adverts, ARP answers and forwarded frames use it
+    /// from now on.
+    pub fn set_mac(&mut self, port: PortId, mac: [u8; 6]) {
+        if let Some(p) = self.ctx.ports.get_mut(port)
+            && p.mac != mac
+        {
+            p.mac = mac;
+            self.rebuild_addrs();
+        }
+    }
+
     /// Orderly stop: masters send priority-0 adverts.
     pub fn shutdown(&mut self, now: Instant, tx: &mut TxQueue) {
         self.groups.shutdown(&mut self.ctx, now, tx);
@@ -588,6 +620,7 @@ impl Engine {
                     .copied()
                     .zip(p.drops.iter().copied())
                     .collect(),
+                device_state: DeviceState::default(),
             })
             .collect();
         Snapshot {
@@ -600,6 +633,7 @@ impl Engine {
                 .map(|g| g.status(&self.dp.ct, now, sessions)),
             bfd: self.bfd.as_ref().map(|l| l.status()),
             tracks: self.tracks.snapshot(now),
+            reload_kept: None,
         }
     }
 }

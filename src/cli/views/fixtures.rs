@@ -44,6 +44,7 @@ fn port(name: &str, role: Role) -> PortStatus {
         tx_frames: 0,
         tx_bytes: 0,
         drops: vec![],
+        device_state: Default::default(),
     }
 }
 
@@ -337,6 +338,7 @@ pub fn sync_status() -> SyncStatus {
 
 pub fn snapshot() -> Snapshot {
     Snapshot {
+        reload_kept: None,
         groups: vec![],
         ports: vec![port("lan", Role::Lan), port("wan", Role::Wan)],
         dataplane: Some(dataplane()),
