@@ -10,10 +10,15 @@
 //! * The sync link cut while sessions open, then restored: more frames
 //!   lost than the receive window holds, so B asks for a bulk resync,
 //!   after which both caches hold the same session ids.
-//! * The master's LAN link down: the whole sync group moves to B, the
-//!   download and the UDP flow survive, A stays alive as backup.
+//! * The master's LAN link down: the whole sync group moves to B, A stays
+//!   alive as backup; the link back up: A preempts again. The download
+//!   and the UDP flow survive both moves (this found two bugs: the new
+//!   master never sent the committed sessions back, and the TCP tracker
+//!   wedged on ACKs of data that had gone through the other router).
 //! * A SYN flood eight times the session table (`max_entries` 512): the
-//!   download opened before keeps flowing, evictions/drops are counted.
+//!   download opened before keeps flowing, evictions are counted, B's
+//!   external cache still holds the download, and after A's death the
+//!   download goes on through B.
 //! * Malformed VRRP adverts, ARP and sync frames from scapy (PyPI, in a
 //!   venv under target/tmp): each counted under its reason, no state
 //!   change, both daemons alive.
@@ -405,15 +410,15 @@ fn sync_link_cut_and_restored_resyncs_in_bulk() {
 }
 
 #[test]
-fn masters_lan_link_down_moves_the_sync_group() {
+fn masters_lan_link_down_moves_the_sync_group_and_back() {
     if skip_faults() {
         return;
     }
     let mut lab = Lab::new("faultlan");
     let (g, b) = pair(&mut lab, |c| c);
-    // 12 MB at 1.2 MB/s: 10 s.
-    let mut dl = start_transfer(&mut lab, &g, 12, 1_200_000);
-    let flow = start_udp_flow(&mut lab, &g, 14);
+    // 13 MB at 1 MB/s: 13 s, through A, then B, then A again.
+    let mut dl = start_transfer(&mut lab, &g, 13, 1_000_000);
+    let flow = start_udp_flow(&mut lab, &g, 15);
     std::thread::sleep(Duration::from_millis(2500));
     assert!(dl.running(), "the download is in flight");
     lab.link(&g.a.ns, "lan0", false);
@@ -431,13 +436,35 @@ fn masters_lan_link_down_moves_the_sync_group() {
     );
     assert!(a_out.is_some(), "A left wan_gw: {a_states:?}");
     assert_ne!(state_of(&g.a.socket, "lan_gw").as_deref(), Some("master"));
+    // Traffic through B for a while (B exports the sessions to A), then
+    // the link comes back and A (priority 200, preempt) takes over again.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        dl.running(),
+        "the download is in flight at the link's return"
+    );
+    lab.link(&g.a.ns, "lan0", true);
+    let t = Instant::now();
+    expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
+    expect_state(&lab, &g.a, "wan_gw", "master", Duration::from_secs(10));
+    expect_state(&lab, &b, "wan_gw", "backup", Duration::from_secs(5));
+    println!(
+        "LAN link up: A master of both again after {:?}",
+        t.elapsed()
+    );
     let (ok, same, secs, out) = dl.finish();
+    let ct = show_json(&g.a, "conntrack statistics");
+    println!(
+        "A after its return: tcp_liberal {}, invalid_tcp_window {}",
+        json_u64(&ct, "tcp_liberal"),
+        json_u64(&ct, "invalid_tcp_window")
+    );
     let (sources, times) = udp_result(&mut lab, flow);
     println!(
         "download {secs:.1} s (curl ok {ok}, checksum ok {same}); UDP sources {sources:?}, gap {:.2} s",
         max_gap(&times)
     );
-    assert!(ok && same, "the download survives: {out}");
+    assert!(ok && same, "the download survives both moves: {out}");
     assert_eq!(sources, vec![format!("{WAN_VIP}:20000")], "one UDP mapping");
     assert!(lab.hagw(&g.a).alive(), "A is alive");
     assert_eq!(
@@ -445,6 +472,7 @@ fn masters_lan_link_down_moves_the_sync_group() {
         0,
         "B refused no packet of the flows"
     );
+    assert_eq!(drops(&g.a, "ct_invalid"), 0, "A refused none on its return");
 }
 
 #[test]
@@ -465,8 +493,8 @@ fn syn_flood_beyond_the_table_spares_the_established_session() {
         "nft",
         "table inet hgfault { chain in { type filter hook input priority 0; tcp dport 9 drop; }; }",
     ]);
-    // 8 MB at 1 MB/s, the flood 2 s in.
-    let mut dl = start_transfer(&mut lab, &g, 8, 1_000_000);
+    // 10 MB at 1 MB/s, the flood 2 s in, A's death after it.
+    let mut dl = start_transfer(&mut lab, &g, 10, 1_000_000);
     let flow = start_udp_flow(&mut lab, &g, 12);
     std::thread::sleep(Duration::from_secs(2));
     let client = netns::gateway::CLIENT;
@@ -478,6 +506,7 @@ fn syn_flood_beyond_the_table_spares_the_established_session() {
     );
     let flood_done = dl.started.elapsed().as_secs_f64();
     let sent = text(&o);
+    assert!(lab.hagw(&g.a).alive(), "A survives the flood");
     let stats = show_json(&g.a, "conntrack statistics");
     let (entries, evicted, full) = (
         json_u64(&stats, "entries"),
@@ -491,6 +520,23 @@ fn syn_flood_beyond_the_table_spares_the_established_session() {
     );
     assert!(o.status.success(), "flood: {sent}");
     assert!(dl.running(), "the download was in flight through the flood");
+    // B's external cache (as small) took the flood too; the download's
+    // session must still be there: A dies after the flood.
+    let (id, _) = download_session(&g.a).expect("A still has the download's session");
+    let b_has = cache_ids(&b, "external-cache").contains(&id);
+    let b_stats = show_json(&b, "conntrack-sync statistics");
+    let b_ext = b_stats.split("\"cache_external\"").nth(1).unwrap_or("");
+    println!(
+        "B external cache: {} sessions, holds the download {b_has}, create failed {}",
+        json_u64(b_ext, "current"),
+        json_u64(b_ext, "created_failed")
+    );
+    assert!(
+        b_has,
+        "the flood pushed the download's session {id} out of B"
+    );
+    lab.node_death(&g.a, &["lan0", "wan0", "sync0"]);
+    expect_state(&lab, &b, "lan_gw", "master", Duration::from_secs(10));
     let (ok, same, secs, out) = dl.finish();
     let (sources, times) = udp_result(&mut lab, flow);
     let after = times.iter().filter(|&&t| t > flood_done).count();
@@ -508,8 +554,7 @@ fn syn_flood_beyond_the_table_spares_the_established_session() {
     assert!(ok && same, "the established download survives: {out}");
     assert!(after > 5, "the UDP flow still gets answers after the flood");
     assert_eq!(sources, vec![format!("{WAN_VIP}:20000")], "one UDP mapping");
-    assert_eq!(state_of(&g.a.socket, "lan_gw").as_deref(), Some("master"));
-    assert!(lab.hagw(&g.a).alive() && lab.hagw(&b).alive());
+    assert!(lab.hagw(&b).alive(), "B alive");
 }
 
 /// A python with scapy: a venv under target/tmp, made (pip, bounded) on
