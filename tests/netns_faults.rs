@@ -498,6 +498,8 @@ fn syn_flood_beyond_the_table_spares_the_established_session() {
     let flow = start_udp_flow(&mut lab, &g, 12);
     std::thread::sleep(Duration::from_secs(2));
     let client = netns::gateway::CLIENT;
+    let ct0 = show_json(&g.a, "conntrack statistics");
+    let overrun0 = drops(&g.a, "socket_rx_overrun");
     let o = lab.exec(
         &g.client,
         &[
@@ -507,16 +509,32 @@ fn syn_flood_beyond_the_table_spares_the_established_session() {
     let flood_done = dl.started.elapsed().as_secs_f64();
     let sent = text(&o);
     assert!(lab.hagw(&g.a).alive(), "A survives the flood");
+    // The kernel's drop count on the packet socket is read once a link poll.
+    std::thread::sleep(Duration::from_millis(1200));
     let stats = show_json(&g.a, "conntrack statistics");
-    let (entries, evicted, full) = (
+    let (entries, evicted, full, inserted) = (
         json_u64(&stats, "entries"),
         json_u64(&stats, "evicted"),
         json_u64(&stats, "drop_full"),
+        json_u64(&stats, "inserted") - json_u64(&ct0, "inserted"),
     );
+    let overrun = drops(&g.a, "socket_rx_overrun") - overrun0;
+    let syns: u64 = sent
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     println!(
-        "flood: {} at {flood_done:.1} s; A entries {entries}, evicted {evicted}, drop_full {full}, ct_full {}",
+        "flood: {} at {flood_done:.1} s; A: sessions made {inserted}, entries {entries}, \
+         evicted {evicted}, drop_full {full}, ct_full {}, socket overruns {overrun}",
         sent.trim(),
         drops(&g.a, "ct_full")
+    );
+    // Every SYN either made a session (most then evicted) or was counted
+    // as dropped (table full, or the socket's ring overran).
+    assert!(
+        inserted + full + overrun >= syns,
+        "{syns} SYNs, {inserted} sessions + {full} refused + {overrun} overruns"
     );
     assert!(o.status.success(), "flood: {sent}");
     assert!(dl.running(), "the download was in flight through the flood");
