@@ -778,8 +778,9 @@ fn synced_deadlines_expire_on_time_in_any_insert_order() {
     assert!(ct.is_empty(), "the capped one went at 300");
 }
 
-#[test]
-fn synced_tcp_is_liberal_until_both_directions_were_seen() {
+/// A table holding one ESTABLISHED TCP session learned from sync
+/// (window scale 7 both ways): (table, original tuple, record, slot).
+fn synced_established() -> (Conntrack, Tuple, SyncedSession, SessionIdx) {
     let mut ct = table(64);
     let orig = tuple(6, 40000, 443);
     let rec = SyncedSession {
@@ -788,6 +789,12 @@ fn synced_tcp_is_liberal_until_both_directions_were_seen() {
         ..synced(orig, 3600)
     };
     let idx = ct.insert_synced(at(0), &rec).unwrap();
+    (ct, orig, rec, idx)
+}
+
+#[test]
+fn synced_tcp_is_liberal_until_both_directions_were_seen() {
+    let (mut ct, orig, rec, idx) = synced_established();
     assert_eq!(ct.get(idx).unwrap().tcp_wscale(), [7, 7]);
     // Mid-stream: whatever sequence numbers the endpoints are at.
     let c2s = seg(orig, F::ACK, 1_000_000, 2_000_000, 100);
@@ -821,14 +828,7 @@ fn synced_tcp_is_liberal_until_both_directions_were_seen() {
 /// master's LAN link down and back during a download).
 #[test]
 fn synced_tcp_accepts_acks_of_data_the_peer_carried() {
-    let mut ct = table(64);
-    let orig = tuple(6, 40000, 443);
-    let rec = SyncedSession {
-        tcp_state: Some(TcpState::Established),
-        tcp_wscale: [7, 7],
-        ..synced(orig, 3600)
-    };
-    let idx = ct.insert_synced(at(0), &rec).unwrap();
+    let (mut ct, orig, rec, idx) = synced_established();
     // The server's data (1000 bytes at 2_000_000) and the client's ACKs.
     let data = |seq| seg(rec.reply, F::ACK | F::PSH, seq, 1_000_000, 1000);
     let ack = |a| seg(orig, F::ACK, 1_000_000, a, 0);
