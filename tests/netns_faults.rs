@@ -76,9 +76,17 @@ fn skip_faults() -> bool {
     false
 }
 
-/// `show WORDS --json` from `r`'s control socket ("" if it does not answer).
+/// `hagw show WORDS --json` for `r`, by the real binary ("" when it
+/// fails, e.g. the daemon is dead).
 fn show_json(r: &Router, words: &str) -> String {
-    query(&r.socket, &format!("{words} --json")).unwrap_or_default()
+    let sock = r.socket.to_string_lossy();
+    let mut args = vec!["show", "--socket", &sock];
+    args.extend(words.split_whitespace());
+    args.push("--json");
+    match Command::new(hagw_bin()).args(&args).output() {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => String::new(),
+    }
 }
 
 fn sync_stat(r: &Router, key: &str) -> u64 {
