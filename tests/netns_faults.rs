@@ -326,6 +326,7 @@ fn masters_lan_link_down_moves_the_sync_group_and_back() {
     let flow = start_udp_flow(&mut lab, &g, 15);
     std::thread::sleep(Duration::from_millis(2500));
     assert!(dl.running(), "the download is in flight");
+    let (id, a_line) = download_session(&g.a).expect("A has the download's session");
     lab.link(&g.a.ns, "lan0", false);
     let t = Instant::now();
     expect_state(&lab, &b, "lan_gw", "master", Duration::from_secs(10));
@@ -357,6 +358,8 @@ fn masters_lan_link_down_moves_the_sync_group_and_back() {
         "LAN link up: A master of both again after {:?}",
         t.elapsed()
     );
+    // A carries the session B handed back: same id, same mapping.
+    let back = download_session(&g.a).map(|(_, l)| l).unwrap_or_default();
     let (ok, same, secs, out) = dl.finish();
     let ct = show_json(&g.a, "conntrack statistics");
     println!(
@@ -370,6 +373,12 @@ fn masters_lan_link_down_moves_the_sync_group_and_back() {
         max_gap(&times)
     );
     assert!(ok && same, "the download survives both moves: {out}");
+    assert!(back.contains(&format!("\"id\":\"{id}\"")), "{back}");
+    assert!(
+        back.contains("\"from_sync\":true"),
+        "A committed B's copy: {back}"
+    );
+    assert_eq!(snat_of(&back), snat_of(&a_line), "same mapping: {back}");
     assert_eq!(sources, vec![format!("{WAN_VIP}:20000")], "one UDP mapping");
     assert!(lab.hagw(&g.a).alive(), "A is alive");
     assert_eq!(
