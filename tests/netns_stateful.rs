@@ -12,7 +12,7 @@ mod netns;
 use netns::gateway::{SERVER, WAN_VIP, started_pair};
 use netns::traffic::*;
 use netns::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The scenario-5 config without its conntrack_sync section.
 fn without_sync(cfg: &str) -> String {
@@ -56,49 +56,11 @@ fn run(test: &str, sync: bool) -> Option<Run> {
     // With sync, B's start-up resync from A is done before the test begins.
     let (g, b) = started_pair(&mut lab, &a_cfg, &b_cfg, sync);
 
-    let www = lab.dir.join("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let file = blob(&www, "blob", 12);
-    let file_s = file.to_string_lossy().into_owned();
-    let srv = lab.spawn(
-        &g.server,
-        "paced-http",
-        &[PYTHON, "-c", PACED_HTTP, SERVER, "8080", &file_s, "1500000"],
-    );
-    wait_for(Duration::from_secs(10), || {
-        lab.exec(&g.server, &["nc", "-z", SERVER, "8080"])
-            .status
-            .success()
-    })
-    .expect("http server up");
-    lab.spawn(&g.server, "udp", &[PYTHON, "-c", UDP_ECHO, "5353"]);
-    std::thread::sleep(Duration::from_millis(300));
-
     // 12 MB paced at 1.5 MB/s by the server: about 8 s; the master dies
     // a third of the way in.
-    let got = lab.dir.join("got");
-    let got_s = got.to_string_lossy().into_owned();
-    let url = format!("http://{SERVER}:8080/blob");
-    let started = Instant::now();
-    let curl = std::process::Command::new("ip")
-        .args(["netns", "exec", &g.client])
-        .args([
-            "curl",
-            "-sS",
-            "--max-time",
-            "60",
-            "--speed-limit",
-            "1",
-            "--speed-time",
-            "15",
-            "-o",
-            &got_s,
-            &url,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let dl = start_transfer(&mut lab, &g, 12, 1_500_000);
+    lab.spawn(&g.server, "udp", &[PYTHON, "-c", UDP_ECHO, "5353"]);
+    std::thread::sleep(Duration::from_millis(300));
     let udp = lab.spawn(
         &g.client,
         "udpflow",
@@ -108,22 +70,9 @@ fn run(test: &str, sync: bool) -> Option<Run> {
     lab.node_death(&g.a, &["lan0", "wan0", "sync0"]);
     expect_state(&lab, &b, "lan_gw", "master", Duration::from_secs(10));
 
-    let out = curl.wait_with_output().unwrap();
-    let secs = started.elapsed().as_secs_f64();
-    lab.proc(udp).wait_exit(Duration::from_secs(20));
-    let flow = lab.proc(udp).log_text();
-    let mut udp_sources: Vec<String> = Vec::new();
-    let mut times: Vec<f64> = Vec::new();
-    for l in flow.lines() {
-        let mut w = l.split_whitespace();
-        let (Some(t), Some(src)) = (w.next(), w.next()) else {
-            continue;
-        };
-        times.push(t.parse().unwrap_or(0.0));
-        if udp_sources.last().map(String::as_str) != Some(src) {
-            udp_sources.push(src.to_string());
-        }
-    }
+    let srv = dl.server;
+    let (curl_ok, download_ok, secs, curl_out) = dl.finish();
+    let (udp_sources, times) = udp_result(&mut lab, udp);
     let b_log = lab.hagw(&b).log_text();
     let server_log = lab.proc(srv).log_text();
     assert!(
@@ -131,9 +80,9 @@ fn run(test: &str, sync: bool) -> Option<Run> {
         "the server saw the WAN VIP: {server_log}"
     );
     Some(Run {
-        curl_ok: out.status.success(),
-        curl_out: text(&out),
-        download_ok: got.exists() && sha256(&got) == sha256(&file),
+        curl_ok,
+        curl_out,
+        download_ok,
         udp_sources,
         udp_gap: max_gap(&times),
         b_ct_invalid: drops(&b, "ct_invalid"),

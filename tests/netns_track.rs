@@ -15,18 +15,9 @@
 mod netns;
 use netns::gateway::{SERVER, gateway};
 use netns::*;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TRACK: &str = "\nconfig track 'upstream'\n\toption type 'ping'\n\toption interface '{IF}'\n\toption target '{TARGET}'\n\toption interval '0.5'\n\toption fall '3'\n\toption rise '2'\n\toption weight '-150'\n";
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn with_track(cfg: &str, group_anchor: &str, iface: &str, target: &str) -> String {
     let cfg = cfg.replacen(

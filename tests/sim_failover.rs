@@ -451,3 +451,46 @@ fn load_sharing_with_sync_both_halves_survive() {
         "b keeps its mapping"
     );
 }
+
+/// Found by tests/netns_faults.rs (the master's LAN link down and back
+/// during a download): R0 left master first and asked for a resync while
+/// R1 was still backup, so R1's answer was empty; R1 then committed the
+/// sessions but never exported them (committed sessions are not reported
+/// as New), so R0's external cache stayed empty and on its return R0
+/// committed nothing and kept its stale copy of the connection. The new
+/// master now sends its table in bulk after the commit.
+#[test]
+fn link_down_and_back_the_old_master_holds_and_retakes_the_sessions() {
+    let mut l = lab(true, 5);
+    let port = l.open_tcp();
+    assert!(l.tcp_round_trip(port));
+    l.sim.run_for(Duration::from_millis(100));
+    let id = live(&l, 0).iter().next().expect("R0's session").0;
+
+    l.sim.set_link(0, "lan", false);
+    l.sim.run_for(Duration::from_secs(5));
+    assert_eq!(l.sim.masters("lan_gw"), vec![1]);
+    assert_eq!(l.sim.masters("wan_gw"), vec![1], "the sync group moved");
+    assert!(l.tcp_round_trip(port), "the connection goes on through R1");
+    l.sim.run_for(Duration::from_millis(500));
+    assert!(
+        external(&l, 0).iter().any(|k| k.0 == id),
+        "R0, now backup, holds the session R1 carries: {:?}",
+        external(&l, 0)
+    );
+
+    let back = l.sim.now;
+    l.sim.set_link(0, "lan", true);
+    l.sim.run_for(Duration::from_secs(5));
+    assert_eq!(l.sim.masters("lan_gw"), vec![0], "R0 preempts");
+    assert_eq!(
+        l.failovers(0, back),
+        vec![(1, 0)],
+        "R0 committed the session R1 carried"
+    );
+    assert!(
+        l.tcp_round_trip(port),
+        "and the connection came back with it"
+    );
+    assert_eq!(l.drops(0, "ct_invalid"), 0);
+}

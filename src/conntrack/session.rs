@@ -49,6 +49,9 @@ pub(super) mod tcp_flag {
     /// Learned from sync and no packet of this direction seen yet: no
     /// window data, the session is liberal (see `tcp`).
     pub const UNSEEN: u8 = 0x20;
+    /// The session was learned from sync: this router may not have seen
+    /// all of the stream (see `tcp`, ACKs of unseen data).
+    pub const SYNCED: u8 = 0x40;
 }
 
 /// NAT applied to a session (the reply tuple already reflects it).

@@ -15,7 +15,16 @@
 //!   `UNSEEN`: each direction's first segment initializes its data the way
 //!   Linux picks up a connection mid-stream, and while any direction is
 //!   still unseen an out-of-window segment is let through (counted) instead
-//!   of being invalid. Once both directions were seen, tracking is strict.
+//!   of being invalid. Once both directions were seen, tracking is strict,
+//!   with one allowance: on a session learned from sync an ACK may
+//!   acknowledge up to one window of data beyond the highest sequence
+//!   seen here (the receiver's end moves there). The peer carried that
+//!   data, and around a takeover both routers forward for a moment
+//!   (switches learn the virtual MAC back and forth), so this router sees
+//!   the ACKs of data that went the other way; Linux would call them
+//!   invalid too and conntrackd setups run `nf_conntrack_tcp_be_liberal`.
+//!   Without it every later ACK was out of window and the connection
+//!   wedged (tests/netns_faults.rs, the master's LAN link down and back).
 
 use super::session::{Session, TcpState, pick, tcp_flag, with};
 use super::{Dir, TcpInfo};
@@ -134,7 +143,7 @@ impl Side {
     }
     /// Options of a SYN: the offered window scale (Linux `tcp_options`).
     fn set_options(&mut self, wscale: Option<u8>) {
-        self.flags &= tcp_flag::UNSEEN;
+        self.flags &= tcp_flag::UNSEEN | tcp_flag::SYNCED;
         if let Some(s) = wscale {
             self.flags |= tcp_flag::WSCALE_SEEN;
             self.set_scale(s);
@@ -195,6 +204,7 @@ pub(super) fn open_synced(s: &mut Session, state: TcpState, wscale: [u8; 2]) {
         if scale > 0 {
             d.flags |= tcp_flag::WSCALE_SEEN;
         }
+        d.flags |= tcp_flag::SYNCED;
         d
     };
     store(s, wscale.map(side));
@@ -311,6 +321,17 @@ fn in_window(old: TcpState, dir: Dir, sides: [Side; 2], t: &TcpInfo) -> Option<(
         end = snd.end;
     }
 
+    let synced = (snd.flags | rcv.flags) & tcp_flag::SYNCED != 0;
+    if synced
+        && has_ack
+        && !rst
+        && ack.after(rcv.end)
+        && ack.before(rcv.end + snd.maxwin.max(MAX_ACK_WINDOW) + 1)
+    {
+        // Data the peer carried (see the module docs): the receiver has
+        // sent at least this far.
+        rcv.end = ack;
+    }
     let in_recv_win = rcv.maxwin == 0 || end.after(snd.end - rcv.maxwin - 1);
     let ack_window = snd.maxwin.max(MAX_ACK_WINDOW);
     let in_win = seq.before(snd.maxend + 1)

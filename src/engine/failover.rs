@@ -14,9 +14,13 @@
 //! transition — before the driver sends the gratuitous ARPs and adverts
 //! that call queued, and before any later frame is forwarded. Conflicts
 //! (a tuple already live here for another session) are counted as failed.
-//! On leaving MASTER the node asks its peer for a resync. While a resync
-//! is outstanding (start, restart, demotion) the synced groups do not
-//! preempt a lower-priority master (bounded by `resync_timeout`).
+//! The new master then sends its whole table in bulk, so the peer's
+//! external cache holds the committed sessions too (a demoted master
+//! asks for its resync before the peer has taken over, and would
+//! otherwise get an empty answer). On leaving MASTER the node asks its
+//! peer for a resync. While a resync is outstanding (start, restart,
+//! demotion) the synced groups do not preempt a lower-priority master
+//! (bounded by `resync_timeout`).
 //!
 //! Split brain: keepalives carry each node's VRRP states; two masters of
 //! one VRID are logged and counted once per episode, and when the episode
@@ -205,6 +209,9 @@ impl SyncGlue {
         if gained {
             self.stats.promotions += 1;
             let (ok, failed) = self.commit(&mut dp.ct, now);
+            // The peer (now backup) learns the table as it stands, the
+            // committed sessions included.
+            self.sync.push_bulk();
             log::info!(
                 "conntrack-sync: master: committed {} sessions from the external cache ({} failed), then taking the virtual addresses",
                 ok,

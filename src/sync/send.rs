@@ -120,6 +120,16 @@ impl Sync {
         n
     }
 
+    /// Send the whole table to the peers unasked, as a new master does
+    /// right after its commit (conntrackd's `-B` in primary-backup.sh):
+    /// the backup's external cache then mirrors this node's table,
+    /// including the sessions just committed from it (those are never
+    /// reported as New). Without it a demoted master that asked for its
+    /// resync before the peer took over keeps an empty external cache.
+    pub fn push_bulk(&mut self) {
+        self.start_bulk();
+    }
+
     /// Start a bulk resync, or queue one more if one is already under way.
     pub(super) fn start_bulk(&mut self) {
         match &self.bulk {

@@ -28,18 +28,21 @@ pub fn skip() -> bool {
         return true;
     }
     for tool in ["ip", "ethtool", "ping"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if !found {
+        if !have(tool) {
             println!("skipped: needs {tool}");
             return true;
         }
     }
     false
+}
+
+/// Whether `tool` is on the PATH.
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The hagw binary under test (`HAGW_BIN` overrides, e.g. a release build for the benchmark).

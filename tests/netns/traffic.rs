@@ -2,20 +2,17 @@
 //! (curl, python3 servers, sha256sum) and the counters we read back.
 //! Shared by tests/netns_dataplane.rs and tests/netns_stateful.rs.
 
+use super::gateway::{Gateway, SERVER};
 use super::{Lab, Router, query, wait_for};
-use std::process::Command;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub const PYTHON: &str = "/usr/bin/python3";
 
 pub fn tools_missing() -> bool {
     for t in ["curl", "traceroute", "nc", PYTHON, "sha256sum"] {
-        let ok = Command::new("sh")
-            .args(["-c", &format!("command -v {t}")])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok {
+        if !super::have(t) {
             println!("skipped: needs {t}");
             return true;
         }
@@ -138,6 +135,105 @@ while time.time() - t0 < float(sys.argv[4]):
         pass
 "#;
 
+/// The flow's answers: (sources the server saw, deduplicated in order;
+/// answer times in seconds since the flow began).
+pub fn udp_result(lab: &mut Lab, flow: usize) -> (Vec<String>, Vec<f64>) {
+    lab.proc(flow).wait_exit(Duration::from_secs(30));
+    let mut sources: Vec<String> = Vec::new();
+    let mut times = Vec::new();
+    for l in lab.proc(flow).log_text().lines() {
+        let mut w = l.split_whitespace();
+        let (Some(t), Some(src)) = (w.next(), w.next()) else {
+            continue;
+        };
+        times.push(t.parse().unwrap_or(0.0));
+        if sources.last().map(String::as_str) != Some(src) {
+            sources.push(src.to_string());
+        }
+    }
+    (sources, times)
+}
+
 /// tests/tools/paced_http.py: a one-file HTTP server pacing its answer
 /// (argv: address, port, file, bytes per second); also used by `make demo`.
 pub const PACED_HTTP: &str = include_str!("../tools/paced_http.py");
+
+/// A paced HTTP download from the server to the client of a gateway lab.
+pub struct Transfer {
+    pub curl: Child,
+    pub got: PathBuf,
+    pub file: PathBuf,
+    pub started: Instant,
+    /// The paced server's process index (its log names the peer it served).
+    pub server: usize,
+}
+
+/// Serve `mb` MB from the server paced at `rate` bytes/s (PACED_HTTP on
+/// port 8080) and start curl fetching it from the client (bounded: 60 s,
+/// or 15 s without a byte).
+pub fn start_transfer(lab: &mut Lab, g: &Gateway, mb: usize, rate: u32) -> Transfer {
+    let www = lab.dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let file = blob(&www, "blob", mb);
+    let file_s = file.to_string_lossy().into_owned();
+    let rate = rate.to_string();
+    let server = lab.spawn(
+        &g.server,
+        "paced-http",
+        &[PYTHON, "-c", PACED_HTTP, SERVER, "8080", &file_s, &rate],
+    );
+    wait_for(Duration::from_secs(10), || {
+        lab.exec(&g.server, &["nc", "-z", SERVER, "8080"])
+            .status
+            .success()
+    })
+    .expect("http server up");
+    let got = lab.dir.join("got");
+    let got_s = got.to_string_lossy().into_owned();
+    let url = format!("http://{SERVER}:8080/blob");
+    let curl = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &g.client,
+            "curl",
+            "-sS",
+            "--max-time",
+            "60",
+        ])
+        .args([
+            "--speed-limit",
+            "1",
+            "--speed-time",
+            "15",
+            "-o",
+            &got_s,
+            &url,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Transfer {
+        curl,
+        got,
+        file,
+        started: Instant::now(),
+        server,
+    }
+}
+
+impl Transfer {
+    pub fn running(&mut self) -> bool {
+        matches!(self.curl.try_wait(), Ok(None))
+    }
+
+    /// Wait for curl (bounded by its --max-time): (curl ok, checksum ok,
+    /// seconds, curl's output).
+    pub fn finish(self) -> (bool, bool, f64, String) {
+        let out = self.curl.wait_with_output().unwrap();
+        let secs = self.started.elapsed().as_secs_f64();
+        let same = self.got.exists() && sha256(&self.got) == sha256(&self.file);
+        (out.status.success(), same, secs, text(&out))
+    }
+}
