@@ -336,7 +336,7 @@ fn group_block(out: &mut String, g: &GroupStatus) {
 }
 
 /// A group's drop counters by reason (the label used in text, JSON and metrics).
-pub(super) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
+pub(super) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 9] {
     let c = &g.counters;
     [
         ("ttl", c.rx_ttl_error),
@@ -345,6 +345,7 @@ pub(super) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
         ("length", c.rx_length_error),
         ("address_list", c.rx_address_list_error),
         ("auth", c.rx_auth_error),
+        ("replay", c.rx_ah_replay),
         ("interval", c.rx_interval_mismatch),
         ("owner_conflict", c.owner_conflict),
     ]
@@ -1225,6 +1226,7 @@ Interface wan (device eth1, role wan): down
                 "length",
                 "address_list",
                 "auth",
+                "replay",
                 "interval",
                 "owner_conflict"
             ]

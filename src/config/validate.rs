@@ -1075,17 +1075,13 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             parse_interval(v, version)
         });
         let rfc3768_compatibility = cx.or(sec, "rfc3768_compatibility", false, parse_bool);
-        let auth_type = cx.opt(sec, "auth_type", |v| match v {
-            "ah" => Err(
-                "auth_type 'ah' is not supported by this version; use plaintext-password or none"
-                    .to_string(),
-            ),
-            _ => parse_choice(v, &["none", "plaintext-password"]),
+        let auth_type = cx.opt(sec, "auth_type", |v| {
+            parse_choice(v, &["none", "plaintext-password", "ah"])
         });
         let password = cx.opt(sec, "auth_password", |v| {
             if v.is_empty() || v.len() > 8 {
                 Err(format!(
-                    "'{v}' is {} bytes long; a VRRP plaintext password is 1-8 characters",
+                    "'{v}' is {} bytes long; a VRRP password (plaintext or ah key) is 1-8 characters",
                     v.len()
                 ))
             } else {
@@ -1096,12 +1092,14 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         let auth_type = auth_type.map(|t| t.unwrap_or("none")).unwrap_or("bad");
         let auth = match (auth_type, password) {
             ("plaintext-password", Ok(Some(p))) => VrrpAuth::Plaintext(p),
-            ("plaintext-password", Ok(None)) => {
+            ("ah", Ok(Some(p))) => VrrpAuth::Ah(p),
+            (t @ ("plaintext-password" | "ah"), Ok(None)) => {
                 let line = sec.one("auth_type").map_or(sec.s.line, |o| o.line);
                 cx.err(
                     line,
-                    "option 'auth_type': plaintext-password needs option auth_password (1-8 characters, the same on all routers)"
-                        .to_string(),
+                    format!(
+                        "option 'auth_type': {t} needs option auth_password (1-8 characters, the same on all routers)"
+                    ),
                 );
                 ok = false;
                 VrrpAuth::None
@@ -1110,7 +1108,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                 let line = sec.one("auth_password").map_or(sec.s.line, |o| o.line);
                 cx.err(
                     line,
-                    "option 'auth_password' is set but auth_type is none; add option auth_type 'plaintext-password' or remove the password"
+                    "option 'auth_password' is set but auth_type is none; add option auth_type 'plaintext-password' (or 'ah') or remove the password"
                         .to_string(),
                 );
                 VrrpAuth::None
@@ -1980,16 +1978,21 @@ mod tests {
     }
 
     #[test]
-    fn ah_message_is_exact() {
-        let e = bad(
-            "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption auth_type 'ah'\n",
-        );
+    fn ah_needs_a_key_and_version_2() {
+        let g = "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption auth_type 'ah'\n";
         assert_eq!(
-            e,
+            bad(g),
             vec![
-                "t.uci:14: option 'auth_type': auth_type 'ah' is not supported by this version; use plaintext-password or none"
+                "t.uci:14: option 'auth_type': ah needs option auth_password (1-8 characters, the same on all routers)"
             ]
         );
+        let c = ok(&format!("{g}\toption auth_password 'k3y'\n"));
+        assert_eq!(c.vrrp_groups[0].auth, VrrpAuth::Ah("k3y".into()));
+        let e = bad(&format!(
+            "{g}\toption auth_password 'k3y'\n\toption version '3'\n"
+        ));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("'ah' is not allowed with version 3"), "{e:?}");
     }
 
     #[test]
