@@ -1,8 +1,9 @@
 //! VRRPv2 `auth_type ah` against keepalived (IPsec AH, HMAC-MD5-96) in
 //! network namespaces, both ways: keepalived master + hagw backup (hagw
 //! accepts keepalived's adverts and stays backup) and hagw master +
-//! keepalived backup (keepalived accepts hagw's and stays backup); tshark
-//! dissects hagw's frames as AH around VRRP. With different keys each side
+//! keepalived backup (keepalived accepts hagw's and stays backup), with
+//! multicast and with unicast peers (where both leave the TTL out of the
+//! ICV); tshark dissects hagw's frames as AH around VRRP. With different keys each side
 //! counts (hagw) or logs (keepalived) the failures and both become master.
 //! Needs root, keepalived and (for the dissection) tshark.
 
@@ -12,14 +13,20 @@ use std::time::Duration;
 
 const VIP: &str = "192.168.42.50";
 
-/// keepalived's config: one v2 instance on lan0 with `auth_type AH`.
-fn ka_conf(priority: u8, key: &str, script: &std::path::Path) -> String {
+/// keepalived's config: one v2 instance on lan0 with `auth_type AH`
+/// (`unicast`: adverts to hagw's address only).
+fn ka_conf(priority: u8, key: &str, unicast: bool, script: &std::path::Path) -> String {
     let s = script.display();
+    let peer = if unicast {
+        "  unicast_peer {\n    192.168.42.1\n  }\n"
+    } else {
+        ""
+    };
     format!(
         "global_defs {{\n  router_id ka{priority}\n  script_user root\n  enable_script_security\n  vrrp_garp_master_delay 0\n}}\n\
          vrrp_instance VI_42 {{\n  state BACKUP\n  interface lan0\n  virtual_router_id 42\n  priority {priority}\n\
          \x20 advert_int 1\n  version 2\n  authentication {{\n    auth_type AH\n    auth_pass {key}\n  }}\n\
-         \x20 virtual_ipaddress {{\n    {VIP}/24\n  }}\n\
+         \x20 virtual_ipaddress {{\n    {VIP}/24\n  }}\n{peer}\
          \x20 notify_master \"{s} ka master\"\n  notify_backup \"{s} ka backup\"\n  notify_fault \"{s} ka fault\"\n}}\n"
     )
 }
@@ -40,13 +47,24 @@ struct Run {
 }
 
 /// hagw (priority `hagw_prio`, key `hagw_key`) and keepalived (`ka_prio`,
-/// `ka_key`) on one segment, both with auth_type AH; both started.
-fn start(test: &str, hagw_prio: u8, hagw_key: &str, ka_prio: u8, ka_key: &str) -> Run {
+/// `ka_key`) on one segment, both with auth_type AH (`unicast`: each has
+/// the other as its unicast peer); both started.
+fn start(
+    test: &str,
+    hagw_prio: u8,
+    hagw_key: &str,
+    ka_prio: u8,
+    ka_key: &str,
+    unicast: bool,
+) -> Run {
     let mut lab = Lab::new(test);
-    let conf = format!(
+    let mut conf = format!(
         "{}\toption auth_type 'ah'\n\toption auth_password '{hagw_key}'\n",
         hagw_conf("192.168.42.1", hagw_prio, 2, 100, VIP)
     );
+    if unicast {
+        conf.push_str("\tlist unicast_peer '192.168.42.3'\n");
+    }
     let (mut h, kns, _c) = keepalived_lab(&mut lab, &conf);
     lab.start(&mut h);
     let notify_log = lab.dir.join("ka.notify");
@@ -57,7 +75,7 @@ fn start(test: &str, hagw_prio: u8, hagw_key: &str, ka_prio: u8, ka_key: &str) -
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let text = ka_conf(ka_prio, ka_key, &script);
+    let text = ka_conf(ka_prio, ka_key, unicast, &script);
     let k = start_keepalived_conf(&mut lab, &kns, "ka", &text, notify_log);
     Run { lab, h, k }
 }
@@ -77,10 +95,20 @@ const SETTLE: Duration = Duration::from_secs(12);
 
 #[test]
 fn keepalived_master_hagw_backup_accepts_ah_adverts() {
+    ka_master_hagw_backup("ka_ah_ka", false);
+}
+
+/// Unicast adverts: the TTL is left out of the ICV on both sides.
+#[test]
+fn unicast_keepalived_master_hagw_backup_accepts_ah_adverts() {
+    ka_master_hagw_backup("ka_ah_uka", true);
+}
+
+fn ka_master_hagw_backup(test: &str, unicast: bool) {
     if skipped() {
         return;
     }
-    let Run { lab, h, k } = start("ka_ah_ka", 100, "ahsecret", 150, "ahsecret");
+    let Run { lab, h, k } = start(test, 100, "ahsecret", 150, "ahsecret", unicast);
     expect_ka(&lab, &k, "master", SETTLE);
     expect_state(&lab, &h, "lan_gw", "backup", SETTLE);
     let rx0 = json_u64(
@@ -111,10 +139,19 @@ fn keepalived_master_hagw_backup_accepts_ah_adverts() {
 
 #[test]
 fn hagw_master_keepalived_backup_accepts_ah_adverts() {
+    hagw_master_ka_backup("ka_ah_hagw", false);
+}
+
+#[test]
+fn unicast_hagw_master_keepalived_backup_accepts_ah_adverts() {
+    hagw_master_ka_backup("ka_ah_uhagw", true);
+}
+
+fn hagw_master_ka_backup(test: &str, unicast: bool) {
     if skipped() {
         return;
     }
-    let Run { mut lab, h, k } = start("ka_ah_hagw", 150, "ahsecret", 100, "ahsecret");
+    let Run { mut lab, h, k } = start(test, 150, "ahsecret", 100, "ahsecret", unicast);
     expect_state(&lab, &h, "lan_gw", "master", SETTLE);
     expect_ka(&lab, &k, "backup", SETTLE);
     // Stable over several adverts: keepalived accepts hagw's adverts.
@@ -144,7 +181,11 @@ fn hagw_master_keepalived_backup_accepts_ah_adverts() {
             "-c",
             "3",
             "-f",
-            "ip proto 51 and src host 192.168.42.1",
+            if unicast {
+                "ip proto 51 and src host 192.168.42.1 and dst host 192.168.42.3"
+            } else {
+                "ip proto 51 and src host 192.168.42.1 and dst host 224.0.0.18"
+            },
             "-T",
             "fields",
             "-e",
@@ -181,7 +222,7 @@ fn wrong_key_both_sides_refuse_and_become_master() {
     if skipped() {
         return;
     }
-    let Run { mut lab, h, k } = start("ka_ah_bad", 150, "ahsecret", 100, "otherkey");
+    let Run { mut lab, h, k } = start("ka_ah_bad", 150, "ahsecret", 100, "otherkey", false);
     expect_state(&lab, &h, "lan_gw", "master", SETTLE);
     expect_ka(&lab, &k, "master", SETTLE);
     // keepalived as master was seen sending only one or two adverts in 5 s
