@@ -224,3 +224,54 @@ fn restarted_master_is_master_again_via_backup() {
 fn restarted_owner_is_master_again_after_refused_adverts() {
     restarted_master_is_master_again(75, true);
 }
+
+/// Mutated copies of an advert the backup has already accepted (bit flips,
+/// truncation, extension, AH length and next-header changes) never panic,
+/// are all dropped and counted, and never change any state: a copy that
+/// still authenticates (only mutable IP fields changed) is a replay.
+#[test]
+fn mutated_ah_adverts_never_panic_and_are_all_dropped() {
+    let mut sim = pair(76, ["k3y", "k3y"], |_, _| {});
+    sim.run_until(secs(10));
+    assert_eq!(sim.masters("g"), vec![1]);
+    let (base, _, _) = ah_adverts(&sim, 1, 0).last().unwrap().clone();
+    let trace_len = sim.trace.len();
+    let drops = |sim: &Sim| -> u64 {
+        let s = sim.routers[0].engine.as_ref().unwrap().snapshot(sim.now);
+        s.ports[0].drops.iter().map(|(_, n)| n).sum()
+    };
+    let mut rng = sim::Rng::new(0xa4);
+    let n = 5_000u64;
+    let before = drops(&sim);
+    for _ in 0..n {
+        let mut f = base.clone();
+        match rng.next_u64() % 4 {
+            0 => {
+                for _ in 0..1 + rng.next_u64() % 3 {
+                    let i = (rng.next_u64() % f.len() as u64) as usize;
+                    f[i] ^= 1 << (rng.next_u64() % 8);
+                }
+            }
+            1 => f.truncate(14 + (rng.next_u64() % (f.len() as u64 - 14)) as usize),
+            2 => {
+                for _ in 0..1 + rng.next_u64() % 20 {
+                    f.push(rng.next_u64() as u8);
+                }
+            }
+            _ => {
+                // AH next header / payload length.
+                let i = 34 + (rng.next_u64() % 2) as usize;
+                f[i] = rng.next_u64() as u8;
+            }
+        }
+        sim.inject(0, "lan", &f);
+    }
+    assert_eq!(
+        drops(&sim) - before,
+        n,
+        "every mutated copy dropped and counted"
+    );
+    assert_eq!(sim.trace.len(), trace_len, "no state change");
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.masters("g"), vec![1]);
+}
