@@ -226,7 +226,9 @@ fn wrong_key_both_sides_refuse_and_become_master() {
     expect_state(&lab, &h, "lan_gw", "master", SETTLE);
     expect_ka(&lab, &k, "master", SETTLE);
     // keepalived as master was seen sending only one or two adverts in 5 s
-    // here while refusing hagw's (hagw's port counted 9 frames in all):
+    // here while refusing hagw's (a tcpdump showed its adverts stop once
+    // hagw's, also every 1 s, arrive just before its own timer fires: the
+    // timer seems to restart on each advert received, even a refused one):
     // wait for the first one rather than count a rate.
     if wait_for(Duration::from_secs(8), || hagw_drops(&h, "auth") >= 1).is_none() {
         lab.dump_logs();
