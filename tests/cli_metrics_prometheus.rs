@@ -178,11 +178,11 @@ fn prometheus_reference_parser_reads_our_metrics() {
         String::from_utf8_lossy(&out.stderr)
     );
     // build_info + 11 VRRP families + 8 port families + 8 track families;
-    // 1 build_info sample, 2 groups × (10 single + 8 drop reasons) + 7 port
+    // 1 build_info sample, 2 groups × (10 single + 9 drop reasons) + 7 port
     // samples + 2 port drop reasons + 8 track samples.
     assert_eq!(
         stdout.lines().next(),
-        Some("families 28 samples 54"),
+        Some("families 28 samples 56"),
         "{stdout}"
     );
     // What the reference parser read, spot-checked against the snapshot.

@@ -411,12 +411,20 @@ const CASES: &[Case] = &[
         "'4' is not a VRRP version (expected 2 or 3)",
     ),
     c(
-        "auth_type ah",
+        "auth_type ah without a key",
         &[(
             "option version '2'",
-            "option version '2'\n\toption auth_type 'ah' # <-\n\toption auth_password 'secret'",
+            "option version '2'\n\toption auth_type 'ah' # <-",
         )],
-        "auth_type 'ah' is not supported by this version; use plaintext-password or none",
+        "option 'auth_type': ah needs option auth_password (1-8 characters, the same on all routers)",
+    ),
+    c(
+        "auth_type ah on version 3",
+        &[(
+            "option version '2'",
+            "option version '3'\n\toption auth_type 'ah' # <-\n\toption auth_password 'secret'",
+        )],
+        "'ah' is not allowed with version 3",
     ),
     c(
         "auth_type unknown",
@@ -424,7 +432,7 @@ const CASES: &[Case] = &[
             "option version '2'",
             "option version '2'\n\toption auth_type 'md5' # <-",
         )],
-        "'md5' is not one of none, plaintext-password",
+        "'md5' is not one of none, plaintext-password, ah",
     ),
     c(
         "plaintext without password",
@@ -440,7 +448,7 @@ const CASES: &[Case] = &[
             "option version '2'",
             "option version '2'\n\toption auth_type 'plaintext-password'\n\toption auth_password '123456789' # <-",
         )],
-        "is 9 bytes long; a VRRP plaintext password is 1-8 characters",
+        "is 9 bytes long; a VRRP password (plaintext or ah key) is 1-8 characters",
     ),
     c(
         "password without auth_type",

@@ -119,12 +119,17 @@ fn every_vector_config_converts_to_a_valid_equivalent() {
         // keepalived sends only the first 8 bytes of a longer password.
         let want = ka(&text, "auth_pass").map(|p| p.chars().take(8).collect::<String>());
         let got = match &g.auth {
-            VrrpAuth::Plaintext(p) => Some(p.clone()),
+            VrrpAuth::Plaintext(p) | VrrpAuth::Ah(p) => Some(p.clone()),
             VrrpAuth::None => None,
         };
         assert_eq!(got, want, "{name}");
+        assert_eq!(
+            matches!(g.auth, VrrpAuth::Ah(_)),
+            text.contains("auth_type AH"),
+            "{name}"
+        );
     }
-    assert_eq!(n, 8, "vector configs");
+    assert_eq!(n, 9, "vector configs");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -6,29 +6,9 @@
 
 mod netns;
 use netns::*;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const VIP: &str = "192.168.42.50";
-
-fn have_keepalived() -> bool {
-    Command::new("keepalived")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-fn expect_ka(lab: &Lab, k: &Keepalived, state: &str, timeout: Duration) {
-    if wait_for(timeout, || keepalived_state(k).as_deref() == Some(state)).is_none() {
-        lab.dump_logs();
-        panic!(
-            "keepalived not {state} within {timeout:?}; notify log: {:?}",
-            std::fs::read_to_string(&k.notify_log)
-        );
-    }
-}
 
 /// hagw priority `hagw_prio`, keepalived `ka_prio`; the higher is master;
 /// then the master dies and the other takes over.
@@ -36,7 +16,7 @@ fn interop(test: &str, version: u8, hagw_prio: u8, ka_prio: u8) {
     if skip() {
         return;
     }
-    if !have_keepalived() {
+    if !have("keepalived") {
         println!("skipped: needs keepalived");
         return;
     }

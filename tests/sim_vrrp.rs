@@ -8,7 +8,10 @@ use hagw::config::{Config, VrrpAuth, VrrpGroup};
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::VrrpState::{self, *};
 use sim::config::{ConfigBuilder, ip};
-use sim::{AdvertFrame, LINK_DELAY, Sim, advert_of, arp_reply_of, garp_of};
+use sim::{
+    AdvertFrame, LINK_DELAY, Sim, advert_of, arp_reply_of, garp_of, group_status, ip_checksum,
+    port_drop,
+};
 
 const TICK: Duration = Duration::from_millis(1);
 
@@ -33,26 +36,6 @@ fn pair(seed: u64, f: impl Fn(usize, &mut VrrpGroup)) -> Sim {
     }
     sim.connect("lan", &[(0, "lan"), (1, "lan")]);
     sim
-}
-
-fn group_status(sim: &Sim, r: usize) -> hagw::vrrp::GroupStatus {
-    sim.routers[r]
-        .engine
-        .as_ref()
-        .unwrap()
-        .snapshot(sim.now)
-        .groups[0]
-        .clone()
-}
-
-fn port_drop(sim: &Sim, r: usize, reason: &str) -> u64 {
-    let s = sim.routers[r].engine.as_ref().unwrap().snapshot(sim.now);
-    s.ports[0]
-        .drops
-        .iter()
-        .find(|(n, _)| *n == reason)
-        .unwrap()
-        .1
 }
 
 /// A master that stops gracefully sends priority 0; the backup takes over
@@ -217,17 +200,6 @@ fn bad_adverts_counted_and_ignored() {
     // control: the same advert without defects makes the master yield
     sim.inject(1, "lan", &good().build());
     assert_eq!(sim.state(1, "g"), Some(Backup));
-}
-
-fn ip_checksum(h: &[u8]) -> u16 {
-    let mut acc: u32 = h
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum();
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
 }
 
 /// RFC mode: adverts, GARP and ARP replies for the VIP use 00:00:5e:00:01:VRID;

@@ -397,8 +397,13 @@ fn instance(n: &Node, warn: &mut dyn FnMut(usize, String)) -> Group {
                     }
                 }
                 match (ty.as_deref(), pass) {
-                    (Some("PASS"), Some(p)) => {
-                        g.opts.push(("auth_type", "plaintext-password".into()));
+                    (Some(t @ ("PASS" | "AH")), Some(p)) => {
+                        let ty = if t == "AH" {
+                            "ah"
+                        } else {
+                            "plaintext-password"
+                        };
+                        g.opts.push(("auth_type", ty.into()));
                         let p8 = first8(&p);
                         if p8.len() < p.len() {
                             warn(
@@ -413,7 +418,7 @@ fn instance(n: &Node, warn: &mut dyn FnMut(usize, String)) -> Group {
                     (t, _) => warn(
                         l,
                         format!(
-                            "authentication {}: not supported by hagw (only PASS); dropped",
+                            "authentication {}: not supported by hagw (only PASS and AH, with auth_pass); dropped",
                             t.unwrap_or("?")
                         ),
                     ),

@@ -455,6 +455,7 @@ fn interface_json_has_numbers_seconds_and_every_drop_reason() {
             "length",
             "address_list",
             "auth",
+            "replay",
             "interval",
             "owner_conflict"
         ]

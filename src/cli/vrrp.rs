@@ -145,7 +145,7 @@ pub(super) fn group_block(out: &mut String, g: &GroupStatus) {
 }
 
 /// A group's drop counters by reason (the label used in text, JSON and metrics).
-pub(crate) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
+pub(crate) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 9] {
     let c = &g.counters;
     [
         ("ttl", c.rx_ttl_error),
@@ -154,6 +154,7 @@ pub(crate) fn group_drops(g: &GroupStatus) -> [(&'static str, u64); 8] {
         ("length", c.rx_length_error),
         ("address_list", c.rx_address_list_error),
         ("auth", c.rx_auth_error),
+        ("replay", c.rx_ah_replay),
         ("interval", c.rx_interval_mismatch),
         ("owner_conflict", c.owner_conflict),
     ]

@@ -100,6 +100,9 @@ pub enum VrrpAuth {
     None,
     /// Up to 8 bytes, sent in the clear (RFC 2338 type 1).
     Plaintext(String),
+    /// IPsec AH (HMAC-MD5-96) keyed with up to 8 bytes, as keepalived's
+    /// `auth_type AH` (RFC 2338 type 2); `wire::ah`.
+    Ah(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -51,6 +51,8 @@ drop_reasons! {
     VrrpType => "vrrp_type",
     VrrpAddressList => "vrrp_address_list",
     VrrpAuth => "vrrp_auth",
+    /// `auth_type ah`: a replayed or old AH sequence number.
+    VrrpReplay => "vrrp_replay",
     VrrpInterval => "vrrp_interval",
     VrrpTooMany => "vrrp_too_many_addresses",
     /// A priority-255 advert from another router while we own the address.

@@ -21,14 +21,20 @@
 //!   member is in FAULT, in which case nobody moves (retry after another
 //!   Master_Down_Interval). Same as keepalived's vrrp_sync_group.
 //!
-//! Never: parses anything but the VRRP payload handed in, or forwards.
+//! * `auth_type ah`: the AH is checked (`engine::vrrp_ah`) before the
+//!   advert reaches the state machine; each advert sent takes the next
+//!   number of the group's AH counter.
+//!
+//! Never: parses anything but the VRRP payload (and its AH) handed in, or forwards.
 
 use super::ctx::{Ctx, Why};
+use super::vrrp_ah::{self, AhRx};
 use super::{EngineError, Event, GARP_SPACING, PortId, TxQueue, min_opt};
 use crate::config::Config;
 use crate::time::{Duration, Instant};
 use crate::vrrp::group::{self, Group, GroupParams, Output};
-use crate::vrrp::{GroupStatus, VrrpState};
+use crate::vrrp::{GroupAuth, GroupStatus, VrrpState};
+use crate::wire::ah;
 use crate::wire::build::{self, AdvertHeader};
 use crate::wire::{ChecksumMode, EthernetAddress, VrrpError, VrrpRepr};
 use std::net::Ipv4Addr;
@@ -141,6 +147,8 @@ impl Groups {
         std::mem::take(&mut self.changed)
     }
 
+    /// A VRRP message (`vrrp`, the IPv4 payload or what follows the AH)
+    /// from `src`; `ah`: the AH it came in, if any.
     #[allow(clippy::too_many_arguments)]
     pub fn handle_vrrp(
         &mut self,
@@ -151,6 +159,7 @@ impl Groups {
         dst: Ipv4Addr,
         ttl: u8,
         vrrp: &[u8],
+        ah: Option<AhRx<'_>>,
         tx: &mut TxQueue,
     ) {
         let vrid = vrrp.get(1).copied();
@@ -195,6 +204,10 @@ impl Groups {
         if !self.slots[i].started {
             return;
         }
+        let unicast = !self.slots[i].unicast_peers.is_empty();
+        if let Err(why) = vrrp_ah::check(&mut self.slots[i].group, unicast, src, ah) {
+            return ctx.drop(port, why);
+        }
         match self.slots[i].group.handle_advert(now, src, ttl, &adv) {
             Ok(out) => self.apply(ctx, now, i, out, tx),
             Err(d) => {
@@ -226,13 +239,18 @@ impl Groups {
         };
         let p = &s.group.params;
         let interval = p.wire_interval();
+        let (auth_type, auth_data) = match p.auth {
+            GroupAuth::None => (crate::wire::vrrp::AUTH_NONE, [0; 8]),
+            GroupAuth::Plaintext(d) => (crate::wire::vrrp::AUTH_PLAINTEXT, d),
+            GroupAuth::Ah(_) => (crate::wire::vrrp::AUTH_AH, [0; 8]),
+        };
         let mut repr = VrrpRepr {
             version: p.version,
             vrid: p.vrid,
             priority,
             advert_interval: interval,
-            auth_type: u8::from(p.auth.is_some()),
-            auth_data: p.auth.unwrap_or([0; 8]),
+            auth_type,
+            auth_data,
             addresses: heapless::Vec::new(),
         };
         for v in &p.vips {
@@ -244,7 +262,13 @@ impl Groups {
             ChecksumMode::Rfc
         };
         let primary = p.primary;
+        let auth = p.auth;
         let peers = s.unicast_peers.len();
+        // One sequence number per advert, whatever the number of peers.
+        let seq = match auth {
+            GroupAuth::Ah(_) => self.slots[i].group.ah_seq.next_tx(),
+            _ => 0,
+        };
         for k in 0..peers.max(1) {
             let id = ctx.next_id();
             let src_mac = EthernetAddress(src_mac);
@@ -254,7 +278,12 @@ impl Groups {
                     AdvertHeader::unicast(src_mac, primary, EthernetAddress::BROADCAST, *peer, id)
                 }
             };
-            ctx.send(tx, port, |b| build::vrrp_advert(b, &hdr, &repr, mode));
+            match auth {
+                GroupAuth::Ah(key) => ctx.send(tx, port, |b| {
+                    ah::vrrp_advert(b, &hdr, &repr, &key, seq, peers > 0)
+                }),
+                _ => ctx.send(tx, port, |b| build::vrrp_advert(b, &hdr, &repr, mode)),
+            };
         }
     }
 
@@ -728,11 +757,7 @@ impl Groups {
                     configured_priority: p.configured_priority,
                     advert_interval_cs: p.advert_interval_cs,
                     master_advert_interval_cs: s.group.master_adver_interval_cs(),
-                    auth_type: if p.auth.is_some() {
-                        "plaintext-password"
-                    } else {
-                        "none"
-                    },
+                    auth_type: p.auth.name(),
                     preempt: p.preempt,
                     preempt_delay_secs: g.preempt_delay_secs,
                     vips: g.virtual_addresses.clone(),

@@ -1,7 +1,7 @@
 //! Frame intake and local delivery: count, check the destination MAC,
 //! parse Ethernet and IPv4 once, and dispatch — ARP goes to the neighbour
 //! cache and requests for our addresses are answered (`crate::local`), VRRP
-//! goes to the groups, unicast IPv4 to the forwarding path
+//! (bare or inside an IPsec AH, protocol 51) goes to the groups, unicast IPv4 to the forwarding path
 //! (`engine::forward`), which hands back what is for the router itself:
 //! ICMP echo to our addresses is answered after the `local` firewall chain;
 //! everything else for us is counted (`no_host`: the host TAP is issue 14).
@@ -14,12 +14,14 @@ use super::ctx::{Ctx, Why};
 use super::forward::Dataplane;
 use super::groups::Groups;
 use super::icmp::{self, IcmpError};
+use super::vrrp_ah::AhRx;
 use super::{PortId, TxQueue, Verdict};
 use crate::config::{Direction, FirewallAction};
 use crate::conntrack::{CtState, Tuple};
 use crate::firewall::Match;
 use crate::local;
 use crate::time::Instant;
+use crate::wire::ah::{self, AhError};
 use crate::wire::{ArpPacket, ArpRepr, EthernetFrame, Ipv4Packet, ethertype, protocol};
 
 /// See `Engine::handle_frame`.
@@ -80,16 +82,49 @@ pub fn handle_frame(
                 return Verdict::Consumed;
             }
             let (src, dst) = (ip.src_addr(), ip.dst_addr());
-            if ip.protocol() == protocol::VRRP {
+            if ip.protocol() == protocol::VRRP || ip.protocol() == protocol::AH {
                 let own = ctx.port_addr(port);
                 if ip.is_fragment() {
                     ctx.drop(port, Why::Malformed);
                 } else if dst != crate::wire::vrrp::MULTICAST_ADDR && dst != own {
-                    ctx.drop(port, Why::VrrpBadDst);
+                    ctx.drop(
+                        port,
+                        if ip.protocol() == protocol::AH {
+                            Why::Unsupported
+                        } else {
+                            Why::VrrpBadDst
+                        },
+                    );
                 } else if src == own {
                     ctx.drop(port, Why::VrrpOwn);
+                } else if ip.protocol() == protocol::VRRP {
+                    groups.handle_vrrp(ctx, now, port, src, dst, ip.ttl(), ip.payload(), None, tx);
                 } else {
-                    groups.handle_vrrp(ctx, now, port, src, dst, ip.ttl(), ip.payload(), tx);
+                    // IPsec AH: only around a VRRP advert (keepalived's
+                    // auth_type AH); the ICV covers the whole IP packet.
+                    let hl = ip.header().len();
+                    let whole = eth.payload().get(..hl + ip.payload().len()).unwrap_or(&[]);
+                    match ah::split(ip.payload()) {
+                        Ok((header, vrrp)) => {
+                            let rx = AhRx {
+                                header,
+                                ip_packet: whole,
+                            };
+                            groups.handle_vrrp(
+                                ctx,
+                                now,
+                                port,
+                                src,
+                                dst,
+                                ip.ttl(),
+                                vrrp,
+                                Some(rx),
+                                tx,
+                            );
+                        }
+                        Err(AhError::NextHeader(_)) => ctx.drop(port, Why::Unsupported),
+                        Err(_) => ctx.drop(port, Why::Malformed),
+                    }
                 }
                 return Verdict::Consumed;
             }

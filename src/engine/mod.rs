@@ -21,6 +21,7 @@ mod icmp;
 mod liveness;
 mod local;
 mod tracks;
+mod vrrp_ah;
 
 use crate::config::{Config, Ipv4Cidr, Role};
 use crate::time::{Duration, Instant};

@@ -219,25 +219,36 @@ fn truncated_frames_are_rejected() {
 
 #[test]
 fn replayed_frames_are_rejected_and_counted() {
-    let (mut a, mut b) = pair(None);
-    a.export_new(&rec(1, 1, 60));
-    a.flush(t(3000));
-    let first = out(&mut a).remove(0);
-    assert_eq!(b.handle_datagram(t(3000), &first), Ok(()));
-    assert_eq!(b.handle_datagram(t(3000), &first), Err(RxError::Duplicate));
-    a.export_destroy(session_id(1, 1));
-    a.flush(t(3000));
-    pass(t(3000), &mut a, &mut b);
-    for c in 0..70 {
-        a.export_new(&rec(1, 100 + c, 60));
+    // Unkeyed, and keyed: a replayed frame carries a valid MAC, so only
+    // the sequence number (covered by the MAC) stops it.
+    for key in [None, Some("sekrit-key")] {
+        let (mut a, mut b) = pair(key);
+        let base = b.stats();
+        a.export_new(&rec(1, 1, 60));
         a.flush(t(3000));
+        let first = out(&mut a).remove(0);
+        assert_eq!(b.handle_datagram(t(3000), &first), Ok(()), "{key:?}");
+        assert_eq!(b.handle_datagram(t(3000), &first), Err(RxError::Duplicate));
+        a.export_destroy(session_id(1, 1));
+        a.flush(t(3000));
+        pass(t(3000), &mut a, &mut b);
+        for c in 0..70 {
+            a.export_new(&rec(1, 100 + c, 60));
+            a.flush(t(3000));
+        }
+        pass(t(3000), &mut a, &mut b);
+        // far behind the window now: still refused, and the destroyed session
+        // does not come back
+        assert_eq!(b.handle_datagram(t(3000), &first), Err(RxError::Replay));
+        let s = b.stats();
+        assert_eq!(
+            (s.duplicates - base.duplicates, s.replays - base.replays),
+            (1, 1),
+            "{key:?}"
+        );
+        assert_eq!(s.auth_failures, base.auth_failures, "{key:?}");
+        assert!(b.external(t(3000)).all(|r| r.id != session_id(1, 1)));
     }
-    pass(t(3000), &mut a, &mut b);
-    // far behind the window now: still refused, and the destroyed session
-    // does not come back
-    assert_eq!(b.handle_datagram(t(3000), &first), Err(RxError::Replay));
-    assert_eq!((b.stats().duplicates, b.stats().replays), (1, 1));
-    assert!(b.external(t(3000)).all(|r| r.id != session_id(1, 1)));
 }
 
 #[test]

@@ -8,10 +8,10 @@
 //! and the engine calls `become_master` (alone, or for the whole sync group)
 //! or `stay_backup` when the sync group is blocked.
 
-use super::{GroupCounters, VrrpState};
+use super::{AhSeq, GroupAuth, GroupCounters, VrrpState};
 use crate::config::{Interface, VrrpAuth, VrrpGroup};
 use crate::time::{Duration, Instant};
-use crate::wire::vrrp::{MAX_ADDRS, VrrpRepr};
+use crate::wire::vrrp::{AUTH_AH, AUTH_NONE, AUTH_PLAINTEXT, MAX_ADDRS, VrrpRepr};
 use std::net::Ipv4Addr;
 
 /// Highest priority; only the address owner uses it.
@@ -38,8 +38,8 @@ pub struct GroupParams {
     /// The interface's primary address: advert source, election tie-break.
     pub primary: Ipv4Addr,
     pub vips: heapless::Vec<Ipv4Addr, MAX_ADDRS>,
-    /// Plaintext password (zero padded), v2 only.
-    pub auth: Option<[u8; 8]>,
+    /// v2 authentication.
+    pub auth: GroupAuth,
 }
 
 impl GroupParams {
@@ -66,14 +66,11 @@ impl GroupParams {
             g.priority.max(1)
         };
         let auth = match &g.auth {
-            VrrpAuth::None => None,
+            VrrpAuth::None => GroupAuth::None,
             VrrpAuth::Plaintext(p) => {
-                let mut key = [0u8; 8];
-                for (k, b) in key.iter_mut().zip(p.bytes()) {
-                    *k = b;
-                }
-                Some(key)
+                GroupAuth::Plaintext(VrrpRepr::plaintext_auth_data(p.as_bytes()))
             }
+            VrrpAuth::Ah(p) => GroupAuth::Ah(crate::wire::ah::key_from_password(p.as_bytes())),
         };
         GroupParams {
             name: g.name.clone(),
@@ -149,6 +146,9 @@ pub struct Group {
     /// address owner is not held (it always preempts).
     preempt_hold: bool,
     pub counters: GroupCounters,
+    /// `auth_type ah`: the sequence counter (checked by the engine, which
+    /// verifies the AH before calling `handle_advert`).
+    pub ah_seq: AhSeq,
 }
 
 impl Group {
@@ -165,6 +165,7 @@ impl Group {
             last_change: None,
             preempt_hold: false,
             counters: GroupCounters::default(),
+            ah_seq: AhSeq::default(),
         }
     }
 
@@ -421,11 +422,15 @@ impl Group {
             self.counters.rx_version_error += 1;
             return Err(Drop::Version);
         }
-        // Authentication (v2): type and password must match ours.
+        // Authentication (v2): type and password must match ours (the AH
+        // itself was verified by the engine).
         if self.params.version == 2 {
             let ok = match self.params.auth {
-                None => adv.auth_type == 0,
-                Some(key) => adv.auth_type == 1 && adv.auth_data == key,
+                GroupAuth::None => adv.auth_type == AUTH_NONE,
+                GroupAuth::Plaintext(key) => {
+                    adv.auth_type == AUTH_PLAINTEXT && adv.auth_data == key
+                }
+                GroupAuth::Ah(_) => adv.auth_type == AUTH_AH,
             };
             if !ok {
                 self.counters.rx_auth_error += 1;
@@ -575,7 +580,7 @@ mod tests {
             preempt_delay: Duration::ZERO,
             primary: Ipv4Addr::new(192, 168, 42, 2),
             vips,
-            auth: None,
+            auth: GroupAuth::None,
         }
     }
 
@@ -792,7 +797,7 @@ mod tests {
     #[test]
     fn bad_adverts_counted_and_ignored() {
         let mut p = params(2, 100);
-        p.auth = Some(*b"secret\0\0");
+        p.auth = GroupAuth::Plaintext(*b"secret\0\0");
         let mut g = Group::new(p);
         g.start(t(0), false);
         let d0 = g.deadline();

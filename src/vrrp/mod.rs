@@ -40,10 +40,72 @@
 //!   unless `vrrp_strict`. A backup accepts nothing for them.
 //! * A v3 advert whose Max Adver Int is 0 is discarded and counted as an
 //!   interval error (RFC 9568 erratum to RFC 5798), not clamped.
+//! * `auth_type ah` (v2 only) follows keepalived: one sequence counter per
+//!   group serves both directions (`AhSeq`): a received advert is accepted
+//!   only with a higher number than any seen or sent (a replay or an old
+//!   one is counted in `rx_ah_replay` and dropped), and each advert sent
+//!   carries the counter plus one. So a restarted router, which counts
+//!   from 0 again, continues above what its peer had seen once it has
+//!   heard the peer; until then its own adverts are refused as replays by
+//!   the peer, which becomes master and is then taken over again.
 
 use crate::config::Ipv4Cidr;
 use crate::time::Duration;
 use std::net::Ipv4Addr;
+
+/// A group's authentication (v2), derived from the config.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum GroupAuth {
+    None,
+    /// The zero-padded password carried in every advert.
+    Plaintext([u8; 8]),
+    /// The AH key (the password's first 8 bytes, zero padded).
+    Ah([u8; 8]),
+}
+
+impl GroupAuth {
+    /// As `show vrrp` prints it (the config's auth_type value).
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupAuth::None => "none",
+            GroupAuth::Plaintext(_) => "plaintext-password",
+            GroupAuth::Ah(_) => "ah",
+        }
+    }
+}
+
+/// The AH sequence counter of one group, shared by receive and send as
+/// keepalived does (see the module notes).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct AhSeq {
+    last: u32,
+}
+
+impl AhSeq {
+    /// An authenticated advert carried `seq`: true (and remembered) when
+    /// it is higher than any seen or sent, false for a replay.
+    pub fn accept(&mut self, seq: u32) -> bool {
+        if seq > self.last {
+            self.last = seq;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The number for the next advert sent (stays at `wire::ah::SEQ_MAX`
+    /// once reached, like keepalived: after 2^32 adverts).
+    pub fn next_tx(&mut self) -> u32 {
+        if self.last < crate::wire::ah::SEQ_MAX {
+            self.last += 1;
+        }
+        self.last
+    }
+
+    pub fn last(self) -> u32 {
+        self.last
+    }
+}
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum VrrpState {
@@ -81,6 +143,8 @@ pub struct GroupCounters {
     pub rx_type_error: u64,
     pub rx_address_list_error: u64,
     pub rx_auth_error: u64,
+    /// `auth_type ah`: authenticated adverts with an old sequence number.
+    pub rx_ah_replay: u64,
     pub rx_interval_mismatch: u64,
     /// Adverts from another master that lost the election to us (two
     /// masters at once: split brain, resolved by re-asserting).
@@ -106,7 +170,7 @@ pub struct GroupStatus {
     pub advert_interval_cs: u16,
     /// v3: the interval learned from the current master.
     pub master_advert_interval_cs: u16,
-    /// "none" or "plaintext-password".
+    /// "none", "plaintext-password" or "ah".
     pub auth_type: &'static str,
     pub preempt: bool,
     pub preempt_delay_secs: u32,
@@ -123,3 +187,25 @@ pub struct GroupStatus {
 
 pub mod group;
 pub use group::{Group, GroupParams};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ah_seq_shared_by_send_and_receive() {
+        let mut s = AhSeq::default();
+        assert!(!s.accept(0));
+        assert!(s.accept(5));
+        assert!(!s.accept(5), "a replay");
+        assert!(!s.accept(4), "an old one");
+        assert_eq!(s.next_tx(), 6, "sending continues above what was seen");
+        assert!(!s.accept(6), "our own number is not accepted back");
+        assert!(s.accept(100));
+        let mut top = AhSeq {
+            last: crate::wire::ah::SEQ_MAX - 1,
+        };
+        assert_eq!(top.next_tx(), crate::wire::ah::SEQ_MAX);
+        assert_eq!(top.next_tx(), crate::wire::ah::SEQ_MAX);
+    }
+}

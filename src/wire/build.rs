@@ -69,7 +69,7 @@ impl AdvertHeader {
 
 /// Write Ethernet + IPv4 headers for a payload of `payload_len` bytes and
 /// return the IPv4 payload slice, or None when the frame does not fit.
-fn ip_frame<'b>(
+pub(crate) fn ip_frame<'b>(
     buf: &'b mut [u8],
     src_mac: EthernetAddress,
     dst_mac: EthernetAddress,

@@ -11,6 +11,8 @@ pub mod protocol {
     pub const ICMP: u8 = 1;
     pub const TCP: u8 = 6;
     pub const UDP: u8 = 17;
+    /// IPsec Authentication Header (VRRPv2 `auth_type ah`).
+    pub const AH: u8 = 51;
     pub const VRRP: u8 = 112;
 }
 

@@ -4,7 +4,7 @@
 //! field before checking it against the buffer, never touches a socket.
 //!
 //! Layers: [`ethernet`], [`arp`], [`ipv4`], [`icmp`], [`udp`], [`tcp`],
-//! [`vrrp`]; the internet checksum (RFC 1071, RFC 1624) in [`checksum`];
+//! [`vrrp`], [`ah`] (IPsec AH around VRRPv2 adverts); the internet checksum (RFC 1071, RFC 1624) in [`checksum`];
 //! whole-frame builders (adverts, ARP, echo replies, ICMP errors, TCP
 //! resets) in [`build`]; in-place NAT rewrites with incremental checksum
 //! updates in [`rewrite`]. Real keepalived adverts are test vectors in
@@ -57,6 +57,7 @@ macro_rules! packet_view {
     };
 }
 
+pub mod ah;
 pub mod arp;
 pub mod build;
 pub mod checksum;

@@ -29,7 +29,8 @@ pub const AUTH_NONE: u8 = 0;
 /// v2 auth type "simple text password" (RFC 2338, kept by RFC 3768 for
 /// compatibility; keepalived's `auth_type PASS`).
 pub const AUTH_PLAINTEXT: u8 = 1;
-/// AH (RFC 2338); not implemented beyond reporting the type.
+/// IPsec AH (RFC 2338; keepalived's `auth_type AH`): the advert follows an
+/// AH (`wire::ah`) and carries 8 zero authentication bytes.
 pub const AUTH_AH: u8 = 2;
 
 /// Why an advert was rejected; each maps to a counter.

@@ -787,6 +787,18 @@ pub fn keepalived_state(k: &Keepalived) -> Option<String> {
     Some(t.lines().last()?.split_whitespace().nth(1)?.to_string())
 }
 
+/// Wait until keepalived's notify script reported `state`; else dump the
+/// logs and fail.
+pub fn expect_ka(lab: &Lab, k: &Keepalived, state: &str, timeout: Duration) {
+    if wait_for(timeout, || keepalived_state(k).as_deref() == Some(state)).is_none() {
+        lab.dump_logs();
+        panic!(
+            "keepalived not {state} within {timeout:?}; notify log: {:?}",
+            std::fs::read_to_string(&k.notify_log)
+        );
+    }
+}
+
 /// SIGKILL keepalived (main and VRRP child): a dead node.
 pub fn kill_keepalived(lab: &mut Lab, k: &Keepalived) {
     if let Some(v) = read_pid(&k.vrrp_pidfile) {

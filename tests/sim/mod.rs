@@ -581,6 +581,33 @@ impl Sim {
     }
 }
 
+/// Router `r`'s first group, as `show vrrp` sees it.
+pub fn group_status(sim: &Sim, r: usize) -> hagw::vrrp::GroupStatus {
+    sim.routers[r]
+        .engine
+        .as_ref()
+        .unwrap()
+        .snapshot(sim.now)
+        .groups[0]
+        .clone()
+}
+
+/// Router `r`'s drop counter `reason` on its first port.
+pub fn port_drop(sim: &Sim, r: usize, reason: &str) -> u64 {
+    let s = sim.routers[r].engine.as_ref().unwrap().snapshot(sim.now);
+    s.ports[0]
+        .drops
+        .iter()
+        .find(|(n, _)| *n == reason)
+        .unwrap()
+        .1
+}
+
+/// The checksum to put in an IPv4 header `h` whose checksum field is 0.
+pub fn ip_checksum(h: &[u8]) -> u16 {
+    csum(h, 0)
+}
+
 /// (vrid, priority) of a VRRP advert frame.
 pub fn advert_of(b: &[u8]) -> Option<(u8, u8)> {
     if b.len() < 14 + 20 + 8 || b[12..14] != [0x08, 0x00] || b[14 + 9] != 112 {

@@ -333,16 +333,21 @@ fn fast_takeover_needs_bfd_and_sync_group() {
 }
 
 #[test]
-fn ah_message_is_exact() {
-    let e = bad(
-        "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption auth_type 'ah'\n",
-    );
+fn ah_needs_a_key_and_version_2() {
+    let g = "config vrrp_group 'g'\n\toption interface 'lan'\n\toption vrid '7'\n\tlist virtual_address '192.168.1.50'\n\toption auth_type 'ah'\n";
     assert_eq!(
-        e,
+        bad(g),
         vec![
-            "t.uci:14: option 'auth_type': auth_type 'ah' is not supported by this version; use plaintext-password or none"
+            "t.uci:14: option 'auth_type': ah needs option auth_password (1-8 characters, the same on all routers)"
         ]
     );
+    let c = ok(&format!("{g}\toption auth_password 'k3y'\n"));
+    assert_eq!(c.vrrp_groups[0].auth, VrrpAuth::Ah("k3y".into()));
+    let e = bad(&format!(
+        "{g}\toption auth_password 'k3y'\n\toption version '3'\n"
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("'ah' is not allowed with version 3"), "{e:?}");
 }
 
 #[test]

@@ -138,17 +138,13 @@ pub(super) fn groups(
             parse_interval(v, version)
         });
         let rfc3768_compatibility = cx.or(sec, "rfc3768_compatibility", false, parse_bool);
-        let auth_type = cx.opt(sec, "auth_type", |v| match v {
-            "ah" => Err(
-                "auth_type 'ah' is not supported by this version; use plaintext-password or none"
-                    .to_string(),
-            ),
-            _ => parse_choice(v, &["none", "plaintext-password"]),
+        let auth_type = cx.opt(sec, "auth_type", |v| {
+            parse_choice(v, &["none", "plaintext-password", "ah"])
         });
         let password = cx.opt(sec, "auth_password", |v| {
             if v.is_empty() || v.len() > 8 {
                 Err(format!(
-                    "'{v}' is {} bytes long; a VRRP plaintext password is 1-8 characters",
+                    "'{v}' is {} bytes long; a VRRP password (plaintext or ah key) is 1-8 characters",
                     v.len()
                 ))
             } else {
@@ -159,12 +155,14 @@ pub(super) fn groups(
         let auth_type = auth_type.map(|t| t.unwrap_or("none")).unwrap_or("bad");
         let auth = match (auth_type, password) {
             ("plaintext-password", Ok(Some(p))) => VrrpAuth::Plaintext(p),
-            ("plaintext-password", Ok(None)) => {
+            ("ah", Ok(Some(p))) => VrrpAuth::Ah(p),
+            (t @ ("plaintext-password" | "ah"), Ok(None)) => {
                 let line = sec.one("auth_type").map_or(sec.s.line, |o| o.line);
                 cx.err(
                     line,
-                    "option 'auth_type': plaintext-password needs option auth_password (1-8 characters, the same on all routers)"
-                        .to_string(),
+                    format!(
+                        "option 'auth_type': {t} needs option auth_password (1-8 characters, the same on all routers)"
+                    ),
                 );
                 ok = false;
                 VrrpAuth::None
@@ -173,7 +171,7 @@ pub(super) fn groups(
                 let line = sec.one("auth_password").map_or(sec.s.line, |o| o.line);
                 cx.err(
                     line,
-                    "option 'auth_password' is set but auth_type is none; add option auth_type 'plaintext-password' or remove the password"
+                    "option 'auth_password' is set but auth_type is none; add option auth_type 'plaintext-password' (or 'ah') or remove the password"
                         .to_string(),
                 );
                 VrrpAuth::None

@@ -4,7 +4,7 @@
 # For each *.conf here: create two network namespaces joined by a veth pair
 # (keepalived side 10.99.0.1/24 with a fixed MAC, peer side 10.99.0.2/24),
 # run keepalived by hand (no systemd) in the first one for a few seconds
-# while tcpdump records VRRP and ARP on its interface, stop keepalived with
+# while tcpdump records VRRP (also inside IPsec AH) and ARP on its interface, stop keepalived with
 # SIGTERM (so it sends its priority-0 advert), and write the captured
 # frames as hex, one frame per line, after '#' comment lines naming the
 # keepalived version and the config. Keeps the first ADVERTS adverts, every
@@ -67,7 +67,7 @@ for NAME in "$@"; do
     echo "capture.sh: $NAME"
     sed "s/IFNAME/$IF_K/" "$CONF" >"$TMP/keepalived.conf"
     rm -f "$TMP/cap.pcap" "$TMP/keepalived.pid" "$TMP/vrrp.pid"
-    timeout $((RUN_SECS + 15)) ip netns exec "$NS_K" tcpdump -q -U -n -i "$IF_K" -w "$TMP/cap.pcap" 'vrrp or arp' \
+    timeout $((RUN_SECS + 15)) ip netns exec "$NS_K" tcpdump -q -U -n -i "$IF_K" -w "$TMP/cap.pcap" 'vrrp or arp or ip proto 51' \
         2>"$TMP/tcpdump.log" &
     TPID=$!
     sleep 1
@@ -107,9 +107,11 @@ for f in frames:
         # Gratuitous ARP only (spa == tpa), not the kernel resolving a unicast peer.
         if f[28:32] == f[38:42]:
             kept.append(f)
-    elif et == b"\x08\x00" and f[23] == 112:
+    elif et == b"\x08\x00" and f[23] in (112, 51):
         ihl = (f[14] & 15) * 4
-        prio = f[14 + ihl + 2]
+        # With auth_type AH the advert follows a 24-byte IPsec AH header.
+        ah = 24 if f[23] == 51 else 0
+        prio = f[14 + ihl + ah + 2]
         if prio == 0:
             kept.append(f)
         elif adverts < keep:
