@@ -175,8 +175,9 @@ pub struct Nic {
 }
 
 /// The emulated NIC model and the guest modules that drive it, in load
-/// order: `HAGW_MIPS_NIC=pcnet` (AMD PCnet, pcnet32 + mii) or `e1000`
-/// (Intel 82540EM).
+/// order: AMD PCnet (pcnet32 + mii), or with `HAGW_MIPS_NIC=e1000` the Intel
+/// 82540EM (e1000, a driver that merges received segments with GRO, as most
+/// router NIC drivers do).
 pub struct NicModel {
     pub device: &'static str,
     pub modules: &'static [&'static str],
@@ -185,13 +186,13 @@ pub struct NicModel {
 impl Nic {
     pub fn model() -> NicModel {
         match std::env::var("HAGW_MIPS_NIC").as_deref() {
-            Ok("pcnet") => NicModel {
-                device: "pcnet",
-                modules: &["drivers/net/mii.ko", "drivers/net/ethernet/amd/pcnet32.ko"],
-            },
-            _ => NicModel {
+            Ok("e1000") => NicModel {
                 device: "e1000",
                 modules: &["drivers/net/ethernet/intel/e1000/e1000.ko"],
+            },
+            _ => NicModel {
+                device: "pcnet",
+                modules: &["drivers/net/mii.ko", "drivers/net/ethernet/amd/pcnet32.ko"],
             },
         }
     }
@@ -226,6 +227,14 @@ impl RouterVm {
              fail() { echo \"hagw-lab: FAILED: $*\"; stty -echo; exec sh; }\n\
              echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null\n\
              echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 2>/dev/null\n\
+             # The PCI interrupt lines (IRQ 10 and 11 on the i8259, each shared\n\
+             # by two NICs) are level-triggered, but without the board firmware\n\
+             # nobody sets the PIIX4's ELCR: edge-triggered, an interrupt raised\n\
+             # while the other NIC holds the line is lost for good and that\n\
+             # NIC's receive stalls. ELCR2 is ISA port 0x4d1 (I/O at 0x18000000).\n\
+             elcr=$(devmem 0x180004d1 8) || fail read ELCR\n\
+             devmem 0x180004d1 8 $((elcr | 0x0c)) || fail write ELCR\n\
+             echo \"hagw-lab: ELCR2 $elcr -> $(devmem 0x180004d1 8) (IRQ 10, 11 level-triggered)\"\n\
              for m in /lib/modules/*.ko; do insmod $m || fail insmod $m; done\n\
              for d in /sys/class/net/eth*; do\n\
              \tdev=${d##*/}\n\
