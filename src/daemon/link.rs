@@ -175,6 +175,7 @@ impl Port {
                 return false;
             }
         };
+        self.disable_rx_merging();
         if let Err(e) = sock.join_multicast(&VRRP_MCAST_MAC) {
             self.note_error(format!("cannot join VRRP multicast MAC: {e}"));
             return false;
@@ -193,6 +194,25 @@ impl Port {
         self.last_error = None;
         self.sync_vmacs(config);
         true
+    }
+
+    /// GRO/LRO off on an owned port (see `IoctlSocket::disable_rx_merging`);
+    /// said in the log, as it changes the device.
+    fn disable_rx_merging(&self) {
+        let r = IoctlSocket::new().and_then(|s| s.disable_rx_merging(&self.device));
+        match r {
+            Ok(off) if off.is_empty() => {}
+            Ok(off) => info!(
+                "{} ({}): turned off {} (hagw forwards frames as received; merged frames would be too big)",
+                self.name,
+                self.device,
+                off.join(", ")
+            ),
+            Err(e) => warn!(
+                "{} ({}): cannot turn off GRO/LRO ({e}); frames the driver merges arrive truncated and are dropped (rx_truncated)",
+                self.name, self.device
+            ),
+        }
     }
 
     /// SPEC §1: hagw owns lan/wan devices, so the kernel must have no IPv4

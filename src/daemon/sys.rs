@@ -112,6 +112,51 @@ impl IoctlSocket {
     }
 }
 
+/// `struct ethtool_value` of <linux/ethtool.h>.
+#[repr(C)]
+struct EthtoolValue {
+    cmd: u32,
+    data: u32,
+}
+
+const ETHTOOL_GFLAGS: u32 = 0x25;
+const ETHTOOL_SFLAGS: u32 = 0x26;
+const ETHTOOL_GGRO: u32 = 0x2b;
+const ETHTOOL_SGRO: u32 = 0x2c;
+const ETH_FLAG_LRO: u32 = 1 << 15;
+
+impl IoctlSocket {
+    fn ethtool(&self, name: &str, cmd: u32, data: u32) -> io::Result<u32> {
+        let mut v = EthtoolValue { cmd, data };
+        let mut ifr = ifreq_for(name)?;
+        ifr.ifr_ifru.ifru_data = (&mut v as *mut EthtoolValue).cast();
+        // SAFETY: SIOCETHTOOL reads/writes the ethtool_value that
+        // ifru_data points to, which lives until the call returns.
+        self.ioctl(libc::SIOCETHTOOL, &mut ifr)?;
+        Ok(v.data)
+    }
+
+    /// Turn off the receive offloads that merge frames (GRO, LRO) on
+    /// `name`: hagw forwards frames as they arrived, and a merged
+    /// super-frame is bigger than the MTU (it would arrive truncated and be
+    /// dropped, and TCP through hagw would stall). Returns the ones it
+    /// turned off; an offload the driver does not offer is skipped.
+    pub fn disable_rx_merging(&self, name: &str) -> io::Result<Vec<&'static str>> {
+        let mut off = Vec::new();
+        if self.ethtool(name, ETHTOOL_GGRO, 0).is_ok_and(|v| v != 0) {
+            self.ethtool(name, ETHTOOL_SGRO, 0)?;
+            off.push("gro");
+        }
+        if let Ok(flags) = self.ethtool(name, ETHTOOL_GFLAGS, 0) {
+            if flags & ETH_FLAG_LRO != 0 {
+                self.ethtool(name, ETHTOOL_SFLAGS, flags & !ETH_FLAG_LRO)?;
+                off.push("lro");
+            }
+        }
+        Ok(off)
+    }
+}
+
 /// Most IPv4 addresses (all interfaces, aliases included) read at once.
 const MAX_KERNEL_ADDRS: usize = 64;
 

@@ -51,7 +51,8 @@ impl Kit {
         let root = dir.join("root");
         let kernel = only(&root.join("boot"), |n| n.starts_with("vmlinuz-"));
         let kdir = only(&root.join("lib/modules"), |_| true);
-        let modules = ["drivers/net/mii.ko", "drivers/net/ethernet/amd/pcnet32.ko"]
+        let modules = Nic::model()
+            .modules
             .iter()
             .map(|m| kdir.join("kernel").join(m))
             .collect::<Vec<_>>();
@@ -173,6 +174,30 @@ pub struct Nic {
     pub kernel_addr: Option<&'static str>,
 }
 
+/// The emulated NIC model and the guest modules that drive it, in load
+/// order: AMD PCnet (pcnet32 + mii), or with `HAGW_MIPS_NIC=e1000` the Intel
+/// 82540EM (e1000, a driver that merges received segments with GRO, as most
+/// router NIC drivers do).
+pub struct NicModel {
+    pub device: &'static str,
+    pub modules: &'static [&'static str],
+}
+
+impl Nic {
+    pub fn model() -> NicModel {
+        match std::env::var("HAGW_MIPS_NIC").as_deref() {
+            Ok("e1000") => NicModel {
+                device: "e1000",
+                modules: &["drivers/net/ethernet/intel/e1000/e1000.ko"],
+            },
+            _ => NicModel {
+                device: "pcnet",
+                modules: &["drivers/net/mii.ko", "drivers/net/ethernet/amd/pcnet32.ko"],
+            },
+        }
+    }
+}
+
 /// A router VM to boot: its name ("a", "b"), hagw config, NICs.
 pub struct RouterVm {
     pub name: &'static str,
@@ -202,8 +227,15 @@ impl RouterVm {
              fail() { echo \"hagw-lab: FAILED: $*\"; stty -echo; exec sh; }\n\
              echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null\n\
              echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 2>/dev/null\n\
-             insmod /lib/modules/mii.ko || fail insmod mii\n\
-             insmod /lib/modules/pcnet32.ko || fail insmod pcnet32\n\
+             # The PCI interrupt lines (IRQ 10 and 11 on the i8259, each shared\n\
+             # by two NICs) are level-triggered, but without the board firmware\n\
+             # nobody sets the PIIX4's ELCR: edge-triggered, an interrupt raised\n\
+             # while the other NIC holds the line is lost for good and that\n\
+             # NIC's receive stalls. ELCR2 is ISA port 0x4d1 (I/O at 0x18000000).\n\
+             elcr=$(devmem 0x180004d1 8) || fail read ELCR\n\
+             devmem 0x180004d1 8 $((elcr | 0x0c)) || fail write ELCR\n\
+             echo \"hagw-lab: ELCR2 $elcr -> $(devmem 0x180004d1 8) (IRQ 10, 11 level-triggered)\"\n\
+             for m in /lib/modules/*.ko; do insmod $m || fail insmod $m; done\n\
              for d in /sys/class/net/eth*; do\n\
              \tdev=${d##*/}\n\
              \tcase $(cat $d/address) in\n",
@@ -252,9 +284,10 @@ impl RouterVm {
         }
         c.file("bin/busybox", 0o755, &read(&kit.busybox));
         c.symlink("bin/sh", "busybox");
-        for m in &kit.modules {
+        // Numbered, so /init's glob loads them in order (mii before pcnet32).
+        for (i, m) in kit.modules.iter().enumerate() {
             let name = m.file_name().unwrap().to_string_lossy();
-            c.file(&format!("lib/modules/{name}"), 0o644, &read(m));
+            c.file(&format!("lib/modules/{i}-{name}"), 0o644, &read(m));
         }
         c.file("usr/sbin/hagw", 0o755, &read(hagw));
         c.file("etc/config/hagw", 0o644, self.config.as_bytes());
@@ -332,7 +365,7 @@ impl Vm {
                 "-netdev".into(),
                 format!("tap,id=n{i},ifname={tap},script=no,downscript=no"),
                 "-device".into(),
-                format!("pcnet,netdev=n{i},mac={},romfile=", n.mac),
+                format!("{},netdev=n{i},mac={},romfile=", Nic::model().device, n.mac),
             ]);
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
