@@ -33,6 +33,9 @@ pub struct PortCounters {
     pub rx_errors: u64,
     pub tx_errors: u64,
     pub rx_oversize: u64,
+    /// TCP super-frames (segmentation offload, GRO) cut into wire-sized
+    /// segments (each segment is then counted in rx_frames).
+    pub rx_segmented: u64,
     /// Longer than the receive buffer (MSG_TRUNC): never seen whole.
     pub rx_truncated: u64,
     /// Dropped by the kernel before we read them (socket receive buffer

@@ -38,7 +38,6 @@ use link::{LINK_POLL, LINK_POLL_WITH_NETLINK, Port};
 use log::{LevelFilter, debug, error, info, warn};
 use netlink::LinkMonitor;
 use notify::Notifier;
-use ring::TxBatch;
 use signals::Signals;
 use syncsock::SyncSocket;
 use sys::IoctlSocket;
@@ -103,8 +102,8 @@ struct Daemon {
     control: ControlServer,
     notifier: Notifier,
     tx: TxQueue,
-    /// One transmit batch per port for the forward path (sendmmsg(2)).
-    batches: Vec<TxBatch>,
+    /// The forward path's transmit batches (sendmmsg(2)) and scratch.
+    io: rx::Io,
     next_link_poll: Instant,
     link_poll: crate::time::Duration,
     fds: Vec<libc::pollfd>,
@@ -164,7 +163,7 @@ impl Daemon {
             control,
             notifier: Notifier::new(),
             tx: TxQueue::with_capacity(TX_CAPACITY),
-            batches: (0..nports).map(|_| TxBatch::new()).collect(),
+            io: rx::Io::new(nports),
             next_link_poll: Instant::ZERO,
             link_poll,
             fds: Vec::with_capacity(nfds),
@@ -468,7 +467,7 @@ impl Daemon {
         rx::drain(
             engine,
             &mut self.ports,
-            &mut self.batches,
+            &mut self.io,
             p,
             now,
             &mut self.tx,
@@ -738,12 +737,13 @@ impl Daemon {
                 p.read_kernel_drops();
                 let c = &p.counters;
                 info!(
-                    "{} ({}): received {} frames in {} ring blocks (largest {}); kernel dropped {}; sent {} frames in {} sendmmsg calls",
+                    "{} ({}): received {} frames in {} ring blocks (largest {}, {} super-frames segmented); kernel dropped {}; sent {} frames in {} sendmmsg calls",
                     p.name,
                     p.device,
                     c.rx_frames,
                     c.rx_batches,
                     c.rx_batch_max,
+                    c.rx_segmented,
                     c.rx_overrun,
                     c.tx_frames,
                     c.tx_batches

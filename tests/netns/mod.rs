@@ -129,6 +129,9 @@ pub struct Lab {
     pub procs: Vec<Proc>,
     bridges: Vec<String>,
     veths: usize,
+    /// Leave the veth offloads (checksum, TSO/GSO) as the kernel sets
+    /// them in `plug` instead of turning them off.
+    pub offloads: bool,
 }
 
 fn short_hash(s: &str) -> u32 {
@@ -156,6 +159,7 @@ impl Lab {
             procs: Vec::new(),
             bridges: Vec::new(),
             veths: 0,
+            offloads: false,
         };
         let sw = lab.switch.clone();
         lab.add_ns(&sw);
@@ -222,7 +226,7 @@ impl Lab {
     }
 
     /// Plug `ifname` of namespace `ns` into segment `seg` with a veth pair
-    /// (offloads off on both ends), and bring it up.
+    /// (offloads off on both ends unless `offloads`), and bring it up.
     pub fn plug(&mut self, seg: &str, ns: &str, ifname: &str) {
         self.veths += 1;
         let port = format!("p{}{seg}", self.veths);
@@ -244,6 +248,10 @@ impl Lab {
         ]);
         self.join_bridge(seg, &port);
         for (n, i) in [(self.switch.as_str(), port.as_str()), (ns, ifname)] {
+            if self.offloads {
+                sh(&["ip", "-n", n, "link", "set", i, "up"]);
+                continue;
+            }
             sh_quiet(&[
                 "ip", "netns", "exec", n, "ethtool", "-K", i, "tx", "off", "rx", "off", "tso",
                 "off", "gso", "off", "gro", "off",
