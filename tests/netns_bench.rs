@@ -19,6 +19,12 @@
 //!   session table filled (17k distinct UDP flows forwarded). Needs iperf3
 //!   and nft.
 //!
+//! * `bench_tcp_ab`: iperf3 TCP both ways through the kernel and through
+//!   one or two hagw builds (`HAGW_BIN_BEFORE`, then `HAGW_BIN` or this
+//!   build), alternating within each of `HAGW_BENCH_RUNS` (default 3) runs
+//!   in the same topology as `bench_gateway`: each build's ratio to the
+//!   kernel measured minutes apart on the same loaded machine.
+//!
 //!   cargo test --test netns_bench -- --ignored --nocapture
 //!
 //! (`HAGW_BIN=dist/x86_64-unknown-linux-musl/hagw` measures the static
@@ -610,5 +616,104 @@ fn bench_gateway() {
     );
     for (what, hv, kv, r, goal) in rows {
         println!("table: | {what} | {hv} | {kv} | {r} | {goal} |");
+    }
+}
+
+/// (TCP client→server, TCP -R) Gbit/s through hagw built as `bin`.
+fn hagw_tcp(bin: &str, secs: u32) -> (f64, f64) {
+    use_hagw_bin(Some(bin.to_string()));
+    let mut lab = Lab::new("bench_ab_hagw");
+    let mut g = gateway(&mut lab, &board("scenario5-stateful-a.uci"), None);
+    plain_bridges(&lab);
+    lab.start(&mut g.a);
+    use_hagw_bin(None);
+    expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
+    expect_state(&lab, &g.a, "wan_gw", "master", Duration::from_secs(10));
+    iperf_server(&mut lab, &g.server);
+    let o = lab.exec(
+        &g.client,
+        &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
+    );
+    assert!(o.status.success(), "ping through hagw ({bin})");
+    let f = iperf_num(
+        &iperf(&lab, &g.client, &[], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    let r = iperf_num(
+        &iperf(&lab, &g.client, &["-R"], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    (f / 1e9, r / 1e9)
+}
+
+fn kernel_tcp(secs: u32) -> (f64, f64) {
+    let mut lab = Lab::new("bench_ab_kernel");
+    let (_kns, client, server) = kernel_gateway(&mut lab);
+    plain_bridges(&lab);
+    iperf_server(&mut lab, &server);
+    let o = lab.exec(
+        &client,
+        &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
+    );
+    assert!(o.status.success(), "ping through the kernel");
+    let f = iperf_num(
+        &iperf(&lab, &client, &[], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    let r = iperf_num(
+        &iperf(&lab, &client, &["-R"], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    (f / 1e9, r / 1e9)
+}
+
+#[test]
+#[ignore]
+fn bench_tcp_ab() {
+    if skip() {
+        return;
+    }
+    for t in ["iperf3", "nft", "ss"] {
+        if !have(t) {
+            println!("skipped: needs {t}");
+            return;
+        }
+    }
+    let env = |k: &str, d: u32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let runs = env("HAGW_BENCH_RUNS", 3);
+    let secs = env("HAGW_BENCH_SECS", 5);
+    let mut bins: Vec<(String, String)> = Vec::new();
+    if let Ok(b) = std::env::var("HAGW_BIN_BEFORE") {
+        bins.push(("before".into(), b));
+    }
+    bins.push(("after".into(), hagw_bin()));
+    println!("| run | build | fwd Gbit/s | kernel fwd | ratio | -R Gbit/s | kernel -R | ratio |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for run in 0..runs {
+        let k = kernel_tcp(secs);
+        for (name, bin) in &bins {
+            let h = hagw_tcp(bin, secs);
+            println!(
+                "| {run} | {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                h.0,
+                k.0,
+                h.0 / k.0,
+                h.1,
+                k.1,
+                h.1 / k.1
+            );
+        }
+    }
+    for (name, bin) in &bins {
+        println!("{name}: {bin}");
     }
 }

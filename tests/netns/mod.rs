@@ -44,7 +44,21 @@ pub fn skip() -> bool {
 
 /// The hagw binary under test (`HAGW_BIN` overrides, e.g. a release build for the benchmark).
 pub fn hagw_bin() -> String {
+    if let Some(b) = BIN_OVERRIDE.lock().ok().and_then(|b| b.clone()) {
+        return b;
+    }
     std::env::var("HAGW_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hagw").to_string())
+}
+
+static BIN_OVERRIDE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Start routers with `bin` from now on (None: back to `hagw_bin`'s
+/// default), e.g. to compare two builds in one benchmark run.
+#[allow(dead_code)]
+pub fn use_hagw_bin(bin: Option<String>) {
+    if let Ok(mut b) = BIN_OVERRIDE.lock() {
+        *b = bin;
+    }
 }
 
 /// Run a command, panic with its output if it fails.
