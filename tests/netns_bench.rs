@@ -145,6 +145,28 @@ fn have(tool: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Root and every tool present (else says why and returns false).
+fn ready(tools: &[&str]) -> bool {
+    if skip() {
+        return false;
+    }
+    for t in tools {
+        if !have(t) {
+            println!("skipped: needs {t}");
+            return false;
+        }
+    }
+    true
+}
+
+/// A number from the environment, or `d`.
+fn env_u32(k: &str, d: u32) -> u32 {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
+}
+
 /// The number after `"key":` in the first `"section"` object of iperf3's
 /// JSON (`end.sum_received`, `end.sum`), or NaN.
 fn iperf_num(json: &str, section: &str, key: &str) -> f64 {
@@ -455,23 +477,11 @@ fn ratios(h: &[f64], k: &[f64]) -> String {
 #[test]
 #[ignore]
 fn bench_gateway() {
-    if skip() {
+    if !ready(&["iperf3", "nft", "python3", "ss"]) {
         return;
     }
-    for t in ["iperf3", "nft", "python3", "ss"] {
-        if !have(t) {
-            println!("skipped: needs {t}");
-            return;
-        }
-    }
-    let env = |k: &str, d: u32| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let runs = env("HAGW_BENCH_RUNS", 2);
-    let secs = env("HAGW_BENCH_SECS", 5);
+    let runs = env_u32("HAGW_BENCH_RUNS", 2);
+    let secs = env_u32("HAGW_BENCH_SECS", 5);
     let (mut h, mut k) = (Side::default(), Side::default());
     let (mut rss_idle, mut rss_full, mut filled) = (Vec::new(), Vec::new(), Vec::new());
     // The same router with a 1k table: what the 16k table adds to VmRSS.
@@ -674,23 +684,11 @@ fn kernel_tcp(secs: u32) -> (f64, f64) {
 #[test]
 #[ignore]
 fn bench_tcp_ab() {
-    if skip() {
+    if !ready(&["iperf3", "nft", "ss"]) {
         return;
     }
-    for t in ["iperf3", "nft", "ss"] {
-        if !have(t) {
-            println!("skipped: needs {t}");
-            return;
-        }
-    }
-    let env = |k: &str, d: u32| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let runs = env("HAGW_BENCH_RUNS", 3);
-    let secs = env("HAGW_BENCH_SECS", 5);
+    let runs = env_u32("HAGW_BENCH_RUNS", 3);
+    let secs = env_u32("HAGW_BENCH_SECS", 5);
     let mut bins: Vec<(String, String)> = Vec::new();
     if let Ok(b) = std::env::var("HAGW_BIN_BEFORE") {
         bins.push(("before".into(), b));
