@@ -12,125 +12,40 @@
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "common/engine_rig.rs"]
+mod engine_rig;
 #[path = "sim/packet.rs"]
 mod packet;
 
-use hagw::engine::{Engine, RxMeta, TxQueue, Verdict};
-use hagw::time::{Duration, Instant};
-use hagw::vrrp::VrrpState;
+use engine_rig::{LAN, Rig, UPSTREAM, UPSTREAM_MAC, WAN, WAN_VIP};
+use hagw::engine::{RxMeta, Verdict};
+use hagw::time::Duration;
 use packet::{TCP_ACK, TCP_PSH, TCP_SYN};
 use std::net::Ipv4Addr;
 
-const LAN: usize = 0;
-const WAN: usize = 1;
 const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 100);
 const CLIENT_MAC: [u8; 6] = [0x02, 0xaa, 0, 0, 0, 1];
 const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
-const LAN_VIP: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 1);
-const WAN_VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const UPSTREAM: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 254);
-const UPSTREAM_MAC: [u8; 6] = [0x02, 0xbb, 0, 0, 0, 0xfe];
 
-struct Rig {
-    e: Engine,
-    tx: TxQueue,
-    now: Instant,
-    lan_gw: [u8; 6],
-    wan_gw: [u8; 6],
+fn mac_of(ip: Ipv4Addr) -> Option<[u8; 6]> {
+    match ip {
+        UPSTREAM => Some(UPSTREAM_MAC),
+        CLIENT => Some(CLIENT_MAC),
+        _ => None,
+    }
 }
 
-fn router_mac(p: usize) -> [u8; 6] {
-    [0x02, 0, 0, 0, 1, p as u8 + 1]
+fn rig() -> Rig {
+    Rig::new((CLIENT, CLIENT_MAC), mac_of)
 }
 
-impl Rig {
-    fn new() -> Rig {
-        let text = include_str!("../board/examples/scenario5-stateful-a.uci");
-        let cfg = hagw::config::parse_str("scenario5-stateful-a.uci", text).expect("config");
-        let macs: Vec<[u8; 6]> = (0..cfg.interfaces.len()).map(router_mac).collect();
-        let mut now = Instant::from_secs(100);
-        let mut e = Engine::new(&cfg, &macs, now).unwrap();
-        let mut tx = TxQueue::with_capacity(256);
-        for _ in 0..1000 {
-            e.handle_timeout(now, &mut tx);
-            tx.clear();
-            while e.poll_event().is_some() {}
-            let s = e.snapshot(now);
-            if s.groups.iter().all(|g| g.state == VrrpState::Master) {
-                break;
-            }
-            now = e.poll_timeout().unwrap_or(now + Duration::from_millis(100));
-        }
-        let mut r = Rig {
-            e,
-            tx,
-            now,
-            lan_gw: [0; 6],
-            wan_gw: [0; 6],
-        };
-        r.lan_gw = r.arp_ask(LAN, CLIENT_MAC, CLIENT, LAN_VIP);
-        r.wan_gw = r.arp_ask(WAN, UPSTREAM_MAC, UPSTREAM, WAN_VIP);
-        r
-    }
+trait Flows {
+    fn client_tcp(&self, sport: u16, flags: u8, seq: u32, ack: u32, data: &[u8]) -> Vec<u8>;
+    fn server_tcp(&self, nat: u16, flags: u8, seq: u32, ack: u32, data: &[u8]) -> Vec<u8>;
+    fn open(&mut self, sport: u16) -> u16;
+}
 
-    fn arp_ask(&mut self, port: usize, mac: [u8; 6], ip: Ipv4Addr, target: Ipv4Addr) -> [u8; 6] {
-        let a = packet::arp(1, mac, ip, [0; 6], target);
-        let mut f = packet::ether([0xff; 6], mac, 0x0806, &a);
-        self.tx.clear();
-        self.e.handle_frame(self.now, port, &mut f, &mut self.tx);
-        let ans = self
-            .tx
-            .iter()
-            .find(|(p, b)| *p == port && b.len() >= 42 && b[12..14] == [8, 6] && b[21] == 2)
-            .map(|(_, b)| b[22..28].try_into().unwrap())
-            .unwrap_or_else(|| panic!("no ARP answer for {target}"));
-        self.tx.clear();
-        ans
-    }
-
-    /// Hand `f` in on `port` (with `meta`), answering the router's ARP
-    /// requests for the client and the upstream router; the frame it
-    /// forwarded (in place or from its queue) and the output port.
-    fn send(&mut self, port: usize, mut f: Vec<u8>, meta: RxMeta) -> Option<(usize, Vec<u8>)> {
-        self.tx.clear();
-        let v = self
-            .e
-            .handle_frame_meta(self.now, port, &mut f, meta, &mut self.tx);
-        if let Verdict::Forward(p) = v {
-            self.tx.clear();
-            return Some((p, f));
-        }
-        let asks: Vec<(usize, Ipv4Addr)> = self
-            .tx
-            .iter()
-            .filter(|(_, b)| b.len() >= 42 && b[12..14] == [8, 6] && b[21] == 1)
-            .map(|(p, b)| (p, Ipv4Addr::new(b[38], b[39], b[40], b[41])))
-            .collect();
-        self.tx.clear();
-        for (p, who) in asks {
-            let mac = if who == UPSTREAM {
-                UPSTREAM_MAC
-            } else {
-                CLIENT_MAC
-            };
-            let me = if p == LAN {
-                Ipv4Addr::new(192, 168, 10, 2)
-            } else {
-                Ipv4Addr::new(10, 0, 0, 2)
-            };
-            let a = packet::arp(2, mac, who, router_mac(p), me);
-            let mut r = packet::ether(router_mac(p), mac, 0x0806, &a);
-            self.e.handle_frame(self.now, p, &mut r, &mut self.tx);
-        }
-        let out = self
-            .tx
-            .iter()
-            .find(|(_, b)| b.len() > 14 && b[12..14] == [8, 0])
-            .map(|(p, b)| (p, b.to_vec()));
-        self.tx.clear();
-        out
-    }
-
+impl Flows for Rig {
     fn client_tcp(&self, sport: u16, flags: u8, seq: u32, ack: u32, data: &[u8]) -> Vec<u8> {
         let ip = packet::tcp(CLIENT, sport, SERVER, 443, flags, seq, ack, data);
         packet::ether(self.lan_gw, CLIENT_MAC, 0x0800, &ip)
@@ -143,23 +58,22 @@ impl Rig {
 
     /// Open a TCP flow from client port `sport`; its NAT port.
     fn open(&mut self, sport: u16) -> u16 {
-        let m = RxMeta::default();
         let syn = self.client_tcp(sport, TCP_SYN, 1000, 0, &[]);
-        let (p, f) = self.send(LAN, syn, m).expect("SYN forwarded");
+        let (p, f) = self.send(LAN, syn).expect("SYN forwarded");
         assert_eq!(p, WAN);
         let pk = packet::parse(&f[14..]).expect("SYN checksums");
         assert_eq!(pk.src, WAN_VIP, "SNAT'd");
         let sa = self.server_tcp(pk.sport, TCP_SYN | TCP_ACK, 5000, 1001, &[]);
-        self.send(WAN, sa, m).expect("SYN-ACK forwarded");
+        self.send(WAN, sa).expect("SYN-ACK forwarded");
         let ack = self.client_tcp(sport, TCP_ACK, 1001, 5001, &[]);
-        self.send(LAN, ack, m).expect("ACK forwarded");
+        self.send(LAN, ack).expect("ACK forwarded");
         pk.sport
     }
 }
 
 #[test]
 fn established_flows_through_nat_do_not_allocate() {
-    let mut r = Rig::new();
+    let mut r = rig();
     const FLOWS: u16 = 64;
     let nat: Vec<u16> = (0..FLOWS).map(|i| r.open(30_000 + i)).collect();
     let data = [0x5au8; 1400];
@@ -227,7 +141,7 @@ fn make_partial(frame: &mut [u8], csum_at: usize) {
 
 #[test]
 fn partial_checksum_is_completed_before_snat() {
-    let mut r = Rig::new();
+    let mut r = rig();
     let nat = r.open(40_000);
     let partial = RxMeta { csum_partial: true };
     // TCP data LAN → WAN (SNAT) and the answer WAN → LAN (reverse NAT).
@@ -237,20 +151,20 @@ fn partial_checksum_is_completed_before_snat() {
         packet::parse(&out[14..]).is_none(),
         "the crafted frame's checksum is partial (invalid as it stands)"
     );
-    let (p, f) = r.send(LAN, out.clone(), partial).expect("forwarded");
+    let (p, f) = r.send_meta(LAN, out.clone(), partial).expect("forwarded");
     assert_eq!(p, WAN);
     let pk = packet::parse(&f[14..]).expect("TCP checksum correct after SNAT (full recompute)");
     assert_eq!((pk.src, pk.sport, pk.dst), (WAN_VIP, nat, SERVER));
     assert_eq!(pk.payload, b"GET / HTTP/1.0\r\n");
     let mut back = r.server_tcp(nat, TCP_ACK | TCP_PSH, 5001, 1017, b"HTTP/1.0 200 OK\r\n");
     make_partial(&mut back, 16);
-    let (p, f) = r.send(WAN, back, partial).expect("forwarded back");
+    let (p, f) = r.send_meta(WAN, back, partial).expect("forwarded back");
     assert_eq!(p, LAN);
     let pk = packet::parse(&f[14..]).expect("TCP checksum correct after reverse NAT");
     assert_eq!((pk.dst, pk.dport), (CLIENT, 40_000));
     // The same partial frame without the flag leaves with a wrong checksum:
     // the test sees the difference.
-    let (_, f) = r.send(LAN, out, RxMeta::default()).expect("forwarded");
+    let (_, f) = r.send(LAN, out).expect("forwarded");
     assert!(
         packet::parse(&f[14..]).is_none(),
         "without completion the incremental update keeps it wrong"
@@ -260,7 +174,7 @@ fn partial_checksum_is_completed_before_snat() {
     let ip = packet::udp(CLIENT, 5353, SERVER, 53, b"query");
     let mut u = packet::ether(r.lan_gw, CLIENT_MAC, 0x0800, &ip);
     make_partial(&mut u, 6);
-    let (p, f) = r.send(LAN, u, partial).expect("UDP forwarded");
+    let (p, f) = r.send_meta(LAN, u, partial).expect("UDP forwarded");
     assert_eq!(p, WAN);
     let pk = packet::parse(&f[14..]).expect("UDP checksum correct after SNAT");
     assert_eq!((pk.src, pk.dst, pk.dport), (WAN_VIP, SERVER, 53));

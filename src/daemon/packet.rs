@@ -9,6 +9,7 @@
 //! frame.
 
 use super::ring::{self, RxRing};
+use super::sys::setsockopt;
 use log::{info, warn};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -49,9 +50,9 @@ fn big_buffers(fd: RawFd) -> bool {
         (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
         (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
     ] {
-        if ring::setopt(fd, libc::SOL_SOCKET, force, SOCKET_BUFFER).is_err() {
+        if setsockopt(fd, libc::SOL_SOCKET, force, &SOCKET_BUFFER).is_err() {
             capped = true;
-            let _ = ring::setopt(fd, libc::SOL_SOCKET, plain, SOCKET_BUFFER);
+            let _ = setsockopt(fd, libc::SOL_SOCKET, plain, &SOCKET_BUFFER);
         }
     }
     if capped && !BUFFERS_CAPPED.swap(true, Ordering::Relaxed) {
@@ -87,7 +88,7 @@ impl PacketSocket {
         let raw = fd.as_raw_fd();
         // Our own transmissions are not copied back into the ring (Linux
         // >= 4.20; older kernels mark them PACKET_OUTGOING, skipped).
-        let _ = ring::setopt(raw, libc::SOL_PACKET, ring::PACKET_IGNORE_OUTGOING, 1);
+        let _ = setsockopt(raw, libc::SOL_PACKET, ring::PACKET_IGNORE_OUTGOING, &1);
         let buffers_capped = big_buffers(raw);
         // The ring, before bind: no frame is queued outside it. Smaller
         // when the kernel cannot find the memory.

@@ -13,6 +13,7 @@
 //! Layouts are the kernel's `linux/if_packet.h` (TPACKET_V3), written out
 //! here so every target (musl, MIPS) sees the same thing.
 
+use super::sys::setsockopt;
 use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -97,7 +98,7 @@ impl RxRing {
     /// Switch `fd` (not yet bound) to TPACKET_V3, ask for a ring of
     /// `blocks` × `BLOCK_SIZE` and map it.
     pub fn setup(fd: libc::c_int, blocks: usize) -> io::Result<RxRing> {
-        setopt(fd, libc::SOL_PACKET, PACKET_VERSION, TPACKET_V3)?;
+        setsockopt(fd, libc::SOL_PACKET, PACKET_VERSION, &TPACKET_V3)?;
         let block_nr = u32::try_from(blocks).map_err(|_| io::ErrorKind::InvalidInput)?;
         let block_size = BLOCK_SIZE as u32;
         let req = TpacketReq3 {
@@ -109,19 +110,7 @@ impl RxRing {
             sizeof_priv: 0,
             feature_req_word: 0,
         };
-        // SAFETY: req is a valid tpacket_req3 of the given length.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_PACKET,
-                PACKET_RX_RING,
-                &req as *const TpacketReq3 as *const libc::c_void,
-                std::mem::size_of::<TpacketReq3>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        setsockopt(fd, libc::SOL_PACKET, PACKET_RX_RING, &req)?;
         let len = blocks * BLOCK_SIZE;
         // SAFETY: maps the ring the kernel just allocated for fd; checked below.
         let base = unsafe {
@@ -261,30 +250,6 @@ impl Block {
         // previous one's borrow ended).
         let frame = unsafe { std::slice::from_raw_parts_mut(self.blk.add(start), snap) };
         Some((info, frame))
-    }
-}
-
-/// Set an int socket option.
-pub fn setopt(
-    fd: libc::c_int,
-    level: libc::c_int,
-    opt: libc::c_int,
-    v: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: v is a valid int for the given length.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            opt,
-            &v as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
     }
 }
 
