@@ -655,6 +655,10 @@ fn hagw_tcp(bin: &str, secs: u32) -> (f64, f64) {
         "sum_received",
         "bits_per_second",
     );
+    let shown = query(&g.a.socket, "interfaces").unwrap_or_default();
+    for l in shown.lines().filter(|l| l.contains("drops:")) {
+        println!("  {bin}: {}", l.trim());
+    }
     (f / 1e9, r / 1e9)
 }
 

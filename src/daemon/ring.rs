@@ -350,7 +350,7 @@ impl TxBatch {
                     fd,
                     rest.as_mut_ptr(),
                     rest.len() as libc::c_uint,
-                    libc::MSG_DONTWAIT,
+                    libc::MSG_DONTWAIT as _,
                 )
             };
             sent.calls += 1;

@@ -270,29 +270,6 @@ pub fn random_keys() -> crate::engine::Keys {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_is_queryable_and_bad_names_are_rejected() {
-        let s = IoctlSocket::new().unwrap();
-        assert!(s.ifindex("lo").unwrap() > 0);
-        assert!(s.flags("lo").unwrap().up);
-        // lo is ARPHRD_LOOPBACK, not Ethernet.
-        assert!(s.hwaddr("lo").is_err());
-        assert!(s.ifindex("this-name-is-too-long").is_err());
-        assert!(s.ifindex("").is_err());
-        assert!(s.ifindex("nosuchif0").is_err());
-        assert_eq!(fmt_mac(&[0, 0, 0x5e, 0, 1, 42]), "00:00:5e:00:01:2a");
-        let lo = kernel_ipv4_addrs("lo").unwrap();
-        assert!(lo.contains(&(std::net::Ipv4Addr::LOCALHOST, 8)), "{lo:?}");
-        assert!(kernel_ipv4_addrs("nosuchif0").unwrap().is_empty());
-        assert!(kernel_ipv4_forwarding("lo").is_some());
-        assert_eq!(kernel_ipv4_forwarding("../x"), None);
-    }
-}
-
 /// setsockopt(2) with the option value `v` (an int, a struct).
 pub fn setsockopt<T>(
     fd: std::os::fd::RawFd,
@@ -314,5 +291,28 @@ pub fn setsockopt<T>(
         Err(std::io::Error::last_os_error())
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_queryable_and_bad_names_are_rejected() {
+        let s = IoctlSocket::new().unwrap();
+        assert!(s.ifindex("lo").unwrap() > 0);
+        assert!(s.flags("lo").unwrap().up);
+        // lo is ARPHRD_LOOPBACK, not Ethernet.
+        assert!(s.hwaddr("lo").is_err());
+        assert!(s.ifindex("this-name-is-too-long").is_err());
+        assert!(s.ifindex("").is_err());
+        assert!(s.ifindex("nosuchif0").is_err());
+        assert_eq!(fmt_mac(&[0, 0, 0x5e, 0, 1, 42]), "00:00:5e:00:01:2a");
+        let lo = kernel_ipv4_addrs("lo").unwrap();
+        assert!(lo.contains(&(std::net::Ipv4Addr::LOCALHOST, 8)), "{lo:?}");
+        assert!(kernel_ipv4_addrs("nosuchif0").unwrap().is_empty());
+        assert!(kernel_ipv4_forwarding("lo").is_some());
+        assert_eq!(kernel_ipv4_forwarding("../x"), None);
     }
 }
