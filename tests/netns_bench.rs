@@ -521,15 +521,7 @@ fn bench_gateway() {
                 rss_full.push(vm_rss_kb(pid).unwrap_or(0) as f64);
                 assert!(lab.hagw(&g.a).alive(), "hagw still running");
             } else {
-                let mut lab = Lab::new("bench_gw_kernel");
-                let (_kns, client, server) = kernel_gateway(&mut lab);
-                plain_bridges(&lab);
-                iperf_server(&mut lab, &server);
-                let o = lab.exec(
-                    &client,
-                    &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
-                );
-                assert!(o.status.success(), "ping through the kernel");
+                let (lab, client, server) = kernel_lab("bench_gw_kernel");
                 measure(&lab, &client, &server, secs, None, &mut k);
             }
         }
@@ -662,8 +654,10 @@ fn hagw_tcp(bin: &str, secs: u32) -> (f64, f64) {
     (f / 1e9, r / 1e9)
 }
 
-fn kernel_tcp(secs: u32) -> (f64, f64) {
-    let mut lab = Lab::new("bench_ab_kernel");
+/// The kernel reference lab, iperf3 server up, a ping through it:
+/// (lab, client, server).
+fn kernel_lab(name: &str) -> (Lab, String, String) {
+    let mut lab = Lab::new(name);
     let (_kns, client, server) = kernel_gateway(&mut lab);
     plain_bridges(&lab);
     iperf_server(&mut lab, &server);
@@ -672,6 +666,11 @@ fn kernel_tcp(secs: u32) -> (f64, f64) {
         &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
     );
     assert!(o.status.success(), "ping through the kernel");
+    (lab, client, server)
+}
+
+fn kernel_tcp(secs: u32) -> (f64, f64) {
+    let (lab, client, _server) = kernel_lab("bench_ab_kernel");
     let f = iperf_num(
         &iperf(&lab, &client, &[], secs),
         "sum_received",
