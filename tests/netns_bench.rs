@@ -19,6 +19,12 @@
 //!   session table filled (17k distinct UDP flows forwarded). Needs iperf3
 //!   and nft.
 //!
+//! * `bench_tcp_ab`: iperf3 TCP both ways through the kernel and through
+//!   one or two hagw builds (`HAGW_BIN_BEFORE`, then `HAGW_BIN` or this
+//!   build), alternating within each of `HAGW_BENCH_RUNS` (default 3) runs
+//!   in the same topology as `bench_gateway`: each build's ratio to the
+//!   kernel measured minutes apart on the same loaded machine.
+//!
 //!   cargo test --test netns_bench -- --ignored --nocapture
 //!
 //! (`HAGW_BIN=dist/x86_64-unknown-linux-musl/hagw` measures the static
@@ -137,6 +143,28 @@ fn have(tool: &str) -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
+}
+
+/// Root and every tool present (else says why and returns false).
+fn ready(tools: &[&str]) -> bool {
+    if skip() {
+        return false;
+    }
+    for t in tools {
+        if !have(t) {
+            println!("skipped: needs {t}");
+            return false;
+        }
+    }
+    true
+}
+
+/// A number from the environment, or `d`.
+fn env_u32(k: &str, d: u32) -> u32 {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
 }
 
 /// The number after `"key":` in the first `"section"` object of iperf3's
@@ -449,23 +477,11 @@ fn ratios(h: &[f64], k: &[f64]) -> String {
 #[test]
 #[ignore]
 fn bench_gateway() {
-    if skip() {
+    if !ready(&["iperf3", "nft", "python3", "ss"]) {
         return;
     }
-    for t in ["iperf3", "nft", "python3", "ss"] {
-        if !have(t) {
-            println!("skipped: needs {t}");
-            return;
-        }
-    }
-    let env = |k: &str, d: u32| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let runs = env("HAGW_BENCH_RUNS", 2);
-    let secs = env("HAGW_BENCH_SECS", 5);
+    let runs = env_u32("HAGW_BENCH_RUNS", 2);
+    let secs = env_u32("HAGW_BENCH_SECS", 5);
     let (mut h, mut k) = (Side::default(), Side::default());
     let (mut rss_idle, mut rss_full, mut filled) = (Vec::new(), Vec::new(), Vec::new());
     // The same router with a 1k table: what the 16k table adds to VmRSS.
@@ -505,15 +521,7 @@ fn bench_gateway() {
                 rss_full.push(vm_rss_kb(pid).unwrap_or(0) as f64);
                 assert!(lab.hagw(&g.a).alive(), "hagw still running");
             } else {
-                let mut lab = Lab::new("bench_gw_kernel");
-                let (_kns, client, server) = kernel_gateway(&mut lab);
-                plain_bridges(&lab);
-                iperf_server(&mut lab, &server);
-                let o = lab.exec(
-                    &client,
-                    &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
-                );
-                assert!(o.status.success(), "ping through the kernel");
+                let (lab, client, server) = kernel_lab("bench_gw_kernel");
                 measure(&lab, &client, &server, secs, None, &mut k);
             }
         }
@@ -610,5 +618,103 @@ fn bench_gateway() {
     );
     for (what, hv, kv, r, goal) in rows {
         println!("table: | {what} | {hv} | {kv} | {r} | {goal} |");
+    }
+}
+
+/// (TCP client→server, TCP -R) Gbit/s through hagw built as `bin`.
+fn hagw_tcp(bin: &str, secs: u32) -> (f64, f64) {
+    use_hagw_bin(Some(bin.to_string()));
+    let mut lab = Lab::new("bench_ab_hagw");
+    let mut g = gateway(&mut lab, &board("scenario5-stateful-a.uci"), None);
+    plain_bridges(&lab);
+    lab.start(&mut g.a);
+    use_hagw_bin(None);
+    expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
+    expect_state(&lab, &g.a, "wan_gw", "master", Duration::from_secs(10));
+    iperf_server(&mut lab, &g.server);
+    let o = lab.exec(
+        &g.client,
+        &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
+    );
+    assert!(o.status.success(), "ping through hagw ({bin})");
+    let f = iperf_num(
+        &iperf(&lab, &g.client, &[], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    let r = iperf_num(
+        &iperf(&lab, &g.client, &["-R"], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    let shown = query(&g.a.socket, "interfaces").unwrap_or_default();
+    for l in shown.lines().filter(|l| l.contains("drops:")) {
+        println!("  {bin}: {}", l.trim());
+    }
+    (f / 1e9, r / 1e9)
+}
+
+/// The kernel reference lab, iperf3 server up, a ping through it:
+/// (lab, client, server).
+fn kernel_lab(name: &str) -> (Lab, String, String) {
+    let mut lab = Lab::new(name);
+    let (_kns, client, server) = kernel_gateway(&mut lab);
+    plain_bridges(&lab);
+    iperf_server(&mut lab, &server);
+    let o = lab.exec(
+        &client,
+        &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
+    );
+    assert!(o.status.success(), "ping through the kernel");
+    (lab, client, server)
+}
+
+fn kernel_tcp(secs: u32) -> (f64, f64) {
+    let (lab, client, _server) = kernel_lab("bench_ab_kernel");
+    let f = iperf_num(
+        &iperf(&lab, &client, &[], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    let r = iperf_num(
+        &iperf(&lab, &client, &["-R"], secs),
+        "sum_received",
+        "bits_per_second",
+    );
+    (f / 1e9, r / 1e9)
+}
+
+#[test]
+#[ignore]
+fn bench_tcp_ab() {
+    if !ready(&["iperf3", "nft", "ss"]) {
+        return;
+    }
+    let runs = env_u32("HAGW_BENCH_RUNS", 3);
+    let secs = env_u32("HAGW_BENCH_SECS", 5);
+    let mut bins: Vec<(String, String)> = Vec::new();
+    if let Ok(b) = std::env::var("HAGW_BIN_BEFORE") {
+        bins.push(("before".into(), b));
+    }
+    bins.push(("after".into(), hagw_bin()));
+    println!("| run | build | fwd Gbit/s | kernel fwd | ratio | -R Gbit/s | kernel -R | ratio |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for run in 0..runs {
+        let k = kernel_tcp(secs);
+        for (name, bin) in &bins {
+            let h = hagw_tcp(bin, secs);
+            println!(
+                "| {run} | {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                h.0,
+                k.0,
+                h.0 / k.0,
+                h.1,
+                k.1,
+                h.1 / k.1
+            );
+        }
+    }
+    for (name, bin) in &bins {
+        println!("{name}: {bin}");
     }
 }

@@ -300,8 +300,10 @@ fn burst_is_received_in_batches_and_every_frame_is_accounted() {
     assert!(rx >= uns, "rx_frames +{rx} < unsupported +{uns}");
     assert!(uns <= N, "more junk frames than sent: {uns}");
 
-    // Frames longer than 1518 are counted as oversize, longer than the
-    // receive buffer as truncated; neither reaches the engine.
+    // Frames longer than 1518 (and not a TCP super-frame to segment) are
+    // counted as oversize and never reach the engine. The receive ring's
+    // 64 KiB blocks hold both whole: truncation (longer than a block) is
+    // out of reach of a veth here, so nothing is counted as truncated.
     let sent = send_frames(
         &g,
         "eth0",
@@ -311,7 +313,7 @@ fn burst_is_received_in_batches_and_every_frame_is_accounted() {
     assert_eq!(sent, 6);
     wait_for(Duration::from_secs(5), || {
         let c = port_counts(&r.socket);
-        c[3] - big0 >= 3 && c[4] - trunc0 >= 3
+        c[3] - big0 >= 6
     })
     .unwrap_or_else(|| {
         panic!(
@@ -320,30 +322,31 @@ fn burst_is_received_in_batches_and_every_frame_is_accounted() {
         )
     });
     let c2 = port_counts(&r.socket);
-    assert_eq!((c2[3] - big0, c2[4] - trunc0), (3, 3));
+    assert_eq!((c2[3] - big0, c2[4] - trunc0), (6, 0));
     assert_eq!(c2[1], c[1], "big frames reached the engine");
 
-    // The daemon read more than one frame per recvmmsg(2) call: its exit
-    // line says how many calls and the largest batch.
+    // The daemon read more than one frame per receive-ring block: its exit
+    // line says how many blocks and the most frames in one.
     let p = lab.hagw(&r);
     kill(p.pid, libc::SIGTERM);
     assert_eq!(p.wait_exit(Duration::from_secs(5)), Some(0));
     let log = p.log_text();
     let line = log
         .lines()
-        .find(|l| l.contains("recvmmsg batches"))
+        .find(|l| l.contains("ring blocks"))
         .unwrap_or_else(|| panic!("no batch line in log:\n{log}"));
     println!("{line}");
     let nums: Vec<u64> = line
         .split(|ch: char| !ch.is_ascii_digit())
         .filter_map(|w| w.parse().ok())
         .collect();
-    // "... received F frames in B recvmmsg batches (largest L); kernel dropped D"
+    // "... received F frames in B ring blocks (largest L, S super-frames
+    // segmented); kernel dropped D; sent X frames in Y sendmmsg calls"
     let n = nums.len();
-    assert!(n >= 4, "{line}");
-    let (frames, batches, largest) = (nums[n - 4], nums[n - 3], nums[n - 2]);
+    assert!(n >= 7, "{line}");
+    let (frames, batches, largest) = (nums[n - 7], nums[n - 6], nums[n - 5]);
     assert!(frames >= uns, "{line}");
-    assert!(largest > 1 && largest <= 16, "{line}");
+    assert!(largest > 1, "{line}");
     assert!(batches < frames, "{line}");
 }
 

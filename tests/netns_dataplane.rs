@@ -29,19 +29,9 @@ fn gateway_forwards_nats_filters_and_answers_like_a_router() {
     assert!(o.status.success(), "ping server: {}", text(&o));
 
     // HTTP download of 20 MB; the server sees the WAN VIP as the source.
-    let www = lab.dir.join("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let file = blob(&www, "blob", 20);
-    let srv = http_server(&mut lab, &g.server, SERVER, &www);
-    let got = lab.dir.join("got");
-    let got_s = got.to_string_lossy().into_owned();
-    let url = format!("http://{SERVER}:8080/blob");
-    let o = lab.exec(
-        &g.client,
-        &["curl", "-sS", "--max-time", "60", "-o", &got_s, &url],
-    );
+    let (o, intact, srv) = http_download(&mut lab, &g.client, &g.server, SERVER, 20);
     assert!(o.status.success(), "curl: {}", text(&o));
-    assert_eq!(sha256(&got), sha256(&file), "download intact");
+    assert!(intact, "download intact");
     let log = lab.proc(srv).log_text();
     assert!(
         log.contains(&format!("{WAN_VIP} - -")),
@@ -148,7 +138,7 @@ fn gateway_forwards_nats_filters_and_answers_like_a_router() {
     let sink = format!("nc -l -N 9000 > {up_s}");
     let r = lab.spawn(&g.server, "sink", &["sh", "-c", &sink]);
     std::thread::sleep(Duration::from_millis(300));
-    let fsrc = www.join("blob");
+    let fsrc = lab.dir.join("www").join("blob");
     let send = format!("nc -N -w 10 {SERVER} 9000 < {}", fsrc.display());
     let frag0 = drops(&g.a, "frag_needed");
     let o = lab.exec(&g.client, &["sh", "-c", &send]);

@@ -34,15 +34,21 @@ pub struct PortCounters {
     pub rx_errors: u64,
     pub tx_errors: u64,
     pub rx_oversize: u64,
+    /// TCP super-frames (segmentation offload, GRO) cut into wire-sized
+    /// segments (each segment is then counted in rx_frames).
+    pub rx_segmented: u64,
     /// Longer than the receive buffer (MSG_TRUNC): never seen whole.
     pub rx_truncated: u64,
     /// Dropped by the kernel before we read them (socket receive buffer
     /// full; PACKET_STATISTICS tp_drops, summed).
     pub rx_overrun: u64,
-    /// recvmmsg(2) calls that returned at least one frame, and the most
-    /// frames one call returned (how well receive batching works).
+    /// Receive-ring blocks taken, and the most frames one block held (how
+    /// well receive batching works).
     pub rx_batches: u64,
     pub rx_batch_max: u64,
+    /// sendmmsg(2) calls on the forward path (tx_frames / tx_batches is
+    /// the frames per call).
+    pub tx_batches: u64,
 }
 
 pub struct Port {

@@ -6,9 +6,10 @@
 //! the sockets, engine events run notify scripts; then poll(fds, timeout)
 //! where timeout is the earliest of the engine's `poll_timeout`, the next
 //! link poll, control-client and script deadlines; then signals, netlink link
-//! notifications (immediate link re-read), frames (recvmmsg(2) batches of
-//! up to 16, at most `RX_BUDGET` frames per socket per wake, flushed after
-//! each socket) and control clients.
+//! notifications (immediate link re-read), frames (`rx::drain`: the port's
+//! TPACKET_V3 ring block by block, at most `rx::RX_BLOCK_BUDGET` blocks per
+//! socket per wake, forwarded frames sent per output port with sendmmsg(2)
+//! before each block goes back) and control clients.
 //!
 //! The engine is built after the first look at the devices; a missing
 //! lan/wan device only holds the groups on it in FAULT (its MAC is set when
@@ -24,12 +25,14 @@ pub mod link;
 pub mod netlink;
 pub mod notify;
 pub mod packet;
+pub mod ring;
+pub mod rx;
 pub mod signals;
 pub mod syncsock;
 pub mod sys;
 
 use crate::config::{self, Config, LogLevel};
-use crate::engine::{Engine, Event, MAX_FRAME, PortStatus, Snapshot, TxQueue, Verdict};
+use crate::engine::{Engine, Event, PortStatus, Snapshot, TxQueue};
 use crate::time::Instant;
 use bfdsock::BfdSocket;
 use control::{ControlServer, Want};
@@ -37,13 +40,11 @@ use link::{LINK_POLL, LINK_POLL_WITH_NETLINK, Port};
 use log::{LevelFilter, debug, error, info, warn};
 use netlink::LinkMonitor;
 use notify::Notifier;
-use packet::{RX_BATCH_FRAMES, Rx, RxBatch};
 use signals::Signals;
 use syncsock::SyncSocket;
 use sys::IoctlSocket;
 
-/// Frames read from one socket per wake-up before looking at the others
-/// (in recvmmsg(2) batches of `packet::RX_BATCH_FRAMES`).
+/// Datagrams read from one sync/BFD socket per wake-up.
 pub const RX_BUDGET: usize = 64;
 /// Capacity of the engine's transmit queue.
 pub const TX_CAPACITY: usize = 256;
@@ -103,8 +104,8 @@ struct Daemon {
     control: ControlServer,
     notifier: Notifier,
     tx: TxQueue,
-    /// One receive batch for every socket (the loop reads one at a time).
-    rx: RxBatch,
+    /// The forward path's transmit batches (sendmmsg(2)) and scratch.
+    io: rx::Io,
     next_link_poll: Instant,
     link_poll: crate::time::Duration,
     fds: Vec<libc::pollfd>,
@@ -154,6 +155,7 @@ impl Daemon {
             LINK_POLL
         };
         let ports: Vec<Port> = config.interfaces.iter().map(Port::new).collect();
+        let nports = ports.len();
         let nfds = ports.len() + 3 + control::MAX_CONNS;
         Ok(Daemon {
             path: path.to_string(),
@@ -166,7 +168,7 @@ impl Daemon {
             control,
             notifier: Notifier::new(),
             tx: TxQueue::with_capacity(TX_CAPACITY),
-            rx: RxBatch::new(),
+            io: rx::Io::new(nports),
             next_link_poll: Instant::ZERO,
             link_poll,
             fds: Vec::with_capacity(nfds),
@@ -459,8 +461,7 @@ impl Daemon {
         }
     }
 
-    /// Drain up to RX_BUDGET frames from port `p` into the engine, up to
-    /// RX_BATCH_FRAMES per recvmmsg(2) call.
+    /// Drain port `p`'s receive ring into the engine (`rx::drain`).
     fn receive(&mut self, now: Instant, p: usize, revents: libc::c_short) {
         if revents & (libc::POLLERR | libc::POLLNVAL) != 0 && revents & libc::POLLIN == 0 {
             if let Some(port) = self.ports.get_mut(p) {
@@ -468,62 +469,19 @@ impl Daemon {
             }
         }
         self.call_started = now;
-        let mut budget = RX_BUDGET;
-        while budget > 0 {
-            let Some(engine) = &mut self.engine else {
-                return;
-            };
-            let Some(port) = self.ports.get_mut(p) else {
-                return;
-            };
-            let Some(sock) = &port.sock else {
-                break;
-            };
-            let n = match sock.recv_batch(&mut self.rx) {
-                Ok(n) => n,
-                Err(e) => {
-                    // ENETDOWN and friends: the link poll notices and reopens.
-                    port.counters.rx_errors += 1;
-                    debug!("{}: recvmmsg: {e}", port.name);
-                    break;
-                }
-            };
-            if n == 0 {
-                break;
-            }
-            port.counters.rx_batches += 1;
-            port.counters.rx_batch_max = port.counters.rx_batch_max.max(n as u64);
-            for i in 0..n {
-                let Some(port) = self.ports.get_mut(p) else {
-                    return;
-                };
-                match self.rx.frame(i) {
-                    None | Some(Rx::Outgoing) => {} // our own transmission looped back
-                    Some(Rx::Truncated) => port.counters.rx_truncated += 1,
-                    Some(Rx::Frame(frame)) if frame.len() > MAX_FRAME => {
-                        port.counters.rx_oversize += 1;
-                    }
-                    Some(Rx::Frame(frame)) => {
-                        port.counters.rx_frames += 1;
-                        port.counters.rx_bytes += frame.len() as u64;
-                        if let Verdict::Forward(out) =
-                            engine.handle_frame(now, p, frame, &mut self.tx)
-                        {
-                            forward(&mut self.ports, out, frame);
-                        }
-                    }
-                }
-            }
-            // Flush between batches (not between frames): the queue only
-            // fills up under a burst of frames that each need an answer.
-            if self.tx.len() >= TX_CAPACITY / 2 {
-                flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
-            }
-            if n < RX_BATCH_FRAMES {
-                break; // the socket is drained
-            }
-            budget = budget.saturating_sub(n);
-        }
+        let Some(engine) = &mut self.engine else {
+            return;
+        };
+        let seen = &mut self.tx_overflow_seen;
+        rx::drain(
+            engine,
+            &mut self.ports,
+            &mut self.io,
+            p,
+            now,
+            &mut self.tx,
+            |tx, ports| flush_tx(tx, ports, seen),
+        );
         self.flush(now);
     }
 
@@ -786,29 +744,22 @@ impl Daemon {
                 p.read_kernel_drops();
                 let c = &p.counters;
                 info!(
-                    "{} ({}): received {} frames in {} recvmmsg batches (largest {}); kernel dropped {}",
-                    p.name, p.device, c.rx_frames, c.rx_batches, c.rx_batch_max, c.rx_overrun
+                    "{} ({}): received {} frames in {} ring blocks (largest {}, {} super-frames segmented); kernel dropped {}; sent {} frames in {} sendmmsg calls",
+                    p.name,
+                    p.device,
+                    c.rx_frames,
+                    c.rx_batches,
+                    c.rx_batch_max,
+                    c.rx_segmented,
+                    c.rx_overrun,
+                    c.tx_frames,
+                    c.tx_batches
                 );
             }
         }
         info!("stopped");
         0
     }
-}
-
-/// Send a frame the engine forwarded (rewritten in place) on port `out`.
-fn forward(ports: &mut [Port], out: usize, frame: &[u8]) {
-    let Some(port) = ports.get_mut(out) else {
-        return;
-    };
-    let res = match &port.sock {
-        Some(s) => s.send(frame),
-        None => Err(std::io::Error::new(
-            std::io::ErrorKind::NotConnected,
-            "no socket",
-        )),
-    };
-    count_send(port, frame.len(), res);
 }
 
 fn count_send(port: &mut Port, len: usize, res: std::io::Result<()>) {

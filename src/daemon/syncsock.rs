@@ -8,6 +8,7 @@
 //! Owns: the socket and its addresses. Never: looks inside a datagram
 //! (the engine's sync core does).
 
+use super::sys::setsockopt as setopt;
 use crate::config::{Config, ConntrackSync};
 use std::io;
 use std::net::Ipv4Addr;
@@ -38,19 +39,6 @@ fn check(rc: libc::c_int) -> io::Result<()> {
     } else {
         Ok(())
     }
-}
-
-fn setopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, v: &T) -> io::Result<()> {
-    // SAFETY: `v` points to a live T of the given size.
-    check(unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (v as *const T).cast(),
-            std::mem::size_of::<T>() as libc::socklen_t,
-        )
-    })
 }
 
 impl SyncSocket {

@@ -315,6 +315,30 @@ pub fn random_keys() -> crate::engine::Keys {
     }
 }
 
+/// setsockopt(2) with the option value `v` (an int, a struct).
+pub fn setsockopt<T>(
+    fd: std::os::fd::RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: &T,
+) -> std::io::Result<()> {
+    // SAFETY: `v` points to a live T of the given size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (v as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

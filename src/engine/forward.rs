@@ -30,7 +30,7 @@ use super::addrs::LocalAddrs;
 use super::classify::{self, Flow};
 use super::ctx::{Ctx, Why};
 use super::icmp::{self, IcmpError, IcmpLimit};
-use super::{EngineError, MAX_FRAME, PortId, TxQueue, Verdict, min_opt};
+use super::{EngineError, MAX_FRAME, PortId, RxMeta, TxQueue, Verdict, min_opt};
 use crate::config::{Config, Direction, FirewallAction};
 use crate::conntrack::frag::{FragKey, FragTable};
 use crate::conntrack::{Conntrack, CtState, Dir, InsertError, NatFlags, SessionIdx, Tuple};
@@ -254,8 +254,20 @@ impl Dataplane {
         now: Instant,
         port: PortId,
         frame: &mut [u8],
+        meta: RxMeta,
         tx: &mut TxQueue,
     ) -> Option<Verdict> {
+        // A partial checksum (offload) is finished first: every rewrite
+        // below updates it incrementally, and the next hop verifies it.
+        if meta.csum_partial {
+            let done = frame
+                .get_mut(ethernet::HEADER_LEN..)
+                .is_some_and(|ip| crate::wire::rewrite::fill_checksums(ip).is_ok());
+            if !done {
+                ctx.drop(port, Why::Malformed);
+                return Some(Verdict::Consumed);
+            }
+        }
         let Some(ip_bytes) = frame.get(ethernet::HEADER_LEN..) else {
             ctx.drop(port, Why::Malformed);
             return Some(Verdict::Consumed);

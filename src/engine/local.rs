@@ -15,7 +15,7 @@ use super::forward::Dataplane;
 use super::groups::Groups;
 use super::icmp::{self, IcmpError};
 use super::vrrp_ah::AhRx;
-use super::{PortId, TxQueue, Verdict};
+use super::{PortId, RxMeta, TxQueue, Verdict};
 use crate::config::{Direction, FirewallAction};
 use crate::conntrack::{CtState, Tuple};
 use crate::firewall::Match;
@@ -34,6 +34,7 @@ pub fn handle_frame(
     now: Instant,
     port: PortId,
     frame: &mut [u8],
+    meta: RxMeta,
     tx: &mut TxQueue,
 ) -> Verdict {
     let Some(p) = ctx.ports.get_mut(port) else {
@@ -134,7 +135,7 @@ pub fn handle_frame(
                 ctx.drop(port, Why::NoHost);
                 return Verdict::Consumed;
             }
-            match dp.forward(ctx, addrs, now, port, frame, tx) {
+            match dp.forward(ctx, addrs, now, port, frame, meta, tx) {
                 Some(v) => return v,
                 None => deliver_local(ctx, addrs, dp, now, port, frame, tx),
             }

@@ -98,6 +98,10 @@ impl TxQueue {
         self.len
     }
 
+    pub fn capacity(&self) -> usize {
+        self.frames.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -241,6 +245,16 @@ impl core::fmt::Display for EngineError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// What the driver knows about a received frame beyond its bytes.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct RxMeta {
+    /// The TCP/UDP checksum is partial (the sender left it to checksum
+    /// offload: the field holds only the pseudo-header sum; Linux says
+    /// TP_STATUS_CSUMNOTREADY). The engine completes it before it
+    /// rewrites the packet, so that the incremental update is right.
+    pub csum_partial: bool,
 }
 
 /// What became of a frame handed to `handle_frame`.
@@ -469,6 +483,18 @@ impl Engine {
         frame: &mut [u8],
         tx: &mut TxQueue,
     ) -> Verdict {
+        self.handle_frame_meta(now, port, frame, RxMeta::default(), tx)
+    }
+
+    /// `handle_frame` with what the driver knows about the frame (`RxMeta`).
+    pub fn handle_frame_meta(
+        &mut self,
+        now: Instant,
+        port: PortId,
+        frame: &mut [u8],
+        meta: RxMeta,
+        tx: &mut TxQueue,
+    ) -> Verdict {
         let (ctx, groups) = (&mut self.ctx, &mut self.groups);
         if self.tracks.observe(ctx, groups, now, port, frame, tx) {
             self.after(now);
@@ -482,6 +508,7 @@ impl Engine {
             now,
             port,
             frame,
+            meta,
             tx,
         );
         self.after(now);

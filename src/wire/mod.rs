@@ -63,6 +63,7 @@ pub mod build;
 pub mod checksum;
 pub mod ethernet;
 pub mod fragment;
+pub mod gso;
 pub mod icmp;
 pub mod ipv4;
 pub mod rewrite;

@@ -24,14 +24,14 @@
 //! `valgrind --tool=callgrind --toggle-collect='*callgrind_loop*'`
 //! (tests/benches/callgrind.sh): the instructions counted are the loop's.
 
+#[path = "../common/engine_rig.rs"]
+mod engine_rig;
 #[path = "../sim/packet.rs"]
 mod packet;
 mod util;
 
-use hagw::config::Config;
-use hagw::engine::{Engine, TxQueue, Verdict};
-use hagw::time::{Duration, Instant};
-use hagw::vrrp::VrrpState;
+use engine_rig::{LAN, Rig, UPSTREAM, UPSTREAM_MAC, WAN, WAN_VIP};
+use hagw::engine::Verdict;
 use packet::{TCP_ACK, TCP_PSH, TCP_SYN};
 use std::hint::black_box;
 use std::net::Ipv4Addr;
@@ -40,12 +40,6 @@ use util::cpu_ns;
 const SESSIONS: usize = 10_000;
 const CLIENTS: usize = 50;
 const SERVERS: usize = 200;
-const LAN: usize = 0;
-const WAN: usize = 1;
-const WAN_VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const LAN_VIP: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 1);
-const UPSTREAM: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 254);
-const UPSTREAM_MAC: [u8; 6] = [0x02, 0xbb, 0, 0, 0, 0xfe];
 const PAYLOAD: [u8; 64] = [0x5a; 64];
 
 fn client(i: usize) -> (Ipv4Addr, [u8; 6]) {
@@ -91,121 +85,7 @@ struct Flow {
     back: Vec<u8>,
 }
 
-/// The router under test with its clock, queue and the MACs hosts send to.
-struct Rig {
-    e: Engine,
-    tx: TxQueue,
-    now: Instant,
-    lan_gw: [u8; 6],
-    wan_gw: [u8; 6],
-    forwarded: u64,
-}
-
-fn config() -> Config {
-    let text = include_str!("../../board/examples/scenario5-stateful-a.uci");
-    hagw::config::parse_str("scenario5-stateful-a.uci", text)
-        .unwrap_or_else(|e| panic!("config: {e:?}"))
-}
-
 impl Rig {
-    /// The router, master of both groups, with the LAN VIP's and the WAN
-    /// VIP's MACs learnt by ARP like a host would.
-    fn new() -> Rig {
-        let cfg = config();
-        let macs: Vec<[u8; 6]> = (0..cfg.interfaces.len())
-            .map(|p| [0x02, 0, 0, 0, 1, p as u8 + 1])
-            .collect();
-        let mut now = Instant::from_secs(100);
-        let mut e = Engine::new(&cfg, &macs, now).unwrap();
-        let mut tx = TxQueue::with_capacity(256);
-        for _ in 0..1000 {
-            e.handle_timeout(now, &mut tx);
-            tx.clear();
-            while e.poll_event().is_some() {}
-            if e.snapshot(now)
-                .groups
-                .iter()
-                .all(|g| g.state == VrrpState::Master)
-            {
-                break;
-            }
-            now = e.poll_timeout().unwrap_or(now + Duration::from_millis(100));
-        }
-        let mut r = Rig {
-            e,
-            tx,
-            now,
-            lan_gw: [0; 6],
-            wan_gw: [0; 6],
-            forwarded: 0,
-        };
-        assert!(
-            r.e.snapshot(now)
-                .groups
-                .iter()
-                .all(|g| g.state == VrrpState::Master),
-            "router did not become master"
-        );
-        let (c, cmac) = client(0);
-        r.lan_gw = r.arp_ask(LAN, cmac, c, LAN_VIP);
-        r.wan_gw = r.arp_ask(WAN, UPSTREAM_MAC, UPSTREAM, WAN_VIP);
-        r
-    }
-
-    /// Ask the router who has `target`; returns the MAC of its answer.
-    fn arp_ask(&mut self, port: usize, mac: [u8; 6], ip: Ipv4Addr, target: Ipv4Addr) -> [u8; 6] {
-        let a = packet::arp(1, mac, ip, [0; 6], target);
-        let mut f = packet::ether([0xff; 6], mac, 0x0806, &a);
-        self.tx.clear();
-        self.e.handle_frame(self.now, port, &mut f, &mut self.tx);
-        let ans = self
-            .tx
-            .iter()
-            .find(|(p, b)| *p == port && b.len() >= 42 && b[12..14] == [8, 6] && b[21] == 2)
-            .map(|(_, b)| b[22..28].try_into().unwrap())
-            .unwrap_or_else(|| panic!("no ARP answer for {target}"));
-        self.tx.clear();
-        ans
-    }
-
-    /// Send `f` in on `port` outside the timed loops: answer the router's ARP
-    /// requests for known hosts, and return the frame it forwarded (in
-    /// place or, after resolution, from its queue) with the output port.
-    fn send(&mut self, port: usize, mut f: Vec<u8>) -> Option<(usize, Vec<u8>)> {
-        self.tx.clear();
-        if let Verdict::Forward(p) = self.e.handle_frame(self.now, port, &mut f, &mut self.tx) {
-            self.tx.clear();
-            return Some((p, f));
-        }
-        // ARP requests out; answer them, then collect what the router sends.
-        let asks: Vec<(usize, Ipv4Addr)> = self
-            .tx
-            .iter()
-            .filter(|(_, b)| b.len() >= 42 && b[12..14] == [8, 6] && b[21] == 1)
-            .map(|(p, b)| (p, Ipv4Addr::new(b[38], b[39], b[40], b[41])))
-            .collect();
-        self.tx.clear();
-        for (p, who) in asks {
-            let mac = mac_of(who)?;
-            let router_mac = [0x02, 0, 0, 0, 1, p as u8 + 1];
-            let router_ip = if p == LAN {
-                Ipv4Addr::new(192, 168, 10, 2)
-            } else {
-                Ipv4Addr::new(10, 0, 0, 2)
-            };
-            let a = packet::arp(2, mac, who, router_mac, router_ip);
-            let mut r = packet::ether(router_mac, mac, 0x0806, &a);
-            self.e.handle_frame(self.now, p, &mut r, &mut self.tx);
-        }
-        let out = self
-            .tx
-            .iter()
-            .find(|(_, b)| b.len() > 14 && b[12..14] == [8, 0])
-            .map(|(p, b)| (p, b.to_vec()));
-        self.tx.clear();
-        out
-    }
-
     fn client_frame(&self, i: usize, flags: u8, seq: u32, ack: u32, data: &[u8]) -> Vec<u8> {
         let (c, cmac) = client(i);
         let ip = packet::tcp(c, sport(i), server(i), 443, flags, seq, ack, data);
@@ -265,7 +145,7 @@ impl Rig {
 /// Rig with the neighbours (50 clients, the upstream router) resolved by
 /// one throwaway flow per client, outside every measurement.
 fn warm_rig() -> Rig {
-    let mut r = Rig::new();
+    let mut r = Rig::new(client(0), mac_of);
     for c in 0..CLIENTS {
         r.open_tcp(3 * SESSIONS + c);
     }

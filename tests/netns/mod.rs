@@ -47,7 +47,21 @@ pub fn have(tool: &str) -> bool {
 
 /// The hagw binary under test (`HAGW_BIN` overrides, e.g. a release build for the benchmark).
 pub fn hagw_bin() -> String {
+    if let Some(b) = BIN_OVERRIDE.lock().ok().and_then(|b| b.clone()) {
+        return b;
+    }
     std::env::var("HAGW_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hagw").to_string())
+}
+
+static BIN_OVERRIDE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Start routers with `bin` from now on (None: back to `hagw_bin`'s
+/// default), e.g. to compare two builds in one benchmark run.
+#[allow(dead_code)]
+pub fn use_hagw_bin(bin: Option<String>) {
+    if let Ok(mut b) = BIN_OVERRIDE.lock() {
+        *b = bin;
+    }
 }
 
 /// Run a command, panic with its output if it fails.
@@ -132,6 +146,9 @@ pub struct Lab {
     pub procs: Vec<Proc>,
     bridges: Vec<String>,
     veths: usize,
+    /// Leave the veth offloads (checksum, TSO/GSO) as the kernel sets
+    /// them in `plug` instead of turning them off.
+    pub offloads: bool,
 }
 
 fn short_hash(s: &str) -> u32 {
@@ -159,6 +176,7 @@ impl Lab {
             procs: Vec::new(),
             bridges: Vec::new(),
             veths: 0,
+            offloads: false,
         };
         let sw = lab.switch.clone();
         lab.add_ns(&sw);
@@ -225,7 +243,7 @@ impl Lab {
     }
 
     /// Plug `ifname` of namespace `ns` into segment `seg` with a veth pair
-    /// (offloads off on both ends), and bring it up.
+    /// (offloads off on both ends unless `offloads`), and bring it up.
     pub fn plug(&mut self, seg: &str, ns: &str, ifname: &str) {
         self.veths += 1;
         let port = format!("p{}{seg}", self.veths);
@@ -247,6 +265,10 @@ impl Lab {
         ]);
         self.join_bridge(seg, &port);
         for (n, i) in [(self.switch.as_str(), port.as_str()), (ns, ifname)] {
+            if self.offloads {
+                sh(&["ip", "-n", n, "link", "set", i, "up"]);
+                continue;
+            }
             sh_quiet(&[
                 "ip", "netns", "exec", n, "ethtool", "-K", i, "tx", "off", "rx", "off", "tso",
                 "off", "gso", "off", "gro", "off",

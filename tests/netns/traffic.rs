@@ -116,6 +116,32 @@ pub fn http_server(lab: &mut Lab, ns: &str, addr: &str, dir: &std::path::Path) -
     srv
 }
 
+/// A download of `mb` MB over HTTP: the server in `server_ns` (serving on
+/// `server_addr`), curl in `client` (60 s at most). Returns curl's output,
+/// whether the bytes arrived intact (sha256) and the server's process.
+#[allow(dead_code)]
+pub fn http_download(
+    lab: &mut Lab,
+    client: &str,
+    server_ns: &str,
+    server_addr: &str,
+    mb: usize,
+) -> (std::process::Output, bool, usize) {
+    let www = lab.dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let file = blob(&www, "blob", mb);
+    let srv = http_server(lab, server_ns, server_addr, &www);
+    let got = lab.dir.join("got");
+    let got_s = got.to_string_lossy().into_owned();
+    let url = format!("http://{server_addr}:8080/blob");
+    let o = lab.exec(
+        client,
+        &["curl", "-sS", "--max-time", "60", "-o", &got_s, &url],
+    );
+    let intact = o.status.success() && sha256(&got) == sha256(&file);
+    (o, intact, srv)
+}
+
 /// Send a datagram every 100 ms for argv[4] seconds from source port
 /// argv[3] to argv[1]:argv[2]; print "<seconds since start> <answer>" for
 /// every answer (the echo server answers with the source it saw).
