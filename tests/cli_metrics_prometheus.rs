@@ -113,6 +113,7 @@ fn snapshot() -> Snapshot {
             tx_frames: 3,
             tx_bytes: 4,
             drops: vec![("vrrp_ttl", 5), ("no_route", 0)],
+            host_tap: None,
         }],
     }
 }

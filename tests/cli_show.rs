@@ -81,6 +81,7 @@ fn snapshot() -> Snapshot {
         tx_frames: 5,
         tx_bytes: 300,
         drops: vec![("vrrp_ttl", 1)],
+        host_tap: None,
     };
     Snapshot {
         dataplane: None,

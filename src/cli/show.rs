@@ -486,6 +486,7 @@ fn interfaces(snap: &Snapshot) -> String {
                 detail.join(", ")
             );
         }
+        out.push_str(&super::views::host::text(p));
     }
     out
 }
@@ -512,6 +513,7 @@ fn interfaces_json(snap: &Snapshot) -> Json {
                 .field("tx_bytes", p.tx_bytes)
                 .field("drops_total", port_drop_total(p))
                 .field("drops", drops)
+                .field("host_tap", super::views::host::json(p))
         })
         .collect();
     Json::object().field("interfaces", ports)
@@ -862,6 +864,7 @@ pub(super) mod tests {
             tx_frames: 34,
             tx_bytes: 2_176,
             drops: vec![("vrrp_ttl", 3), ("vrrp_checksum", 0), ("no_route", 4)],
+            host_tap: None,
         }
     }
 

@@ -879,6 +879,7 @@ fn snapshot(
                 tx_frames: 0,
                 tx_bytes: 0,
                 drops: Vec::new(),
+                host_tap: None,
             })
             .collect();
     }

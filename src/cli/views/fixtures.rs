@@ -44,6 +44,7 @@ fn port(name: &str, role: Role) -> PortStatus {
         tx_frames: 0,
         tx_bytes: 0,
         drops: vec![],
+        host_tap: None,
     }
 }
 
