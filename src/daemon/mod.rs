@@ -25,6 +25,7 @@ pub mod packet;
 pub mod signals;
 pub mod syncsock;
 pub mod sys;
+pub mod tap;
 
 use crate::config::{self, Config, LogLevel};
 use crate::engine::{Engine, Event, MAX_FRAME, PortStatus, Snapshot, TxQueue, Verdict};
@@ -88,6 +89,7 @@ enum Slot {
     Port(usize),
     Sync,
     Bfd,
+    Tap(usize),
 }
 
 struct Daemon {
@@ -118,6 +120,12 @@ struct Daemon {
     /// When the engine call now running started (a failover's commit is
     /// logged with how long its call took).
     call_started: Instant,
+    /// The host TAP of each port (None: off, the sync port, or not created).
+    taps: Vec<Option<tap::Tap>>,
+    /// Netlink socket for the TAPs' addresses.
+    addr_nl: Option<tap::AddrNetlink>,
+    /// `Engine::addrs_generation` the TAP addresses were last synced to.
+    tap_gen: Option<u64>,
 }
 
 impl Daemon {
@@ -172,6 +180,9 @@ impl Daemon {
             sync_buf: vec![0; syncsock::MAX_DATAGRAM],
             sync_error: None,
             call_started: Instant::ZERO,
+            taps: Vec::new(),
+            addr_nl: None,
+            tap_gen: None,
         })
     }
 
@@ -247,6 +258,10 @@ impl Daemon {
                     }
                     Some(Slot::Sync) => self.receive_sync(now),
                     Some(Slot::Bfd) => self.receive_bfd(now),
+                    Some(Slot::Tap(p)) => {
+                        let p = *p;
+                        self.receive_tap(now, p);
+                    }
                     None => {}
                 }
             }
@@ -337,6 +352,17 @@ impl Daemon {
             );
         }
         if self.engine.is_some() {
+            for (i, t) in self.taps.iter().enumerate() {
+                if let Some(t) = t {
+                    push(
+                        &mut self.fds,
+                        &mut self.slots,
+                        t.raw_fd(),
+                        libc::POLLIN,
+                        Slot::Tap(i),
+                    );
+                }
+            }
             for (i, p) in self.ports.iter().enumerate() {
                 if let Some(s) = &p.sock {
                     push(
@@ -592,6 +618,7 @@ impl Daemon {
                     info!("engine started");
                 }
                 self.engine = Some(engine);
+                self.open_taps();
                 self.flush(now);
             }
             Err(e) => {
@@ -604,6 +631,7 @@ impl Daemon {
     /// Send queued frames and sync datagrams, then act on engine events.
     fn flush(&mut self, now: Instant) {
         flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
+        self.flush_host();
         let Some(engine) = &mut self.engine else {
             return;
         };
@@ -773,6 +801,7 @@ impl Daemon {
             engine.shutdown(now, &mut self.tx);
         }
         self.flush(now);
+        self.close_taps();
         self.notifier.poll(now);
         for p in &mut self.ports {
             if p.dataplane() {
@@ -786,6 +815,129 @@ impl Daemon {
         }
         info!("stopped");
         0
+    }
+}
+
+impl Daemon {
+    /// Create the host TAP of every lan/wan port that has one configured
+    /// (SPEC §1); a TAP that cannot be created is logged and the engine
+    /// counts that port's host traffic as `no_host`.
+    fn open_taps(&mut self) {
+        self.taps = (0..self.ports.len()).map(|_| None).collect();
+        let Some(engine) = &mut self.engine else {
+            return;
+        };
+        for (i, (iface, port)) in self.config.interfaces.iter().zip(&self.ports).enumerate() {
+            let Some(name) = &iface.host_tap else {
+                continue;
+            };
+            let mtu = if port.mtu == 0 { 1500 } else { port.mtu };
+            match tap::Tap::create(&self.ioctl, name, port.mac, mtu) {
+                Ok(t) => {
+                    info!(
+                        "{} ({}): host TAP {name} up (MAC {}, MTU {mtu})",
+                        iface.name,
+                        iface.device,
+                        sys::fmt_mac(&port.mac)
+                    );
+                    let failed = tap::quiet_physical(&iface.device);
+                    if !failed.is_empty() {
+                        warn!(
+                            "{} ({}): could not stop the kernel answering on the device itself ({}); it may answer for the TAP's addresses too",
+                            iface.name,
+                            iface.device,
+                            failed.join(", ")
+                        );
+                    }
+                    if let Some(slot) = self.taps.get_mut(i) {
+                        *slot = Some(t);
+                    }
+                }
+                Err(e) => {
+                    warn!(
+                        "{} ({}): cannot create host TAP {name}: {e}; the router's own services are unreachable on this port (counted as no_host)",
+                        iface.name, iface.device
+                    );
+                    engine.set_host_tap(i, false);
+                }
+            }
+        }
+        if self.taps.iter().any(Option::is_some) {
+            match tap::AddrNetlink::open() {
+                Ok(nl) => self.addr_nl = Some(nl),
+                Err(e) => warn!("netlink for the host TAP addresses: {e}; they get no addresses"),
+            }
+        }
+        self.tap_gen = None;
+    }
+
+    /// Hand up to `RX_BUDGET` frames the kernel wrote into TAP `p` to the
+    /// engine.
+    fn receive_tap(&mut self, now: Instant, p: usize) {
+        let (Some(engine), Some(Some(t))) = (&mut self.engine, self.taps.get(p)) else {
+            return;
+        };
+        self.call_started = now;
+        let mut buf = [0u8; MAX_FRAME + 4];
+        for _ in 0..RX_BUDGET {
+            match t.read(&mut buf) {
+                Ok(Some(n)) if n <= MAX_FRAME => {
+                    engine.handle_host_frame(now, p, &buf[..n], &mut self.tx);
+                }
+                Ok(Some(_)) => {} // larger than any frame hagw sends
+                Ok(None) => break,
+                Err(e) => {
+                    debug!("{}: read: {e}", t.device);
+                    break;
+                }
+            }
+            if self.tx.len() >= TX_CAPACITY / 2 {
+                flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
+            }
+        }
+        self.flush(now);
+    }
+
+    /// Write the engine's frames for the host into the TAPs, and put the
+    /// addresses the engine wants on them when its local addresses changed.
+    fn flush_host(&mut self) {
+        let Some(engine) = &mut self.engine else {
+            return;
+        };
+        for (p, frame) in engine.host_frames() {
+            if let Some(Some(t)) = self.taps.get_mut(p) {
+                t.write(frame);
+            }
+        }
+        engine.clear_host_frames();
+        let generation = engine.addrs_generation();
+        if self.tap_gen == Some(generation) {
+            return;
+        }
+        self.tap_gen = Some(generation);
+        let Some(nl) = &self.addr_nl else {
+            return;
+        };
+        for (p, t) in self.taps.iter_mut().enumerate() {
+            if let Some(t) = t {
+                let changes = t.sync_addrs(nl, &engine.host_addrs(p));
+                if !changes.is_empty() {
+                    info!("host TAP {}: addresses {}", t.device, changes.join(" "));
+                }
+            }
+        }
+    }
+
+    /// Close the TAPs: the kernel deletes them with their addresses.
+    fn close_taps(&mut self) {
+        for t in self.taps.iter_mut() {
+            if let Some(t) = t.take() {
+                info!(
+                    "host TAP {} removed ({} frames the kernel could not take)",
+                    t.device, t.write_errors
+                );
+            }
+        }
     }
 }
 

@@ -196,7 +196,6 @@ impl Ctx {
         self.ports.get(port).is_some_and(|p| p.up)
     }
 
-    #[allow(dead_code)] // used by the dataplane (issue 10)
     pub fn port_mac(&self, port: PortId) -> [u8; 6] {
         self.ports.get(port).map_or([0; 6], |p| p.mac)
     }

@@ -109,12 +109,18 @@ impl Host {
         self.ct.handle_timeout(now);
     }
 
-    /// Queue `frame` for `port`'s TAP and count it.
+    /// Queue `frame` for `port`'s TAP and count it. A unicast frame to a
+    /// virtual MAC (RFC mode) is readdressed to the port MAC, the TAP's
+    /// (the kernel ignores frames for other MACs).
     fn push(&mut self, ctx: &mut Ctx, port: PortId, frame: &[u8]) {
         let n = frame.len();
+        let port_mac = ctx.port_mac(port);
         let queued = self.queue.push(port, |b| match b.get_mut(..n) {
             Some(o) => {
                 o.copy_from_slice(frame);
+                if o[0] & 1 == 0 && n >= 6 {
+                    o[..6].copy_from_slice(&port_mac);
+                }
                 n
             }
             None => 0,
