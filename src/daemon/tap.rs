@@ -11,11 +11,18 @@
 //! and two settings of the physical device that keep the kernel from
 //! answering on it behind hagw's back once the TAP holds the port's
 //! addresses (strict `rp_filter`, `arp_ignore` 8).
+//! The daemon's glue (`impl Daemon` at the end): TAPs opened when the
+//! engine starts, read in the poll loop (`RX_BUDGET` frames per wake),
+//! written and given their addresses at each flush (when
+//! `Engine::addrs_generation` changed), closed on stop.
 //! Never: decides which addresses belong on the TAP (the engine does,
 //! `Engine::host_addrs`), parses frames.
 
-use super::sys::{IoctlSocket, ifreq_for};
+use super::sys::{IoctlSocket, fmt_mac, ifreq_for};
+use super::{Daemon, MAX_FRAME, RX_BUDGET, TX_CAPACITY, flush_tx};
 use crate::config::Ipv4Cidr;
+use crate::time::Instant;
+use log::{debug, info, warn};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
@@ -327,6 +334,131 @@ fn ack_of(mut b: &[u8], seq: u32) -> Option<i32> {
         b = b.get(next..)?;
     }
     None
+}
+
+/// The daemon's side: TAPs opened with the engine, read in the poll loop,
+/// written and given their addresses at each flush, closed on stop.
+impl Daemon {
+    /// Create the host TAP of every lan/wan port that has one configured
+    /// (SPEC §1); a TAP that cannot be created is logged and the engine
+    /// counts that port's host traffic as `no_host`.
+    pub(super) fn open_taps(&mut self) {
+        self.taps = (0..self.ports.len()).map(|_| None).collect();
+        let Some(engine) = &mut self.engine else {
+            return;
+        };
+        for (i, (iface, port)) in self.config.interfaces.iter().zip(&self.ports).enumerate() {
+            let Some(name) = &iface.host_tap else {
+                continue;
+            };
+            let mtu = if port.mtu == 0 { 1500 } else { port.mtu };
+            match Tap::create(&self.ioctl, name, port.mac, mtu) {
+                Ok(t) => {
+                    info!(
+                        "{} ({}): host TAP {name} up (MAC {}, MTU {mtu})",
+                        iface.name,
+                        iface.device,
+                        fmt_mac(&port.mac)
+                    );
+                    let failed = quiet_physical(&iface.device);
+                    if !failed.is_empty() {
+                        warn!(
+                            "{} ({}): could not stop the kernel answering on the device itself ({}); it may answer for the TAP's addresses too",
+                            iface.name,
+                            iface.device,
+                            failed.join(", ")
+                        );
+                    }
+                    if let Some(slot) = self.taps.get_mut(i) {
+                        *slot = Some(t);
+                    }
+                }
+                Err(e) => {
+                    warn!(
+                        "{} ({}): cannot create host TAP {name}: {e}; the router's own services are unreachable on this port (counted as no_host)",
+                        iface.name, iface.device
+                    );
+                    engine.set_host_tap(i, false);
+                }
+            }
+        }
+        if self.taps.iter().any(Option::is_some) {
+            match AddrNetlink::open() {
+                Ok(nl) => self.addr_nl = Some(nl),
+                Err(e) => warn!("netlink for the host TAP addresses: {e}; they get no addresses"),
+            }
+        }
+        self.tap_gen = None;
+    }
+
+    /// Hand up to `RX_BUDGET` frames the kernel wrote into TAP `p` to the
+    /// engine.
+    pub(super) fn receive_tap(&mut self, now: Instant, p: usize) {
+        let (Some(engine), Some(Some(t))) = (&mut self.engine, self.taps.get(p)) else {
+            return;
+        };
+        self.call_started = now;
+        let mut buf = [0u8; MAX_FRAME + 4];
+        for _ in 0..RX_BUDGET {
+            match t.read(&mut buf) {
+                Ok(Some(n)) if n <= MAX_FRAME => {
+                    engine.handle_host_frame(now, p, &buf[..n], &mut self.tx);
+                }
+                Ok(Some(_)) => {} // larger than any frame hagw sends
+                Ok(None) => break,
+                Err(e) => {
+                    debug!("{}: read: {e}", t.device);
+                    break;
+                }
+            }
+            if self.tx.len() >= TX_CAPACITY / 2 {
+                flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
+            }
+        }
+        self.flush(now);
+    }
+
+    /// Write the engine's frames for the host into the TAPs, and put the
+    /// addresses the engine wants on them when its local addresses changed.
+    pub(super) fn flush_host(&mut self) {
+        let Some(engine) = &mut self.engine else {
+            return;
+        };
+        for (p, frame) in engine.host_frames() {
+            if let Some(Some(t)) = self.taps.get_mut(p) {
+                t.write(frame);
+            }
+        }
+        engine.clear_host_frames();
+        let generation = engine.addrs_generation();
+        if self.tap_gen == Some(generation) {
+            return;
+        }
+        self.tap_gen = Some(generation);
+        let Some(nl) = &self.addr_nl else {
+            return;
+        };
+        for (p, t) in self.taps.iter_mut().enumerate() {
+            if let Some(t) = t {
+                let changes = t.sync_addrs(nl, &engine.host_addrs(p));
+                if !changes.is_empty() {
+                    info!("host TAP {}: addresses {}", t.device, changes.join(" "));
+                }
+            }
+        }
+    }
+
+    /// Close the TAPs: the kernel deletes them with their addresses.
+    pub(super) fn close_taps(&mut self) {
+        for t in self.taps.iter_mut() {
+            if let Some(t) = t.take() {
+                info!(
+                    "host TAP {} removed ({} frames the kernel could not take)",
+                    t.device, t.write_errors
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

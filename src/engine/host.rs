@@ -75,10 +75,12 @@ impl Host {
         }
     }
 
-    /// A reload keeps the counters; TAP presence follows the config.
+    /// A reload keeps the counters; a TAP switched off in the config is
+    /// off (one the driver could not create stays off; TAPs are created
+    /// at start only).
     pub fn reload(&mut self, config: &Config) {
         for (c, i) in self.ports.iter_mut().zip(&config.interfaces) {
-            c.tap = i.host_tap.is_some();
+            c.tap = c.tap && i.host_tap.is_some();
         }
     }
 
