@@ -449,23 +449,9 @@ fn ratios(h: &[f64], k: &[f64]) -> String {
 #[test]
 #[ignore]
 fn bench_gateway() {
-    if skip() {
+    let Some((runs, secs)) = gateway_bench_setup() else {
         return;
-    }
-    for t in ["iperf3", "nft", "python3", "ss"] {
-        if !have(t) {
-            println!("skipped: needs {t}");
-            return;
-        }
-    }
-    let env = |k: &str, d: u32| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
     };
-    let runs = env("HAGW_BENCH_RUNS", 2);
-    let secs = env("HAGW_BENCH_SECS", 5);
     let (mut h, mut k) = (Side::default(), Side::default());
     let (mut rss_idle, mut rss_full, mut filled) = (Vec::new(), Vec::new(), Vec::new());
     // The same router with a 1k table: what the 16k table adds to VmRSS.
@@ -613,6 +599,28 @@ fn bench_gateway() {
     }
 }
 
+/// Root and the tools of the gateway benchmarks, then `HAGW_BENCH_RUNS`
+/// (default 2) and `HAGW_BENCH_SECS` (default 5); None (after printing
+/// why) to skip.
+fn gateway_bench_setup() -> Option<(u32, u32)> {
+    if skip() {
+        return None;
+    }
+    for t in ["iperf3", "nft", "python3", "ss"] {
+        if !have(t) {
+            println!("skipped: needs {t}");
+            return None;
+        }
+    }
+    let env = |k: &str, d: u32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    Some((env("HAGW_BENCH_RUNS", 2), env("HAGW_BENCH_SECS", 5)))
+}
+
 /// `config` with `option host_tap '0'` on the lan and wan interfaces.
 fn without_taps(config: &str) -> String {
     let mut out = String::new();
@@ -636,22 +644,9 @@ fn without_taps(config: &str) -> String {
 #[test]
 #[ignore]
 fn bench_host_tap() {
-    if skip() {
+    let Some((runs, secs)) = gateway_bench_setup() else {
         return;
-    }
-    for t in ["iperf3", "nft", "python3", "ss"] {
-        if !have(t) {
-            println!("skipped: needs {t}");
-            return;
-        }
-    }
-    let env = |k: &str, d: u32| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
     };
-    let (runs, secs) = (env("HAGW_BENCH_RUNS", 2), env("HAGW_BENCH_SECS", 5));
     let (mut on, mut off) = (Side::default(), Side::default());
     for run in 0..runs {
         for taps in [run % 2 == 0, run % 2 == 1] {

@@ -15,10 +15,9 @@ use hagw::config::{Direction, FirewallAction, StateSet};
 use hagw::engine::{Engine, HOST_QUEUE, TxQueue};
 use hagw::time::{Duration, Instant};
 use hagw::vrrp::VrrpState;
-use sim::Sim;
 use sim::config::{ConfigBuilder, gateway_config};
-use sim::host::Host;
 use sim::packet::{self, Pkt, TCP_ACK, TCP_SYN, echo, echo_request, ether, tcp, udp};
+use sim::{GatewayPair, Sim};
 use std::net::Ipv4Addr;
 
 const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 168, 10, 100);
@@ -58,26 +57,11 @@ struct Lab {
 }
 
 fn lab_with(f: impl Fn(ConfigBuilder) -> ConfigBuilder, rfc: bool) -> Lab {
-    let mut sim = Sim::new(7);
-    sim.add_router("R0", f(config(1, 200, rfc)).build());
-    sim.add_router("R1", f(config(2, 100, rfc)).build());
-    let lan = sim.connect("lan", &[(0, "lan"), (1, "lan")]);
-    let wan = sim.connect("wan", &[(0, "wan"), (1, "wan")]);
-    let client = sim.add_host(Host::new(
-        "client",
-        1,
-        "192.168.10.100/24",
-        Some("192.168.10.1"),
-    ));
-    let server = sim.add_host(Host::new("server", 3, "10.0.0.100/24", None));
-    sim.connect_host(lan, client);
-    sim.connect_host(wan, server);
-    sim.run_until(Instant::from_secs(6));
-    assert_eq!(sim.masters("lan_gw"), vec![0]);
+    let p = GatewayPair::new(7, true, |node, prio| f(config(node, prio, rfc)).build());
     Lab {
-        sim,
-        client,
-        server,
+        sim: p.sim,
+        client: p.client,
+        server: p.server,
     }
 }
 

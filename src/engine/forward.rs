@@ -501,19 +501,7 @@ impl Dataplane {
             }
             FirewallAction::Reject => {
                 ctx.drop(in_port, Why::FwReject);
-                if m.proto == protocol::TCP {
-                    icmp::send_reset(ctx, &mut self.icmp, now, in_port, frame, tx);
-                } else {
-                    icmp::send_error(
-                        ctx,
-                        &mut self.icmp,
-                        now,
-                        in_port,
-                        frame,
-                        IcmpError::PortUnreachable,
-                        tx,
-                    );
-                }
+                icmp::send_reject(ctx, &mut self.icmp, now, in_port, frame, m.proto, tx);
                 Err(Verdict::Consumed)
             }
         }

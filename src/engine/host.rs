@@ -24,7 +24,7 @@ use super::addrs::LocalAddrs;
 use super::classify;
 use super::ctx::{Ctx, Why};
 use super::forward::Dataplane;
-use super::icmp::{self, IcmpError};
+use super::icmp;
 use super::{PortId, TxQueue};
 use crate::config::{Config, Direction, FirewallAction};
 use crate::conntrack::{Conntrack, CtState, NatFlags, PacketInfo, Tuple};
@@ -225,24 +225,9 @@ impl Host {
             return;
         };
         let m = Match::from_tuple(&flow.info.tuple, state);
-        match dp
-            .fw
-            .check(port, Direction::Local, &m, usize::from(ip.total_len()))
-        {
-            FirewallAction::Accept => {}
-            FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
-            FirewallAction::Reject => {
-                ctx.drop(port, Why::FwReject);
-                let unicast =
-                    !flow.info.tuple.dst.is_broadcast() && !flow.info.tuple.dst.is_multicast();
-                if ip.protocol() == protocol::TCP {
-                    icmp::send_reset(ctx, &mut dp.icmp, now, port, frame, tx);
-                } else if unicast {
-                    let e = IcmpError::PortUnreachable;
-                    icmp::send_error(ctx, &mut dp.icmp, now, port, frame, e, tx);
-                }
-                return;
-            }
+        let len = usize::from(ip.total_len());
+        if !local_chain(ctx, dp, now, port, frame, &m, len, tx) {
+            return;
         }
         if state == CtState::New && !ip.is_fragment() {
             self.open(now, &flow.info);
@@ -349,6 +334,34 @@ impl Host {
         if sent && let Some(c) = self.ports.get_mut(port) {
             c.from_host_frames += 1;
             c.from_host_bytes += n as u64;
+        }
+    }
+}
+
+/// The `local` chain of `port` for a packet (`m`, `len` IP bytes) to the
+/// router: true to go on; a drop, or a reject (answered with a RST or
+/// port unreachable), is counted here.
+#[allow(clippy::too_many_arguments)]
+pub fn local_chain(
+    ctx: &mut Ctx,
+    dp: &mut Dataplane,
+    now: Instant,
+    port: PortId,
+    frame: &[u8],
+    m: &Match,
+    len: usize,
+    tx: &mut TxQueue,
+) -> bool {
+    match dp.fw.check(port, Direction::Local, m, len) {
+        FirewallAction::Accept => true,
+        FirewallAction::Drop => {
+            ctx.drop(port, Why::FwDrop);
+            false
+        }
+        FirewallAction::Reject => {
+            ctx.drop(port, Why::FwReject);
+            icmp::send_reject(ctx, &mut dp.icmp, now, port, frame, m.proto, tx);
+            false
         }
     }
 }

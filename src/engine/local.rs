@@ -16,9 +16,7 @@ use super::ctx::{Ctx, Why};
 use super::forward::Dataplane;
 use super::groups::Groups;
 use super::host::{self, Host};
-use super::icmp::{self, IcmpError};
 use super::{PortId, TxQueue, Verdict};
-use crate::config::{Direction, FirewallAction};
 use crate::conntrack::{CtState, Tuple};
 use crate::firewall::Match;
 use crate::local;
@@ -159,29 +157,9 @@ fn deliver_local(
         _ => (0, 0),
     };
     let m = Match::from_tuple(&Tuple::new(proto, src, sport, dst, dport), CtState::New);
-    match dp
-        .fw
-        .check(port, Direction::Local, &m, usize::from(ip.total_len()))
-    {
-        FirewallAction::Accept => {}
-        FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
-        FirewallAction::Reject => {
-            ctx.drop(port, Why::FwReject);
-            if proto == protocol::TCP {
-                icmp::send_reset(ctx, &mut dp.icmp, now, port, frame, tx);
-            } else {
-                icmp::send_error(
-                    ctx,
-                    &mut dp.icmp,
-                    now,
-                    port,
-                    frame,
-                    IcmpError::PortUnreachable,
-                    tx,
-                );
-            }
-            return;
-        }
+    let len = usize::from(ip.total_len());
+    if !host::local_chain(ctx, dp, now, port, frame, &m, len, tx) {
+        return;
     }
     if proto == protocol::ICMP && !ip.is_fragment() {
         let id = ctx.next_id();
