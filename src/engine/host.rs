@@ -120,7 +120,7 @@ impl Host {
         let queued = self.queue.push(port, |b| match b.get_mut(..n) {
             Some(o) => {
                 o.copy_from_slice(frame);
-                if o[0] & 1 == 0 && n >= 6 {
+                if n >= 6 && o[0] & 1 == 0 {
                     o[..6].copy_from_slice(&port_mac);
                 }
                 n

@@ -81,3 +81,37 @@ pub fn families(snap: &Snapshot) -> Vec<Family> {
         .filter(|f| !f.samples.is_empty())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::HostCounters;
+
+    #[test]
+    fn tap_line_json_and_families() {
+        let mut snap = super::super::fixtures::snapshot();
+        assert_eq!(text(&snap.ports[0]), "");
+        assert_eq!(json(&snap.ports[0]), Json::Null);
+        assert!(families(&snap).is_empty(), "no TAP, no family");
+        let c = HostCounters {
+            tap: true,
+            to_host_frames: 3,
+            to_host_bytes: 300,
+            from_host_frames: 2,
+            from_host_bytes: 120,
+        };
+        snap.ports[0].host_tap = Some(("hagw-lan".into(), c));
+        assert_eq!(
+            text(&snap.ports[0]),
+            "  host TAP hagw-lan: to host 3 frames, 300 bytes; from host 2 frames, 120 bytes\n"
+        );
+        let j = json(&snap.ports[0]);
+        assert_eq!(j.get("device"), Some(&Json::Str("hagw-lan".into())));
+        assert_eq!(j.get("from_host_bytes"), Some(&Json::UInt(120)));
+        let f = families(&snap);
+        assert_eq!(f.len(), 4);
+        assert_eq!(f[0].name, "hagw_host_tap_to_host_frames_total");
+        assert_eq!(f[0].samples[0].1, 3);
+        assert_eq!(f[3].samples[0].1, 120);
+    }
+}
