@@ -13,6 +13,7 @@
 //! * the router's own ping to the server goes out through `hagw-wan`.
 //! * an unsolicited connection from the WAN to a host port is dropped by
 //!   the local chain (counted `fw_drop`), though a server listens there.
+//! * the TAP's carrier follows the port's link;
 //! * the TAPs are gone after SIGTERM.
 //!
 //! Needs root, dnsmasq, busybox, python3, curl, nc; prints why it skips.
@@ -286,7 +287,20 @@ fn router_services_through_the_host_taps() {
     assert!(addrs(&lab, &b.ns, "hagw-lan").contains("192.168.10.1/32"));
     let _ = CLIENT;
 
-    // 8. B stops: its TAPs go too.
+    // 8. The TAP's carrier follows the port: B's LAN link down and up.
+    let carrier = |lab: &Lab| {
+        let o = lab.exec(&b.ns, &["cat", "/sys/class/net/hagw-lan/carrier"]);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(carrier(&lab), "1");
+    lab.link(&b.ns, "lan0", false);
+    let down = wait_for(Duration::from_secs(5), || carrier(&lab) == "0");
+    assert!(down.is_some(), "hagw-lan keeps its carrier with lan0 down");
+    lab.link(&b.ns, "lan0", true);
+    let up = wait_for(Duration::from_secs(5), || carrier(&lab) == "1");
+    assert!(up.is_some(), "hagw-lan carrier back with lan0 up");
+
+    // 9. B stops: its TAPs go too.
     let pid = lab.hagw(&b).pid;
     kill(pid, libc::SIGTERM);
     assert_eq!(lab.hagw(&b).wait_exit(Duration::from_secs(10)), Some(0));

@@ -580,6 +580,9 @@ impl Daemon {
                 if let Some(engine) = &mut self.engine {
                     engine.set_link(now, i, usable, &mut self.tx);
                 }
+                if let Some(Some(t)) = self.taps.get(i) {
+                    t.set_carrier(usable);
+                }
             }
         }
         if self.engine.is_none() {

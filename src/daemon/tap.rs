@@ -4,7 +4,8 @@
 //!
 //! Owns: creating the TAP (`/dev/net/tun`, `IFF_TAP | IFF_NO_PI`,
 //! non-blocking, not persistent: it disappears when hagw closes it), giving
-//! it the port's MAC and MTU and bringing it up (IPv6 off on it); the
+//! it the port's MAC and MTU and bringing it up (IPv6 off on it, its
+//! carrier following the port's link); the
 //! addresses on it (`RTM_NEWADDR` / `RTM_DELADDR` on a NETLINK_ROUTE
 //! socket of its own, acknowledged, never blocking: the kernel answers
 //! rtnetlink requests before `send` returns); reading and writing frames;
@@ -107,6 +108,27 @@ impl Tap {
             addrs: Vec::new(),
             write_errors: 0,
         })
+    }
+
+    /// The TAP's carrier follows the port's link (TUNSETCARRIER), so the
+    /// host sees the port go down; best effort (older kernels lack it).
+    pub fn set_carrier(&self, up: bool) {
+        let on: libc::c_int = i32::from(up);
+        // SAFETY: TUNSETCARRIER reads one int through the pointer.
+        let rc = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                libc::TUNSETCARRIER as _,
+                &on as *const libc::c_int,
+            )
+        };
+        if rc < 0 {
+            debug!(
+                "{}: TUNSETCARRIER: {}",
+                self.device,
+                io::Error::last_os_error()
+            );
+        }
     }
 
     pub fn raw_fd(&self) -> i32 {
@@ -369,6 +391,7 @@ impl Daemon {
                             failed.join(", ")
                         );
                     }
+                    t.set_carrier(port.up);
                     if let Some(slot) = self.taps.get_mut(i) {
                         *slot = Some(t);
                     }
