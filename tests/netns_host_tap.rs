@@ -171,6 +171,8 @@ fn router_services_through_the_host_taps() {
         o.trim().to_string()
     };
     assert_eq!(mac("hagw-lan"), mac("lan0"), "the TAP has the port's MAC");
+    let rp = text(&lab.exec(&a.ns, &["cat", "/proc/sys/net/ipv4/conf/wan0/rp_filter"]));
+    assert_eq!(rp.trim(), "1", "strict rp_filter on wan0 while hagw runs");
 
     // 2. dnsmasq on both; DHCP from A's.
     dnsmasq(&mut lab, &a.ns, "dnsmasq-a", "192.0.2.1", true);
@@ -271,6 +273,14 @@ fn router_services_through_the_host_taps() {
     for dev in ["hagw-lan", "hagw-wan"] {
         let gone = wait_for(Duration::from_secs(5), || !tap_exists(&lab, &a.ns, dev));
         assert!(gone.is_some(), "A's {dev} still there");
+    }
+    // The physical devices have their kernel settings back.
+    for key in ["rp_filter", "arp_ignore"] {
+        let read = |dev: &str| {
+            let f = format!("/proc/sys/net/ipv4/conf/{dev}/{key}");
+            text(&lab.exec(&a.ns, &["cat", &f])).trim().to_string()
+        };
+        assert_eq!(read("lan0"), read("default"), "A's lan0 {key} after stop");
     }
     expect_state(&lab, &b, "lan_gw", "master", Duration::from_secs(10));
     let ok = wait_for(Duration::from_secs(10), || {

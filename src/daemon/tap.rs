@@ -11,7 +11,7 @@
 //! rtnetlink requests before `send` returns); reading and writing frames;
 //! and two settings of the physical device that keep the kernel from
 //! answering on it behind hagw's back once the TAP holds the port's
-//! addresses (strict `rp_filter`, `arp_ignore` 8).
+//! addresses (strict `rp_filter`, `arp_ignore` 8; restored on stop).
 //! The daemon's glue (`impl Daemon` at the end): TAPs opened when the
 //! engine starts, read in the poll loop (`RX_BUDGET` frames per wake),
 //! written and given their addresses at each flush (when
@@ -35,6 +35,9 @@ pub struct Tap {
     addrs: Vec<Ipv4Cidr>,
     /// Frames the kernel could not take (its queue full) or write errors.
     pub write_errors: u64,
+    /// The physical device's settings `quiet_physical` changed, with their
+    /// values before (restored when the TAP closes).
+    pub saved_sysctls: Vec<(String, String)>,
 }
 
 fn ioctl_set(sock: &IoctlSocket, req: libc::c_ulong, ifr: &mut libc::ifreq) -> io::Result<()> {
@@ -107,6 +110,7 @@ impl Tap {
             ifindex,
             addrs: Vec::new(),
             write_errors: 0,
+            saved_sysctls: Vec::new(),
         })
     }
 
@@ -206,15 +210,20 @@ impl Tap {
 /// Keep the kernel from answering on the physical device `dev` for the
 /// addresses its TAP holds: strict reverse-path filtering drops IPv4 that
 /// arrives there (the route back points at the TAP), `arp_ignore` 8 stops
-/// its ARP replies. Returns what could not be set.
-pub fn quiet_physical(dev: &str) -> Vec<String> {
-    let mut failed = Vec::new();
+/// its ARP replies. Returns the previous values (to restore on stop) and
+/// what could not be set.
+pub fn quiet_physical(dev: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let (mut saved, mut failed) = (Vec::new(), Vec::new());
     for (key, v) in [("rp_filter", "1"), ("arp_ignore", "8")] {
-        if let Err(e) = sysctl(&format!("ipv4/conf/{dev}/{key}"), v) {
+        let path = format!("ipv4/conf/{dev}/{key}");
+        if let Ok(old) = std::fs::read_to_string(format!("/proc/sys/net/{path}")) {
+            saved.push((path.clone(), old.trim().to_string()));
+        }
+        if let Err(e) = sysctl(&path, v) {
             failed.push(format!("{key}: {e}"));
         }
     }
-    failed
+    (saved, failed)
 }
 
 /// A NETLINK_ROUTE socket for address requests (no group subscriptions).
@@ -375,14 +384,15 @@ impl Daemon {
             };
             let mtu = if port.mtu == 0 { 1500 } else { port.mtu };
             match Tap::create(&self.ioctl, name, port.mac, mtu) {
-                Ok(t) => {
+                Ok(mut t) => {
                     info!(
                         "{} ({}): host TAP {name} up (MAC {}, MTU {mtu})",
                         iface.name,
                         iface.device,
                         fmt_mac(&port.mac)
                     );
-                    let failed = quiet_physical(&iface.device);
+                    let (saved, failed) = quiet_physical(&iface.device);
+                    t.saved_sysctls = saved;
                     if !failed.is_empty() {
                         warn!(
                             "{} ({}): could not stop the kernel answering on the device itself ({}); it may answer for the TAP's addresses too",
@@ -471,10 +481,16 @@ impl Daemon {
         }
     }
 
-    /// Close the TAPs: the kernel deletes them with their addresses.
+    /// Close the TAPs (the kernel deletes them with their addresses) and
+    /// give the physical devices their settings back.
     pub(super) fn close_taps(&mut self) {
         for t in self.taps.iter_mut() {
             if let Some(t) = t.take() {
+                for (path, old) in &t.saved_sysctls {
+                    if let Err(e) = sysctl(path, old) {
+                        warn!("could not restore net.{path} to {old}: {e}");
+                    }
+                }
                 info!(
                     "host TAP {} removed ({} frames the kernel could not take)",
                     t.device, t.write_errors
