@@ -446,3 +446,39 @@ fn without_a_tap_host_traffic_is_no_host() {
     assert_eq!(nh.map(|x| x.1), Some(1));
     assert!(s.ports[LAN].host_tap.is_none());
 }
+
+/// Whatever the kernel writes into a TAP (garbage, truncations, frames
+/// with wild lengths) is dropped and counted, never a panic.
+#[test]
+fn random_host_frames_never_panic() {
+    let cfg = config(1, 200, true).build();
+    let macs = [mac(0, LAN), mac(0, WAN)];
+    let mut e = Engine::new(&cfg, &macs, Instant::from_secs(1)).unwrap();
+    let mut tx = TxQueue::with_capacity(64);
+    let mut rng = sim::Rng::new(99);
+    let valid = ip_frame(
+        CLIENT_MAC,
+        mac(0, LAN),
+        &udp(R0_LAN, 53, CLIENT, 5353, b"x"),
+    );
+    let arp = ether(
+        BCAST,
+        mac(0, LAN),
+        0x0806,
+        &packet::arp(1, mac(0, LAN), R0_LAN, [0; 6], CLIENT),
+    );
+    for i in 0..20_000u64 {
+        let base = if i % 2 == 0 { &valid } else { &arp };
+        let mut f = base.clone();
+        let len = (rng.next_u64() % 1600) as usize;
+        f.resize(len, 0);
+        for _ in 0..(rng.next_u64() % 4) {
+            if !f.is_empty() {
+                let at = (rng.next_u64() as usize) % f.len();
+                f[at] = rng.next_u64() as u8;
+            }
+        }
+        e.handle_host_frame(Instant::from_secs(1), (i % 3) as usize, &f, &mut tx);
+        tx.clear();
+    }
+}
