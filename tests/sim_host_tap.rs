@@ -482,3 +482,30 @@ fn random_host_frames_never_panic() {
         tx.clear();
     }
 }
+
+/// No NAT for the host's own traffic unless a SNAT rule says so: a rule
+/// for the router's WAN address translates its flows to the WAN VIP (the
+/// answers come back translated to the kernel's own address and port).
+#[test]
+fn a_snat_rule_for_the_routers_address_translates_host_flows() {
+    let wan_vip = Ipv4Addr::new(10, 0, 0, 1);
+    let mut l = lab_with(|c| c.snat(30, "wan", "10.0.0.2/32", "10.0.0.1"), false);
+    let v0 = l.sim.mark(l.server);
+    let q = udp(R0_WAN, 41000, SERVER, 53, b"ntp-ish");
+    l.sim
+        .host_write(0, "wan", &ip_frame(SERVER_MAC, mac(0, WAN), &q));
+    l.sim.run_for(Duration::from_millis(20));
+    let at_server = l.sim.got(l.server, v0);
+    assert_eq!(at_server.len(), 1, "{at_server:?}");
+    let p = &at_server[0];
+    assert_eq!(
+        (p.src, p.dport, &p.payload[..]),
+        (wan_vip, 53, &b"ntp-ish"[..])
+    );
+    let h0 = l.host_mark(0);
+    l.send(l.server, &udp(SERVER, 53, wan_vip, p.sport, b"answer"));
+    let got = l.host_ip(0, WAN, h0);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].dst, got[0].dport), (R0_WAN, 41000));
+    assert_eq!(got[0].payload, b"answer");
+}

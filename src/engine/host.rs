@@ -12,12 +12,17 @@
 //! their source address (the virtual MAC for a VIP in RFC mode); ARP
 //! replies and gratuitous ARPs for addresses hagw answers are dropped (no
 //! double answers), and a source that is not ours now (a VIP after leaving
-//! master) is dropped. No NAT: the host speaks with its own addresses.
+//! master) is dropped. No NAT unless a SNAT rule matches the host's flow
+//! (its out interface and source prefix, e.g. the router's WAN address to
+//! the WAN VIP); then it is translated like a forwarded flow, and the
+//! answers back.
 //!
 //! Owns: `Host` — per-port TAP presence and counters, the bounded queue of
-//! frames for the TAPs (full: `host_queue_full`), and a small session table
-//! of the host's own flows (never synced, never used for forwarding) so the
-//! `local` and `out` chains see new / established / related.
+//! frames for the TAPs (full: `host_queue_full`) — and the use of the
+//! dataplane's `host_ct`, a small session table of the host's own flows
+//! (never synced, never used for forwarding; SNAT checks it so no mapping
+//! is given twice) so the `local` and `out` chains see new / established /
+//! related.
 //! Never: forwards, touches the forwarding session table, blocks.
 
 use super::addrs::LocalAddrs;
@@ -27,8 +32,9 @@ use super::forward::Dataplane;
 use super::icmp;
 use super::{PortId, TxQueue};
 use crate::config::{Config, Direction, FirewallAction};
-use crate::conntrack::{Conntrack, CtState, NatFlags, PacketInfo, Tuple};
+use crate::conntrack::{Conntrack, CtState, Dir, NatFlags, PacketInfo, SessionIdx, Tuple};
 use crate::firewall::Match;
+use crate::nat::Snat;
 use crate::time::Instant;
 use crate::wire::{
     ArpOperation, ArpPacket, ArpRepr, EthernetFrame, Ipv4Packet, ethernet, ethertype, protocol,
@@ -54,13 +60,10 @@ pub struct HostCounters {
 pub struct Host {
     pub ports: Vec<HostCounters>,
     queue: TxQueue,
-    pub ct: Conntrack,
 }
 
 impl Host {
-    pub fn new(config: &Config, key: [u8; 16]) -> Host {
-        let mut cfg = config.conntrack.clone();
-        cfg.max_entries = HOST_SESSIONS;
+    pub fn new(config: &Config) -> Host {
         Host {
             ports: config
                 .interfaces
@@ -71,7 +74,6 @@ impl Host {
                 })
                 .collect(),
             queue: TxQueue::with_capacity(HOST_QUEUE),
-            ct: Conntrack::new(&cfg, config.globals.node_id, key),
         }
     }
 
@@ -103,18 +105,12 @@ impl Host {
         self.queue.clear();
     }
 
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.ct.poll_timeout()
-    }
-
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.ct.handle_timeout(now);
-    }
-
     /// Queue `frame` for `port`'s TAP and count it. A unicast frame to a
     /// virtual MAC (RFC mode) is readdressed to the port MAC, the TAP's
     /// (the kernel ignores frames for other MACs).
-    fn push(&mut self, ctx: &mut Ctx, port: PortId, frame: &[u8]) {
+    /// `rewrite`: the session's (as it is, as it must be) tuples when NAT
+    /// applies to it (the reply to a host flow a SNAT rule translated).
+    fn push(&mut self, ctx: &mut Ctx, port: PortId, frame: &[u8], rewrite: Option<(Tuple, Tuple)>) {
         let n = frame.len();
         let port_mac = ctx.port_mac(port);
         let queued = self.queue.push(port, |b| match b.get_mut(..n) {
@@ -123,7 +119,7 @@ impl Host {
                 if n >= 6 && o[0] & 1 == 0 {
                     o[..6].copy_from_slice(&port_mac);
                 }
-                n
+                if translate_ip(o, rewrite) { n } else { 0 }
             }
             None => 0,
         });
@@ -153,50 +149,7 @@ impl Host {
         let reply_to_us = arp.operation == ArpOperation::Reply
             && addrs.owner(port, arp.target_protocol_addr).is_some();
         if gratuitous || reply_to_us {
-            self.push(ctx, port, frame);
-        }
-    }
-
-    /// The session state the firewall sees for a host flow, and the
-    /// session (tracked) when there is one. None: drop (counted here).
-    fn state(
-        &mut self,
-        ctx: &mut Ctx,
-        now: Instant,
-        port: PortId,
-        flow: &classify::Flow,
-    ) -> Option<CtState> {
-        if let Some((idx, dir)) = self.ct.lookup(&flow.info.tuple) {
-            return match self.ct.track(now, idx, dir, &flow.info) {
-                CtState::Invalid => {
-                    ctx.drop(port, Why::CtInvalid);
-                    None
-                }
-                s => Some(if s == CtState::New {
-                    CtState::New
-                } else {
-                    CtState::Established
-                }),
-            };
-        }
-        if let Some(q) = flow.quoted
-            && self.ct.lookup(&q.reversed()).is_some()
-        {
-            return Some(CtState::Related);
-        }
-        Some(CtState::New)
-    }
-
-    /// Remember an accepted new unicast flow (no NAT: reply = reverse).
-    fn open(&mut self, now: Instant, info: &PacketInfo) {
-        let t = info.tuple;
-        if t.dst.is_broadcast() || t.dst.is_multicast() || t.src.is_unspecified() {
-            return;
-        }
-        if Conntrack::may_create(info) && self.ct.lookup(&t).is_none() {
-            let _ = self
-                .ct
-                .insert(now, t, t.reversed(), NatFlags::default(), info);
+            self.push(ctx, port, frame, None);
         }
     }
 
@@ -221,18 +174,21 @@ impl Host {
             Some(f) => f,
             None => return ctx.drop(port, Why::Malformed),
         };
-        let Some(state) = self.state(ctx, now, port, &flow) else {
+        let Some(hf) = track(&mut dp.host_ct, ctx, now, port, &flow) else {
             return;
         };
-        let m = Match::from_tuple(&flow.info.tuple, state);
+        let m = Match::from_tuple(&flow.info.tuple, hf.state);
         let len = usize::from(ip.total_len());
         if !local_chain(ctx, dp, now, port, frame, &m, len, tx) {
             return;
         }
-        if state == CtState::New && !ip.is_fragment() {
-            self.open(now, &flow.info);
+        if hf.state == CtState::New && !ip.is_fragment() && unicast(&flow.info.tuple) {
+            let t = flow.info.tuple;
+            let nat = NatFlags::default();
+            let _ = dp.host_ct.insert(now, t, t.reversed(), nat, &flow.info);
         }
-        self.push(ctx, port, frame);
+        let rewrite = hf.session.and_then(|s| rewrite_of(&dp.host_ct, s));
+        self.push(ctx, port, frame, rewrite);
     }
 
     /// A frame the kernel wrote into `port`'s TAP: see the module docs.
@@ -263,7 +219,8 @@ impl Host {
         if frame.len() > super::MAX_FRAME {
             return ctx.drop(port, Why::Malformed);
         }
-        // The MAC this frame leaves with, and for ARP whether to rewrite.
+        // The MAC this frame leaves with, and the NAT it needs.
+        let mut rewrite = None;
         let src_mac = match eth.ethertype() {
             ethertype::ARP => {
                 let arp = ArpPacket::new_checked(eth.payload()).and_then(|a| ArpRepr::parse(&a));
@@ -301,20 +258,31 @@ impl Host {
                 let Some(flow) = read_flow(&ip) else {
                     return ctx.drop(port, Why::Malformed);
                 };
-                let Some(state) = self.state(ctx, now, port, &flow) else {
+                let Some(hf) = track(&mut dp.host_ct, ctx, now, port, &flow) else {
                     return;
                 };
-                let m = Match::from_tuple(&flow.info.tuple, state);
+                let m = Match::from_tuple(&flow.info.tuple, hf.state);
                 let bytes = usize::from(ip.total_len());
                 match dp.fw.check(port, Direction::Out, &m, bytes) {
                     FirewallAction::Accept => {}
                     FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
                     FirewallAction::Reject => return ctx.drop(port, Why::FwReject),
                 }
-                if state == CtState::New && !ip.is_fragment() {
-                    self.open(now, &flow.info);
+                let mut session = hf.session;
+                if hf.state == CtState::New && !ip.is_fragment() {
+                    match open_out(dp, now, port, &flow.info) {
+                        Ok(s) => session = session.or(s),
+                        Err(why) => return ctx.drop(port, why),
+                    }
                 }
-                mac
+                rewrite = session.and_then(|s| rewrite_of(&dp.host_ct, s));
+                match rewrite {
+                    // Translated (SNAT): the MAC of the new source.
+                    Some((_, to)) if to.src != src => addrs
+                        .owner(port, to.src)
+                        .map_or(addrs.source_mac(port, port_mac), |m| m.0),
+                    _ => mac,
+                }
             }
             _ => return ctx.drop(port, Why::Unsupported),
         };
@@ -329,13 +297,118 @@ impl Host {
                 // The sender hardware address follows the Ethernet source.
                 o[ethernet::HEADER_LEN + 8..ethernet::HEADER_LEN + 14].copy_from_slice(&src_mac);
             }
-            n
+            if translate_ip(o, rewrite) { n } else { 0 }
         });
         if sent && let Some(c) = self.ports.get_mut(port) {
             c.from_host_frames += 1;
             c.from_host_bytes += n as u64;
         }
     }
+}
+
+/// A host flow as the firewall sees it, and its session when it has one.
+#[derive(Copy, Clone)]
+struct HostFlow {
+    state: CtState,
+    session: Option<(SessionIdx, Dir)>,
+}
+
+/// Look the flow up in the host session table (and track it): its state
+/// for the firewall. None: invalid for its session (dropped, counted).
+fn track(
+    ct: &mut Conntrack,
+    ctx: &mut Ctx,
+    now: Instant,
+    port: PortId,
+    flow: &classify::Flow,
+) -> Option<HostFlow> {
+    if let Some((idx, dir)) = ct.lookup(&flow.info.tuple) {
+        return match ct.track(now, idx, dir, &flow.info) {
+            CtState::Invalid => {
+                ctx.drop(port, Why::CtInvalid);
+                None
+            }
+            CtState::New => Some(HostFlow {
+                state: CtState::New,
+                session: Some((idx, dir)),
+            }),
+            _ => Some(HostFlow {
+                state: CtState::Established,
+                session: Some((idx, dir)),
+            }),
+        };
+    }
+    let related = flow
+        .quoted
+        .is_some_and(|q| ct.lookup(&q.reversed()).is_some());
+    Some(HostFlow {
+        state: if related {
+            CtState::Related
+        } else {
+            CtState::New
+        },
+        session: None,
+    })
+}
+
+fn unicast(t: &Tuple) -> bool {
+    !(t.dst.is_broadcast() || t.dst.is_multicast() || t.src.is_unspecified())
+}
+
+/// Open a session for a new flow from the host leaving `port`: a SNAT
+/// rule that matches it (its out interface and source prefix) translates
+/// it, as for forwarded flows; none, no NAT. Err: no free mapping.
+fn open_out(
+    dp: &mut Dataplane,
+    now: Instant,
+    port: PortId,
+    info: &PacketInfo,
+) -> Result<Option<(SessionIdx, Dir)>, Why> {
+    let t = info.tuple;
+    if !unicast(&t) || !Conntrack::may_create(info) {
+        return Ok(None);
+    }
+    let (ct, hct) = (&dp.ct, &dp.host_ct);
+    let snat = dp.nat.snat(port, &t, |r: &Tuple| {
+        ct.lookup(r).is_some() || hct.lookup(r).is_some()
+    });
+    let (reply, nat) = match snat {
+        Snat::NoRule => (t.reversed(), NatFlags::default()),
+        Snat::Mapped { addr, port: p, .. } => (
+            crate::nat::snat_reply(&t, addr, p),
+            NatFlags {
+                snat: true,
+                dnat: false,
+            },
+        ),
+        Snat::Exhausted { .. } => return Err(Why::NatExhausted),
+    };
+    Ok(dp
+        .host_ct
+        .insert(now, t, reply, nat, info)
+        .ok()
+        .map(|i| (i, Dir::Original)))
+}
+
+/// Apply `rewrite` to the IPv4 packet of Ethernet frame `frame` (false:
+/// it could not be, e.g. truncated; nothing to do is true).
+fn translate_ip(frame: &mut [u8], rewrite: Option<(Tuple, Tuple)>) -> bool {
+    match (rewrite, frame.get_mut(ethernet::HEADER_LEN..)) {
+        (None, _) => true,
+        (Some((from, to)), Some(ip)) => classify::translate(ip, &from, &to),
+        (Some(_), None) => false,
+    }
+}
+
+/// The (as it is, as it must be) tuples of a packet of `session` when
+/// they differ (NAT), as in the forwarding path.
+fn rewrite_of(ct: &Conntrack, (idx, dir): (SessionIdx, Dir)) -> Option<(Tuple, Tuple)> {
+    let s = ct.get(idx)?;
+    let (from, to) = match dir {
+        Dir::Original => (s.orig(), s.reply().reversed()),
+        Dir::Reply => (s.reply(), s.orig().reversed()),
+    };
+    (from != to).then_some((from, to))
 }
 
 /// The `local` chain of `port` for a packet (`m`, `len` IP bytes) to the

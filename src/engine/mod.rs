@@ -238,16 +238,6 @@ pub enum Verdict {
     Forward(PortId),
 }
 
-/// The host session table's hash key: derived from the conntrack key, so
-/// it is as random as that one (and differs from it).
-fn host_key(keys: &Keys) -> [u8; 16] {
-    let mut k = keys.conntrack;
-    for b in k.iter_mut() {
-        *b ^= 0x5a;
-    }
-    k
-}
-
 /// Spacing of the repeated gratuitous ARPs after becoming master.
 pub const GARP_SPACING: Duration = Duration::from_secs(1);
 /// Most events kept for the driver; the oldest is dropped beyond this.
@@ -305,7 +295,7 @@ impl Engine {
             ctx: Ctx::new(config, macs),
             groups: Groups::new(config, now)?,
             addrs: LocalAddrs::new(config),
-            host: Host::new(config, host_key(&keys)),
+            host: Host::new(config),
             addrs_gen: 0,
             sync: SyncGlue::new(
                 config,
@@ -563,7 +553,6 @@ impl Engine {
             .handle_timeout(&mut self.ctx, &mut self.groups, now, tx);
         self.after(now);
         self.dp.handle_timeout(&mut self.ctx, &self.addrs, now, tx);
-        self.host.handle_timeout(now);
         if let Some(g) = self.sync.as_mut() {
             g.sync.handle_timeout(now);
         }
@@ -582,7 +571,6 @@ impl Engine {
             return None;
         }
         let t = min_opt(self.groups.poll_timeout(&self.ctx), self.dp.poll_timeout());
-        let t = min_opt(t, self.host.poll_timeout());
         let t = min_opt(
             t,
             self.sync.as_ref().and_then(|g| g.poll_timeout(&self.dp.ct)),
