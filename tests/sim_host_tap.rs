@@ -509,3 +509,64 @@ fn a_snat_rule_for_the_routers_address_translates_host_flows() {
     assert_eq!((got[0].dst, got[0].dport), (R0_WAN, 41000));
     assert_eq!(got[0].payload, b"answer");
 }
+
+/// `ip` (an IPv4 packet from tests/sim/packet.rs) cut at `at` (a multiple
+/// of 8) of its payload into two fragments.
+fn fragments(ip: &[u8], at: usize) -> [Vec<u8>; 2] {
+    let (head, l4) = ip.split_at(20);
+    let part = |data: &[u8], off: usize, more: bool| {
+        let mut h = head.to_vec();
+        h[2..4].copy_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+        let flags = ((off / 8) as u16) | if more { 0x2000 } else { 0 };
+        h[6..8].copy_from_slice(&flags.to_be_bytes());
+        h[10..12].copy_from_slice(&[0, 0]);
+        let mut acc: u32 = h
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+            .sum();
+        while acc > 0xffff {
+            acc = (acc & 0xffff) + (acc >> 16);
+        }
+        h[10..12].copy_from_slice(&(!(acc as u16)).to_be_bytes());
+        h.extend_from_slice(data);
+        h
+    };
+    [part(&l4[..at], 0, true), part(&l4[at..], at, false)]
+}
+
+/// A fragmented answer to the router's own query passes the WAN's local
+/// chain (drop new) as its first fragment did; a later fragment whose
+/// first never came is dropped (`frag_no_first`).
+#[test]
+fn later_fragments_to_the_host_follow_their_first() {
+    let mut l = lab();
+    let q = udp(R0_WAN, 41000, SERVER, 53, b"query");
+    l.sim
+        .host_write(0, "wan", &ip_frame(SERVER_MAC, mac(0, WAN), &q));
+    l.sim.run_for(Duration::from_millis(20));
+    let answer = udp(SERVER, 53, R0_WAN, 41000, &[7u8; 40]);
+    let [f1, f2] = fragments(&answer, 24);
+    let h0 = l.host_mark(0);
+    l.send(l.server, &f1);
+    l.send(l.server, &f2);
+    assert_eq!(
+        l.host_ip(0, WAN, h0).len(),
+        2,
+        "both fragments reach the TAP"
+    );
+    let (h0, nf) = (l.host_mark(0), l.drops(0, WAN, "frag_no_first"));
+    let mut stray = fragments(&udp(SERVER, 53, R0_WAN, 41001, &[1u8; 40]), 24)[1].clone();
+    stray[5] ^= 0x55; // another IP id: its first fragment never came
+    let mut acc: u32 = 0;
+    stray[10..12].copy_from_slice(&[0, 0]);
+    for c in stray[..20].chunks(2) {
+        acc += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    stray[10..12].copy_from_slice(&(!(acc as u16)).to_be_bytes());
+    l.send(l.server, &stray);
+    assert_eq!(l.host_mark(0), h0);
+    assert_eq!(l.drops(0, WAN, "frag_no_first"), nf + 1);
+}

@@ -32,10 +32,11 @@ use super::forward::Dataplane;
 use super::icmp;
 use super::{PortId, TxQueue};
 use crate::config::{Config, Direction, FirewallAction};
+use crate::conntrack::frag::FragKey;
 use crate::conntrack::{Conntrack, CtState, Dir, NatFlags, PacketInfo, SessionIdx, Tuple};
 use crate::firewall::Match;
 use crate::nat::Snat;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 use crate::wire::{
     ArpOperation, ArpPacket, ArpRepr, EthernetFrame, Ipv4Packet, ethernet, ethertype, protocol,
 };
@@ -60,6 +61,27 @@ pub struct HostCounters {
 pub struct Host {
     pub ports: Vec<HostCounters>,
     queue: TxQueue,
+    /// First fragments the host path let through, with the NAT their
+    /// flow needs: their later fragments follow them (a ring; an entry
+    /// lives `FRAG_LIFE`).
+    frags: [Option<(FragKey, Instant, Rewrite)>; HOST_FRAGS],
+    next_frag: usize,
+}
+
+/// A packet's (as it is, as it must be) tuples when NAT applies to it.
+type Rewrite = Option<(Tuple, Tuple)>;
+
+/// First fragments remembered for the host path, and for how long.
+const HOST_FRAGS: usize = 32;
+const FRAG_LIFE: Duration = Duration::from_secs(30);
+
+fn frag_key(ip: &Ipv4Packet<&[u8]>) -> FragKey {
+    FragKey {
+        src: ip.src_addr(),
+        dst: ip.dst_addr(),
+        proto: ip.protocol(),
+        ident: ip.ident(),
+    }
 }
 
 impl Host {
@@ -74,7 +96,37 @@ impl Host {
                 })
                 .collect(),
             queue: TxQueue::with_capacity(HOST_QUEUE),
+            frags: [None; HOST_FRAGS],
+            next_frag: 0,
         }
+    }
+
+    /// Remember the first fragment `ip` passed (see `frags`).
+    fn first_fragment(
+        &mut self,
+        now: Instant,
+        ip: &Ipv4Packet<&[u8]>,
+        nat: Option<(Tuple, Tuple)>,
+    ) {
+        if ip.more_frags() && ip.frag_offset() == 0 {
+            if let Some(slot) = self.frags.get_mut(self.next_frag % HOST_FRAGS) {
+                *slot = Some((frag_key(ip), now, nat));
+            }
+            self.next_frag = self.next_frag.wrapping_add(1);
+        }
+    }
+
+    /// A later fragment: Some(its first fragment's NAT) when that one
+    /// passed, None (drop, `frag_no_first`) otherwise.
+    fn later_fragment(
+        &self,
+        now: Instant,
+        ip: &Ipv4Packet<&[u8]>,
+    ) -> Option<Option<(Tuple, Tuple)>> {
+        let key = frag_key(ip);
+        self.frags.iter().flatten().find_map(|(k, at, nat)| {
+            (*k == key && now.saturating_since(*at) < FRAG_LIFE).then_some(*nat)
+        })
     }
 
     /// A reload keeps the counters; a TAP switched off in the config is
@@ -170,6 +222,12 @@ impl Host {
         if !self.has_tap(port) {
             return ctx.drop(port, Why::NoHost);
         }
+        if ip.frag_offset() != 0 {
+            return match self.later_fragment(now, ip) {
+                Some(nat) => self.push(ctx, port, frame, nat),
+                None => ctx.drop(port, Why::FragNoFirst),
+            };
+        }
         let flow = match read_flow(ip) {
             Some(f) => f,
             None => return ctx.drop(port, Why::Malformed),
@@ -188,6 +246,7 @@ impl Host {
             let _ = dp.host_ct.insert(now, t, t.reversed(), nat, &flow.info);
         }
         let rewrite = hf.session.and_then(|s| rewrite_of(&dp.host_ct, s));
+        self.first_fragment(now, ip, rewrite);
         self.push(ctx, port, frame, rewrite);
     }
 
@@ -255,33 +314,43 @@ impl Host {
                     }
                     None => return ctx.drop(port, Why::HostSource),
                 };
-                let Some(flow) = read_flow(&ip) else {
-                    return ctx.drop(port, Why::Malformed);
-                };
-                let Some(hf) = track(&mut dp.host_ct, ctx, now, port, &flow) else {
-                    return;
-                };
-                let m = Match::from_tuple(&flow.info.tuple, hf.state);
-                let bytes = usize::from(ip.total_len());
-                match dp.fw.check(port, Direction::Out, &m, bytes) {
-                    FirewallAction::Accept => {}
-                    FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
-                    FirewallAction::Reject => return ctx.drop(port, Why::FwReject),
-                }
-                let mut session = hf.session;
-                if hf.state == CtState::New && !ip.is_fragment() {
-                    match open_out(dp, now, port, &flow.info) {
-                        Ok(s) => session = session.or(s),
-                        Err(why) => return ctx.drop(port, why),
+                if ip.frag_offset() != 0 {
+                    let Some(nat) = self.later_fragment(now, &ip) else {
+                        return ctx.drop(port, Why::FragNoFirst);
+                    };
+                    rewrite = nat;
+                    let to_src = nat.map_or(src, |(_, to)| to.src);
+                    addrs.owner(port, to_src).map_or(mac, |m| m.0)
+                } else {
+                    let Some(flow) = read_flow(&ip) else {
+                        return ctx.drop(port, Why::Malformed);
+                    };
+                    let Some(hf) = track(&mut dp.host_ct, ctx, now, port, &flow) else {
+                        return;
+                    };
+                    let m = Match::from_tuple(&flow.info.tuple, hf.state);
+                    let bytes = usize::from(ip.total_len());
+                    match dp.fw.check(port, Direction::Out, &m, bytes) {
+                        FirewallAction::Accept => {}
+                        FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
+                        FirewallAction::Reject => return ctx.drop(port, Why::FwReject),
                     }
-                }
-                rewrite = session.and_then(|s| rewrite_of(&dp.host_ct, s));
-                match rewrite {
-                    // Translated (SNAT): the MAC of the new source.
-                    Some((_, to)) if to.src != src => addrs
-                        .owner(port, to.src)
-                        .map_or(addrs.source_mac(port, port_mac), |m| m.0),
-                    _ => mac,
+                    let mut session = hf.session;
+                    if hf.state == CtState::New && !ip.is_fragment() {
+                        match open_out(dp, now, port, &flow.info) {
+                            Ok(s) => session = session.or(s),
+                            Err(why) => return ctx.drop(port, why),
+                        }
+                    }
+                    rewrite = session.and_then(|s| rewrite_of(&dp.host_ct, s));
+                    self.first_fragment(now, &ip, rewrite);
+                    match rewrite {
+                        // Translated (SNAT): the MAC of the new source.
+                        Some((_, to)) if to.src != src => addrs
+                            .owner(port, to.src)
+                            .map_or(addrs.source_mac(port, port_mac), |m| m.0),
+                        _ => mac,
+                    }
                 }
             }
             _ => return ctx.drop(port, Why::Unsupported),
@@ -439,20 +508,9 @@ pub fn local_chain(
     }
 }
 
-/// The flow of a packet for (or from) the host; later fragments carry
-/// their addresses only.
+/// The flow of an unfragmented packet or a first fragment for (or from)
+/// the host (later fragments follow their first: `Host::later_fragment`).
 fn read_flow(ip: &Ipv4Packet<&[u8]>) -> Option<classify::Flow> {
-    if ip.frag_offset() != 0 {
-        let t = Tuple::new(ip.protocol(), ip.src_addr(), 0, ip.dst_addr(), 0);
-        return Some(classify::Flow {
-            info: PacketInfo {
-                tuple: t,
-                len: ip.total_len(),
-                l4: crate::conntrack::L4::Other,
-            },
-            quoted: None,
-        });
-    }
     classify::flow(ip).ok()
 }
 
