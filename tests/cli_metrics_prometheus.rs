@@ -115,6 +115,7 @@ fn snapshot() -> Snapshot {
             tx_bytes: 4,
             drops: vec![("vrrp_ttl", 5), ("no_route", 0)],
             device_state: Default::default(),
+            host_tap: None,
         }],
     }
 }

@@ -82,6 +82,7 @@ fn snapshot() -> Snapshot {
         tx_bytes: 300,
         drops: vec![("vrrp_ttl", 1)],
         device_state: Default::default(),
+        host_tap: None,
     };
     Snapshot {
         reload_kept: None,

@@ -58,6 +58,31 @@ const DNAT: &str = "config nat_destination";
 const SYNC: &str = "config conntrack_sync 'ha_sync'";
 
 const CASES: &[Case] = &[
+    // --- host TAP (issue 14)
+    c(
+        "host tap name too long",
+        &[(
+            "option address '192.168.10.2/24'",
+            "option address '192.168.10.2/24'\n\toption host_tap_name 'a-very-long-tap-name' # <-",
+        )],
+        "not a valid device name",
+    ),
+    c(
+        "host tap name is another interface's device",
+        &[(
+            "option address '10.0.0.2/24'",
+            "option address '10.0.0.2/24'\n\toption host_tap_name 'lan0' # <-",
+        )],
+        "the host TAP needs a name of its own",
+    ),
+    c(
+        "host tap on the sync interface",
+        &[(
+            "option address '10.99.0.1/30'",
+            "option address '10.99.0.1/30'\n\toption host_tap '1' # <-",
+        )],
+        "only for lan and wan interfaces",
+    ),
     // --- syntax
     c(
         "unterminated quote",

@@ -114,33 +114,53 @@ fn diagnose(m: &mut MipsLab, client: &str, pcap: &std::path::Path) -> String {
         "dmesg | tail -n 15",
     ] {
         let r = m.vms[1].run(cmd, CONSOLE);
-        out += &format!("router B> {cmd}\n{}\n", match r {
-            Ok((_, t)) => t,
-            Err(e) => format!("(console: {e})"),
-        });
+        out += &format!(
+            "router B> {cmd}\n{}\n",
+            match r {
+                Ok((_, t)) => t,
+                Err(e) => format!("(console: {e})"),
+            }
+        );
     }
     let sw = m.lab.switch_ns().to_string();
     for (ns, args) in [
         (client, vec!["ip", "neigh"]),
         (client, vec!["ip", "-s", "link", "show", "eth0"]),
         (sw.as_str(), vec!["bridge", "fdb", "show", "br", "brl"]),
-        (sw.as_str(), vec!["ip", "-s", "link", "show", "master", "brl"]),
+        (
+            sw.as_str(),
+            vec!["ip", "-s", "link", "show", "master", "brl"],
+        ),
     ] {
         let o = m.lab.exec(ns, &args);
-        out += &format!("{}> {}\n{}\n", ns, args.join(" "), String::from_utf8_lossy(&o.stdout));
+        out += &format!(
+            "{}> {}\n{}\n",
+            ns,
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout)
+        );
     }
     std::thread::sleep(Duration::from_millis(500));
     let p = pcap.to_string_lossy();
     let o = std::process::Command::new("sh")
-        .args(["-c", &format!("tcpdump -r {p} -n -e -tt 'arp or icmp' 2>&1 | tail -n 80")])
+        .args([
+            "-c",
+            &format!("tcpdump -r {p} -n -e -tt 'arp or icmp' 2>&1 | tail -n 80"),
+        ])
         .output()
         .unwrap();
-    out += &format!("LAN capture, last ARP/ICMP frames:\n{}\n", String::from_utf8_lossy(&o.stdout));
+    out += &format!(
+        "LAN capture, last ARP/ICMP frames:\n{}\n",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let o = std::process::Command::new("sh")
         .args(["-c", &format!("tcpdump -r {p} -n -e -tt 2>&1 | tail -n 40")])
         .output()
         .unwrap();
-    out += &format!("LAN capture, last frames:\n{}\n", String::from_utf8_lossy(&o.stdout));
+    out += &format!(
+        "LAN capture, last frames:\n{}\n",
+        String::from_utf8_lossy(&o.stdout)
+    );
     out
 }
 
@@ -191,7 +211,9 @@ fn malta_routers_elect_and_fail_over() {
     m.lab.spawn(
         &sw,
         "tcpdump-lan",
-        &["tcpdump", "-i", "brl", "-n", "-U", "-s", "96", "-c", "200000", "-w", &pcap_s],
+        &[
+            "tcpdump", "-i", "brl", "-n", "-U", "-s", "96", "-c", "200000", "-w", &pcap_s,
+        ],
     );
     let routers = [
         router("a", 10, "10.99.0.1/30"),

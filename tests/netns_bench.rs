@@ -718,3 +718,106 @@ fn bench_tcp_ab() {
         println!("{name}: {bin}");
     }
 }
+
+/// Root and the tools of the gateway benchmarks, then `HAGW_BENCH_RUNS`
+/// (default 2) and `HAGW_BENCH_SECS` (default 5); None (after printing
+/// why) to skip.
+fn gateway_bench_setup() -> Option<(u32, u32)> {
+    if !ready(&["iperf3", "nft", "python3", "ss"]) {
+        return None;
+    }
+    Some((env_u32("HAGW_BENCH_RUNS", 2), env_u32("HAGW_BENCH_SECS", 5)))
+}
+
+/// `config` with `option host_tap '0'` on the lan and wan interfaces.
+fn without_taps(config: &str) -> String {
+    let mut out = String::new();
+    for line in config.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if line.trim_start().starts_with("option address") && !line.contains("10.99.") {
+            out.push_str("\toption host_tap '0'\n");
+        }
+    }
+    out
+}
+
+/// `bench_host_tap`: forwarding through hagw (scenario5-stateful-a.uci)
+/// with its host TAPs (the default) and without (`host_tap '0'`),
+/// alternating within each of `HAGW_BENCH_RUNS` (default 2) runs, the
+/// same measurements as `bench_gateway`. The forwarding path never
+/// touches a TAP, so the two should not differ beyond noise.
+///
+///   cargo test --test netns_bench bench_host_tap -- --ignored --nocapture
+#[test]
+#[ignore]
+fn bench_host_tap() {
+    let Some((runs, secs)) = gateway_bench_setup() else {
+        return;
+    };
+    let (mut on, mut off) = (Side::default(), Side::default());
+    for run in 0..runs {
+        for taps in [run % 2 == 0, run % 2 == 1] {
+            let mut lab = Lab::new(if taps {
+                "bench_tap_on"
+            } else {
+                "bench_tap_off"
+            });
+            let cfg = board("scenario5-stateful-a.uci");
+            let cfg = if taps { cfg } else { without_taps(&cfg) };
+            let mut g = gateway(&mut lab, &cfg, None);
+            plain_bridges(&lab);
+            lab.start(&mut g.a);
+            expect_state(&lab, &g.a, "lan_gw", "master", Duration::from_secs(10));
+            expect_state(&lab, &g.a, "wan_gw", "master", Duration::from_secs(10));
+            let has_tap = lab
+                .exec(&g.a.ns, &["ip", "link", "show", "dev", "hagw-lan"])
+                .status
+                .success();
+            assert_eq!(has_tap, taps, "hagw-lan present iff host TAPs are on");
+            let pid = lab.hagw(&g.a).pid;
+            iperf_server(&mut lab, &g.server);
+            let o = lab.exec(
+                &g.client,
+                &["ping", "-c", "2", "-i", "0.2", "-w", "5", SERVER],
+            );
+            assert!(o.status.success(), "ping through hagw");
+            let side = if taps { &mut on } else { &mut off };
+            measure(&lab, &g.client, &g.server, secs, Some(pid), side);
+        }
+    }
+    let kpps = |v: &[f64]| v.iter().map(|x| x / 1e3).collect::<Vec<_>>();
+    let rows = [
+        (
+            "TCP client→server (iperf3), Gbit/s",
+            range(&on.tcp, 2),
+            range(&off.tcp, 2),
+            ratios(&on.tcp, &off.tcp),
+        ),
+        (
+            "TCP server→client (iperf3 -R), Gbit/s",
+            range(&on.tcp_r, 2),
+            range(&off.tcp_r, 2),
+            ratios(&on.tcp_r, &off.tcp_r),
+        ),
+        (
+            "UDP 64 B datagrams (iperf3), kpps received",
+            range(&kpps(&on.udp_iperf), 0),
+            range(&kpps(&off.udp_iperf), 0),
+            ratios(&on.udp_iperf, &off.udp_iperf),
+        ),
+        (
+            "60 B frames, 64 flows (blaster), kpps received",
+            range(&kpps(&on.udp_blast), 0),
+            range(&kpps(&off.udp_blast), 0),
+            ratios(&on.udp_blast, &off.udp_blast),
+        ),
+    ];
+    println!(
+        "\nhagw binary: {} ({runs} runs, {secs} s per iperf3 run); columns: with host TAPs | without | ratio",
+        hagw_bin()
+    );
+    for (what, a, b, r) in rows {
+        println!("table: | host TAPs on / off: {what} | {a} | {b} | {r} | ≈ 1× |");
+    }
+}

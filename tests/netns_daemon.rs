@@ -464,7 +464,9 @@ fn gro_is_turned_off_on_owned_ports() {
             .unwrap_or("")
             .to_string()
     };
-    sh(&["ip", "netns", "exec", &r.ns, "ethtool", "-K", "lan0", "gro", "on"]);
+    sh(&[
+        "ip", "netns", "exec", &r.ns, "ethtool", "-K", "lan0", "gro", "on",
+    ]);
     assert!(gro(&lab).contains(": on"), "set up: {}", gro(&lab));
     lab.start(&mut r);
     wait_for(Duration::from_secs(5), || {

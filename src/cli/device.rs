@@ -81,6 +81,7 @@ mod tests {
                 kernel_ipv4: kernel.iter().map(|k| cidr(k)).collect(),
                 kernel_conflicts: conflicts,
             },
+            host_tap: None,
         }
     }
 

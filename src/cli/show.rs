@@ -265,6 +265,7 @@ fn interfaces(snap: &Snapshot) -> String {
                 detail.join(", ")
             );
         }
+        out.push_str(&super::views::host::text(p));
     }
     out
 }
@@ -292,6 +293,7 @@ fn interfaces_json(snap: &Snapshot) -> Json {
                 .field("drops_total", port_drop_total(p))
                 .field("drops", drops)
                 .field("device_state", super::device::state_json(p))
+                .field("host_tap", super::views::host::json(p))
         })
         .collect();
     let out = Json::object().field("interfaces", ports);

@@ -91,6 +91,7 @@ fn port(name: &str, device: &str, role: Role) -> PortStatus {
         tx_bytes: 2_176,
         drops: vec![("vrrp_ttl", 3), ("vrrp_checksum", 0), ("no_route", 4)],
         device_state: Default::default(),
+        host_tap: None,
     }
 }
 

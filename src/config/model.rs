@@ -84,6 +84,10 @@ pub struct Interface {
     pub role: Role,
     /// The interface's primary address (VRRP source address).
     pub address: Ipv4Cidr,
+    /// The kernel TAP device that carries the router's own traffic on this
+    /// port (`hagw-<name>` by default; None: `option host_tap '0'`, or the
+    /// sync interface, which is a kernel interface already).
+    pub host_tap: Option<String>,
     pub line: usize,
 }
 

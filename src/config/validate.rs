@@ -217,6 +217,59 @@ struct Refs<'a> {
     sync: Option<&'a str>,
 }
 
+/// `option host_tap` (default on for lan/wan) and `option host_tap_name`
+/// (default `hagw-<name>`, cut to 15 characters) of an interface: the TAP
+/// that carries the router's own traffic (SPEC §1).
+fn host_tap_of(
+    cx: &mut Ctx,
+    sec: &Sec,
+    name: &str,
+    role: Role,
+    devices: &Map<String, (String, usize)>,
+) -> Option<String> {
+    let on = cx.opt(sec, "host_tap", parse_bool).ok().flatten();
+    let dev = cx
+        .opt(sec, "host_tap_name", |v| {
+            if v.is_empty() || v.len() > 15 || v.contains(['/', ' ', '\t', ':']) || v == "." {
+                Err(format!(
+                    "'{v}' is not a valid device name (1-15 characters, no '/', ':' or spaces)"
+                ))
+            } else {
+                Ok(v.to_string())
+            }
+        })
+        .ok()
+        .flatten();
+    if role == Role::Sync {
+        if let (Some(true), Some(o)) = (on, sec.one("host_tap")) {
+            cx.err(
+                o.line,
+                "option 'host_tap': the sync interface is a kernel interface already; a host TAP is only for lan and wan interfaces".into(),
+            );
+        }
+        return None;
+    }
+    if on == Some(false) {
+        return None;
+    }
+    let dev = dev.unwrap_or_else(|| {
+        let mut d = format!("hagw-{name}");
+        d.truncate(15);
+        d
+    });
+    if let Some((other, line)) = devices.get(&dev) {
+        let line_here = sec.one("host_tap_name").map_or(sec.s.line, |o| o.line);
+        cx.err(
+            line_here,
+            format!(
+                "option 'host_tap_name': '{dev}' is the device of interface '{other}' (line {line}); the host TAP needs a name of its own (or option host_tap '0')"
+            ),
+        );
+        return None;
+    }
+    Some(dev)
+}
+
 /// Interface facts needed by cross-checks (from valid interface sections).
 struct IfInfo {
     role: Role,
@@ -464,11 +517,13 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             if cx.errors.len() == errors_before {
                 ifinfo.insert(name.clone(), IfInfo { role, address });
             }
+            let host_tap = host_tap_of(&mut cx, sec, name, role, &devices);
             interfaces.push(Interface {
                 name: name.clone(),
                 device,
                 role,
                 address,
+                host_tap,
                 line: sec.s.line,
             });
         }

@@ -30,6 +30,7 @@ pub mod rx;
 pub mod signals;
 pub mod syncsock;
 pub mod sys;
+pub mod tap;
 
 use crate::config::{self, Config, LogLevel};
 use crate::engine::{Engine, Event, PortStatus, Snapshot, TxQueue};
@@ -91,6 +92,7 @@ enum Slot {
     Port(usize),
     Sync,
     Bfd,
+    Tap(usize),
 }
 
 struct Daemon {
@@ -124,6 +126,12 @@ struct Daemon {
     /// What the last SIGHUP kept instead of a changed interface list, and
     /// why (shown by `show interfaces`); cleared by a reload that applies.
     reload_kept: Option<String>,
+    /// The host TAP of each port (None: off, the sync port, or not created).
+    taps: Vec<Option<tap::Tap>>,
+    /// Netlink socket for the TAPs' addresses.
+    addr_nl: Option<tap::AddrNetlink>,
+    /// `Engine::addrs_generation` the TAP addresses were last synced to.
+    tap_gen: Option<u64>,
 }
 
 impl Daemon {
@@ -180,6 +188,9 @@ impl Daemon {
             sync_error: None,
             call_started: Instant::ZERO,
             reload_kept: None,
+            taps: Vec::new(),
+            addr_nl: None,
+            tap_gen: None,
         })
     }
 
@@ -258,6 +269,10 @@ impl Daemon {
                     }
                     Some(Slot::Sync) => self.receive_sync(now),
                     Some(Slot::Bfd) => self.receive_bfd(now),
+                    Some(Slot::Tap(p)) => {
+                        let p = *p;
+                        self.receive_tap(now, p);
+                    }
                     None => {}
                 }
             }
@@ -348,6 +363,17 @@ impl Daemon {
             );
         }
         if self.engine.is_some() {
+            for (i, t) in self.taps.iter().enumerate() {
+                if let Some(t) = t {
+                    push(
+                        &mut self.fds,
+                        &mut self.slots,
+                        t.raw_fd(),
+                        libc::POLLIN,
+                        Slot::Tap(i),
+                    );
+                }
+            }
             for (i, p) in self.ports.iter().enumerate() {
                 if let Some(s) = &p.sock {
                     push(
@@ -526,6 +552,9 @@ impl Daemon {
                 if let Some(engine) = &mut self.engine {
                     engine.set_link(now, i, usable, &mut self.tx);
                 }
+                if let Some(Some(t)) = self.taps.get(i) {
+                    t.set_carrier(usable);
+                }
             }
         }
         if self.engine.is_none() {
@@ -563,6 +592,7 @@ impl Daemon {
                 }
                 self.engine = Some(engine);
                 self.log_missing_at_start();
+                self.open_taps();
                 self.flush(now);
             }
             Err(e) => {
@@ -575,6 +605,7 @@ impl Daemon {
     /// Send queued frames and sync datagrams, then act on engine events.
     fn flush(&mut self, now: Instant) {
         flush_tx(&mut self.tx, &mut self.ports, &mut self.tx_overflow_seen);
+        self.flush_host();
         let Some(engine) = &mut self.engine else {
             return;
         };
@@ -738,6 +769,7 @@ impl Daemon {
             engine.shutdown(now, &mut self.tx);
         }
         self.flush(now);
+        self.close_taps();
         self.notifier.poll(now);
         for p in &mut self.ports {
             if p.dataplane() {
@@ -839,6 +871,7 @@ fn snapshot(
                 tx_bytes: 0,
                 drops: Vec::new(),
                 device_state: Default::default(),
+                host_tap: None,
             })
             .collect();
     }

@@ -25,7 +25,7 @@ impl LinkFlags {
     }
 }
 
-fn ifreq_for(name: &str) -> io::Result<libc::ifreq> {
+pub(super) fn ifreq_for(name: &str) -> io::Result<libc::ifreq> {
     let bytes = name.as_bytes();
     if bytes.is_empty() || bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
         return Err(io::Error::new(
@@ -50,6 +50,10 @@ impl IoctlSocket {
         }
         // SAFETY: fd is a fresh, valid descriptor we own.
         Ok(IoctlSocket(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    pub(super) fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.as_raw_fd()
     }
 
     fn ioctl(&self, req: libc::c_ulong, ifr: &mut libc::ifreq) -> io::Result<()> {

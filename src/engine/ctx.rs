@@ -85,8 +85,17 @@ drop_reasons! {
     ArpFailed => "arp_failed",
     /// The queue of packets waiting for ARP was full.
     ArpQueueFull => "arp_queue_full",
-    /// Addressed to the router but not answered by hagw and no host TAP.
+    /// Addressed to the router but not answered by hagw and no host TAP
+    /// (or a broadcast/multicast the host does not take).
     NoHost => "no_host",
+    /// The queue of frames for the host TAPs was full.
+    HostQueueFull => "host_queue_full",
+    /// From the host: an ARP reply or gratuitous ARP for an address hagw
+    /// answers itself (no double answers on the wire).
+    HostArpAnswered => "host_arp_answered",
+    /// From the host: sourced from an address that is not ours on the
+    /// port now (e.g. a virtual address after leaving master).
+    HostSource => "host_bad_source",
 }
 
 /// One dataplane or sync port as the core sees it.
@@ -189,7 +198,6 @@ impl Ctx {
         self.ports.get(port).is_some_and(|p| p.up)
     }
 
-    #[allow(dead_code)] // used by the dataplane (issue 10)
     pub fn port_mac(&self, port: PortId) -> [u8; 6] {
         self.ports.get(port).map_or([0; 6], |p| p.mac)
     }

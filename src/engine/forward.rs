@@ -72,6 +72,9 @@ impl Keys {
 
 pub struct Dataplane {
     pub ct: Conntrack,
+    /// The host's own flows (engine::host): never synced, never used for
+    /// forwarding; consulted by SNAT so no mapping is given out twice.
+    pub host_ct: Conntrack,
     pub nat: Nat,
     pub fw: Firewall,
     pub routes: RouteTable,
@@ -127,6 +130,13 @@ impl Dataplane {
                 ct.start_ids_at(keys.boot);
                 ct
             },
+            host_ct: {
+                let mut cfg = config.conntrack.clone();
+                cfg.max_entries = super::host::HOST_SESSIONS;
+                let mut key = keys.conntrack;
+                key.iter_mut().for_each(|b| *b ^= 0x5a);
+                Conntrack::new(&cfg, config.globals.node_id, key)
+            },
             nat: Nat::with_key(config, PortShare::for_config(config), keys.nat),
             fw: Firewall::new(config),
             routes,
@@ -145,7 +155,8 @@ impl Dataplane {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        min_opt(self.ct.poll_timeout(), self.neigh.poll_timeout())
+        let t = min_opt(self.ct.poll_timeout(), self.neigh.poll_timeout());
+        min_opt(t, self.host_ct.poll_timeout())
     }
 
     /// See `Engine::snapshot_with`.
@@ -200,6 +211,7 @@ impl Dataplane {
         tx: &mut TxQueue,
     ) {
         self.ct.handle_timeout(now);
+        self.host_ct.handle_timeout(now);
         self.neigh.handle_timeout(now);
         self.flush_neigh(ctx, addrs, tx);
     }
@@ -434,14 +446,16 @@ impl Dataplane {
                     }
                 }
                 let src = hairpin_source(own, &vips);
-                let ct = &self.ct;
-                self.nat
-                    .hairpin_snat(d, &t, src, |r: &Tuple| ct.lookup(r).is_some())
+                let (ct, hct) = (&self.ct, &self.host_ct);
+                self.nat.hairpin_snat(d, &t, src, |r: &Tuple| {
+                    ct.lookup(r).is_some() || hct.lookup(r).is_some()
+                })
             }
             _ => {
-                let ct = &self.ct;
-                self.nat
-                    .snat(hop.port, &t, |r: &Tuple| ct.lookup(r).is_some())
+                let (ct, hct) = (&self.ct, &self.host_ct);
+                self.nat.snat(hop.port, &t, |r: &Tuple| {
+                    ct.lookup(r).is_some() || hct.lookup(r).is_some()
+                })
             }
         };
         let nat_flags = NatFlags {
@@ -513,19 +527,7 @@ impl Dataplane {
             }
             FirewallAction::Reject => {
                 ctx.drop(in_port, Why::FwReject);
-                if m.proto == protocol::TCP {
-                    icmp::send_reset(ctx, &mut self.icmp, now, in_port, frame, tx);
-                } else {
-                    icmp::send_error(
-                        ctx,
-                        &mut self.icmp,
-                        now,
-                        in_port,
-                        frame,
-                        IcmpError::PortUnreachable,
-                        tx,
-                    );
-                }
+                icmp::send_reject(ctx, &mut self.icmp, now, in_port, frame, m.proto, tx);
                 Err(Verdict::Consumed)
             }
         }

@@ -128,6 +128,24 @@ pub fn send_error(
 
 /// Answer the TCP segment in `frame` (arrived on `port`) with a reset that
 /// appears to come from its destination (a firewall reject).
+/// Answer a packet a firewall rule rejected: a TCP RST for TCP, ICMP port
+/// unreachable otherwise (both rate limited).
+pub fn send_reject(
+    ctx: &mut Ctx,
+    limit: &mut IcmpLimit,
+    now: Instant,
+    port: PortId,
+    frame: &[u8],
+    proto: u8,
+    tx: &mut TxQueue,
+) {
+    if proto == crate::wire::protocol::TCP {
+        send_reset(ctx, limit, now, port, frame, tx);
+    } else {
+        send_error(ctx, limit, now, port, frame, IcmpError::PortUnreachable, tx);
+    }
+}
+
 pub fn send_reset(
     ctx: &mut Ctx,
     limit: &mut IcmpLimit,

@@ -3,8 +3,10 @@
 //! cache and requests for our addresses are answered (`crate::local`), VRRP
 //! (bare or inside an IPsec AH, protocol 51) goes to the groups, unicast IPv4 to the forwarding path
 //! (`engine::forward`), which hands back what is for the router itself:
-//! ICMP echo to our addresses is answered after the `local` firewall chain;
-//! everything else for us is counted (`no_host`: the host TAP is issue 14).
+//! ICMP echo requests to our addresses are answered after the `local`
+//! firewall chain; everything else for us goes to the host TAP
+//! (`engine::host`), as do DHCP broadcasts and 224.0.0.1, and copies of
+//! ARP replies and gratuitous ARPs.
 //!
 //! Owns: the receive-side checks (link, stopped, MAC filter, IPv4 header
 //! validity) and the choice of subsystem. Never: keeps state of its own.
@@ -13,10 +15,9 @@ use super::addrs::LocalAddrs;
 use super::ctx::{Ctx, Why};
 use super::forward::Dataplane;
 use super::groups::Groups;
-use super::icmp::{self, IcmpError};
+use super::host::{self, Host};
 use super::vrrp_ah::AhRx;
 use super::{PortId, RxMeta, TxQueue, Verdict};
-use crate::config::{Direction, FirewallAction};
 use crate::conntrack::{CtState, Tuple};
 use crate::firewall::Match;
 use crate::local;
@@ -31,6 +32,7 @@ pub fn handle_frame(
     groups: &mut Groups,
     addrs: &LocalAddrs,
     dp: &mut Dataplane,
+    host: &mut Host,
     now: Instant,
     port: PortId,
     frame: &mut [u8],
@@ -72,6 +74,7 @@ pub fn handle_frame(
                 ctx.drop(port, Why::NotLocal);
             }
             dp.handle_arp(ctx, addrs, now, port, &arp, tx);
+            host.copy_arp(ctx, addrs, port, &arp, &*frame);
         }
         ethertype::IPV4 => {
             let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
@@ -131,13 +134,18 @@ pub fn handle_frame(
             }
             let to_router_mac = !dst_mac_is_group(&eth);
             if dst.is_multicast() || dst.is_broadcast() || !to_router_mac {
-                // Link-level broadcast/multicast is never forwarded.
-                ctx.drop(port, Why::NoHost);
+                // Link-level broadcast/multicast is never forwarded; the
+                // host takes DHCP and 224.0.0.1.
+                if host::host_wants_group(&ip) {
+                    host.deliver(ctx, dp, now, port, &*frame, &ip, tx);
+                } else {
+                    ctx.drop(port, Why::NoHost);
+                }
                 return Verdict::Consumed;
             }
             match dp.forward(ctx, addrs, now, port, frame, meta, tx) {
                 Some(v) => return v,
-                None => deliver_local(ctx, addrs, dp, now, port, frame, tx),
+                None => deliver_local(ctx, addrs, dp, host, now, port, frame, tx),
             }
         }
         _ => ctx.drop(port, Why::Unsupported),
@@ -151,12 +159,14 @@ fn dst_mac_is_group(eth: &EthernetFrame<&[u8]>) -> bool {
 }
 
 /// An IPv4 packet for one of our addresses that hagw does not forward:
-/// ICMP echo is answered (after the ingress port's `local` chain);
-/// anything else has nowhere to go until the host TAP exists (`no_host`).
+/// an ICMP echo request is answered (after the ingress port's `local`
+/// chain); anything else goes to the host TAP (`engine::host`).
+#[allow(clippy::too_many_arguments)]
 fn deliver_local(
     ctx: &mut Ctx,
     addrs: &LocalAddrs,
     dp: &mut Dataplane,
+    host: &mut Host,
     now: Instant,
     port: PortId,
     frame: &[u8],
@@ -169,6 +179,12 @@ fn deliver_local(
         return;
     };
     let (proto, src, dst) = (ip.protocol(), ip.src_addr(), ip.dst_addr());
+    let echo_request = proto == protocol::ICMP
+        && !ip.is_fragment()
+        && ip.payload().first() == Some(&crate::wire::icmp::msg_type::ECHO_REQUEST);
+    if !echo_request {
+        return host.deliver(ctx, dp, now, port, frame, &ip, tx);
+    }
     let (sport, dport) = match ip.payload().get(..4) {
         Some(b) if !ip.is_fragment() => (
             u16::from_be_bytes([b[0], b[1]]),
@@ -177,29 +193,9 @@ fn deliver_local(
         _ => (0, 0),
     };
     let m = Match::from_tuple(&Tuple::new(proto, src, sport, dst, dport), CtState::New);
-    match dp
-        .fw
-        .check(port, Direction::Local, &m, usize::from(ip.total_len()))
-    {
-        FirewallAction::Accept => {}
-        FirewallAction::Drop => return ctx.drop(port, Why::FwDrop),
-        FirewallAction::Reject => {
-            ctx.drop(port, Why::FwReject);
-            if proto == protocol::TCP {
-                icmp::send_reset(ctx, &mut dp.icmp, now, port, frame, tx);
-            } else {
-                icmp::send_error(
-                    ctx,
-                    &mut dp.icmp,
-                    now,
-                    port,
-                    frame,
-                    IcmpError::PortUnreachable,
-                    tx,
-                );
-            }
-            return;
-        }
+    let len = usize::from(ip.total_len());
+    if !host::local_chain(ctx, dp, now, port, frame, &m, len, tx) {
+        return;
     }
     if proto == protocol::ICMP && !ip.is_fragment() {
         let id = ctx.next_id();

@@ -8,8 +8,9 @@
 //! Layout: `ctx` (config, ports, counters, drop reasons, send helper,
 //! events), `groups` (the VRRP groups, sync groups, GARP), `addrs` (the
 //! table of local addresses, rebuilt on transitions), `local` (frames for
-//! the router itself: ARP, ICMP echo, VRRP). Each frame is parsed once
-//! here and the parsed views are handed on.
+//! the router itself: ARP, ICMP echo, VRRP), `host` (the path to and from
+//! the kernel TAP of each port: `handle_host_frame` in, `host_frames` out).
+//! Each frame is parsed once here and the parsed views are handed on.
 
 mod addrs;
 mod classify;
@@ -17,6 +18,7 @@ mod ctx;
 mod failover;
 mod forward;
 mod groups;
+mod host;
 mod icmp;
 mod liveness;
 mod local;
@@ -34,6 +36,8 @@ pub use failover::{ExportStats, FailoverStats, SyncStatus, synced_of};
 use forward::Dataplane;
 pub use forward::Keys;
 use groups::Groups;
+use host::Host;
+pub use host::{HOST_QUEUE, HostCounters};
 use liveness::Liveness;
 pub use liveness::{BfdStatus, TakeoverStats};
 pub use tracks::TrackStatus;
@@ -149,6 +153,8 @@ pub struct PortStatus {
     pub drops: Vec<(&'static str, u64)>,
     /// What the driver knows of the device (the engine leaves it default).
     pub device_state: DeviceState,
+    /// The host TAP's device name and counters (None: no TAP).
+    pub host_tap: Option<(String, HostCounters)>,
 }
 
 /// The driver's view of a port's device, for `show interfaces` / `show vrrp`.
@@ -284,6 +290,10 @@ pub struct Engine {
     groups: Groups,
     addrs: LocalAddrs,
     dp: Dataplane,
+    host: Host,
+    /// Bumped whenever the local address table changes (the daemon then
+    /// puts the addresses on the TAPs).
+    addrs_gen: u64,
     sync: Option<SyncGlue>,
     bfd: Option<Liveness>,
     tracks: Tracks,
@@ -319,6 +329,8 @@ impl Engine {
             ctx: Ctx::new(config, macs),
             groups: Groups::new(config, now)?,
             addrs: LocalAddrs::new(config),
+            host: Host::new(config),
+            addrs_gen: 0,
             sync: SyncGlue::new(
                 config,
                 keys.boot,
@@ -354,6 +366,7 @@ impl Engine {
             vips: &s.group.params.vips,
         });
         self.addrs.rebuild(own, groups);
+        self.addrs_gen = self.addrs_gen.wrapping_add(1);
     }
 
     /// After any call that may have changed a group's state: the local
@@ -505,6 +518,7 @@ impl Engine {
             &mut self.groups,
             &self.addrs,
             &mut self.dp,
+            &mut self.host,
             now,
             port,
             frame,
@@ -513,6 +527,67 @@ impl Engine {
         );
         self.after(now);
         v
+    }
+
+    /// A frame the kernel wrote into `port`'s host TAP: it leaves the port
+    /// (in `tx`) after the `out` chain, or is dropped and counted (see
+    /// `engine::host`). Never forwarded to another port.
+    pub fn handle_host_frame(
+        &mut self,
+        now: Instant,
+        port: PortId,
+        frame: &[u8],
+        tx: &mut TxQueue,
+    ) {
+        self.host.transmit(
+            &mut self.ctx,
+            &self.addrs,
+            &mut self.dp,
+            now,
+            port,
+            frame,
+            tx,
+        );
+    }
+
+    /// Frames for the host TAPs queued since `clear_host_frames`, in order,
+    /// as (port, bytes); at most `HOST_QUEUE` (beyond: `host_queue_full`).
+    pub fn host_frames(&self) -> impl Iterator<Item = (PortId, &[u8])> {
+        self.host.frames()
+    }
+
+    /// The driver wrote (or gave up on) the host frames.
+    pub fn clear_host_frames(&mut self) {
+        self.host.clear();
+    }
+
+    /// The driver could (or could not) open `port`'s TAP; without one the
+    /// host's traffic is dropped as `no_host`.
+    pub fn set_host_tap(&mut self, port: PortId, present: bool) {
+        self.host.set_tap(port, present);
+    }
+
+    /// Changes whenever the router's local addresses change.
+    pub fn addrs_generation(&self) -> u64 {
+        self.addrs_gen
+    }
+
+    /// The addresses the host TAP of `port` must hold now: the interface's
+    /// own address (with its prefix) unless it is an address owner's VIP
+    /// and the group is not master, and the VIPs of master groups (/32).
+    pub fn host_addrs(&self, port: PortId) -> Vec<crate::config::Ipv4Cidr> {
+        let own = self.ctx.config.interfaces.get(port).map(|i| i.address);
+        self.addrs
+            .iter()
+            .filter(|a| a.port == port)
+            .map(|a| match own {
+                Some(o) if o.addr == a.ip => o,
+                _ => crate::config::Ipv4Cidr {
+                    addr: a.ip,
+                    prefix_len: 32,
+                },
+            })
+            .collect()
     }
 
     /// Time passed; run every timer due at or before `now`.
@@ -600,6 +675,7 @@ impl Engine {
             self.tracks
                 .reload(&mut self.ctx, &mut self.groups, config, now, tx);
             self.addrs = LocalAddrs::new(config);
+            self.host.reload(config);
             self.rebuild_addrs();
         }
         self.after(now);
@@ -632,7 +708,8 @@ impl Engine {
             .interfaces
             .iter()
             .zip(&ctx.ports)
-            .map(|(i, p)| PortStatus {
+            .zip(&self.host.ports)
+            .map(|((i, p), h)| PortStatus {
                 name: i.name.clone(),
                 device: i.device.clone(),
                 role: i.role,
@@ -649,6 +726,10 @@ impl Engine {
                     .zip(p.drops.iter().copied())
                     .collect(),
                 device_state: DeviceState::default(),
+                host_tap: match (&i.host_tap, h.tap) {
+                    (Some(name), true) => Some((name.clone(), h.clone())),
+                    _ => None,
+                },
             })
             .collect();
         Snapshot {

@@ -239,6 +239,7 @@ mod tests {
                 device: format!("{name}0"),
                 role: *role,
                 address: net(addr),
+                host_tap: None,
                 line: n + 1,
             })
             .collect();

@@ -12,6 +12,7 @@
 #      and hagw's VmRSS with a 16k table (tests/netns_bench.rs bench_gateway,
 #      run with the static x86_64 firmware binary; with perf, a profile
 #      of the router during the 60 B blast: target/bench/hagw-perf.txt);
+#      the same forwarding with hagw's host TAPs on and off (bench_host_tap);
 #      conntrack sync between two daemons: replication lag, sessions/s over
 #      the link, the failover commit (tests/netns_sync_bench.rs)
 # Every step's output goes to target/bench/bench.log; the table (rows are
@@ -46,6 +47,8 @@ if [ "$(id -u)" = 0 ]; then
   command -v perf >/dev/null && export HAGW_BENCH_PERF=1
   HAGW_BIN=$PWD/dist/x86_64-unknown-linux-musl/hagw \
     step cargo test --test netns_bench bench_gateway -- --ignored --nocapture
+  HAGW_BIN=$PWD/dist/x86_64-unknown-linux-musl/hagw \
+    step cargo test --test netns_bench bench_host_tap -- --ignored --nocapture
   HAGW_BIN=$PWD/dist/x86_64-unknown-linux-musl/hagw \
     step cargo test --release --test netns_sync_bench -- --ignored --nocapture
 else

@@ -94,6 +94,7 @@ impl ConfigBuilder {
                 Role::Lan
             },
             address: cidr(addr),
+            host_tap: None,
             line: 0,
         });
         self
@@ -106,6 +107,7 @@ impl ConfigBuilder {
             device: "sync0".into(),
             role: Role::Sync,
             address: cidr(addr),
+            host_tap: None,
             line: 0,
         });
         self
@@ -261,6 +263,16 @@ impl ConfigBuilder {
         };
         f(&mut t);
         self.cfg.tracks.push(t);
+        self
+    }
+
+    /// Give every lan/wan interface its host TAP (`hagw-<name>`).
+    pub fn host_taps(mut self) -> Self {
+        for i in self.cfg.interfaces.iter_mut() {
+            if i.role != Role::Sync {
+                i.host_tap = Some(format!("hagw-{}", i.name));
+            }
+        }
         self
     }
 

@@ -68,6 +68,8 @@ pub struct Router {
     pub boots: u32,
     /// Events other than transitions (failover commits), oldest first.
     pub events: Vec<(Instant, Event)>,
+    /// Frames the engine wrote to its host TAPs: (when, port, bytes).
+    pub to_host: Vec<(Instant, usize, Vec<u8>)>,
 }
 
 pub struct Segment {
@@ -179,6 +181,7 @@ impl Sim {
             tx: TxQueue::with_capacity(256),
             boots: 1,
             events: Vec::new(),
+            to_host: Vec::new(),
         });
         r
     }
@@ -300,12 +303,27 @@ impl Sim {
         self.after_call(r);
     }
 
+    /// The kernel behind router `r`'s host TAP on `iface` writes `frame`.
+    pub fn host_write(&mut self, r: usize, iface: &str, frame: &[u8]) {
+        let p = self.port(r, iface);
+        let now = self.now;
+        let rt = &mut self.routers[r];
+        if let Some(e) = rt.engine.as_mut() {
+            e.handle_host_frame(now, p, frame, &mut rt.tx);
+        }
+        self.after_call(r);
+    }
+
     /// Drain a router's events into the trace and its frames onto the wire.
     fn after_call(&mut self, r: usize) {
         let now = self.now;
         let rt = &mut self.routers[r];
         let mut datagrams = Vec::new();
         if let Some(e) = rt.engine.as_mut() {
+            for (p, b) in e.host_frames() {
+                rt.to_host.push((now, p, b.to_vec()));
+            }
+            e.clear_host_frames();
             e.end_of_turn(now, &mut rt.tx);
             while let Some(ev) = e.poll_event() {
                 match ev {

@@ -45,6 +45,7 @@ fn port(name: &str, role: Role) -> PortStatus {
         tx_bytes: 0,
         drops: vec![],
         device_state: Default::default(),
+        host_tap: None,
     }
 }
 

@@ -46,6 +46,7 @@ pub fn families(snap: &Snapshot) -> Vec<Family> {
     if let Some(b) = &snap.bfd {
         out.extend(super::bfd::families(b, one));
     }
+    out.extend(super::host::families(snap));
     out
 }
 

@@ -11,6 +11,7 @@
 mod bfd;
 mod conntrack;
 mod firewall;
+pub(crate) mod host;
 mod metrics;
 mod nat;
 mod routes;

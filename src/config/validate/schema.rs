@@ -37,7 +37,13 @@ pub(super) fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("log_level", One),
             ("control_socket", One),
         ],
-        "interface" => &[("device", One), ("role", One), ("address", One)],
+        "interface" => &[
+            ("device", One),
+            ("role", One),
+            ("address", One),
+            ("host_tap", One),
+            ("host_tap_name", One),
+        ],
         "route" => &[("target", One), ("gateway", One), ("interface", One)],
         "vrrp_group" => &[
             ("interface", One),
