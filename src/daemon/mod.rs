@@ -25,15 +25,17 @@ pub mod link;
 pub mod netlink;
 pub mod notify;
 pub mod packet;
+mod peers;
 pub mod ring;
 pub mod rx;
 pub mod signals;
+mod status;
 pub mod syncsock;
 pub mod sys;
 pub mod tap;
 
 use crate::config::{self, Config, LogLevel};
-use crate::engine::{Engine, Event, PortStatus, Snapshot, TxQueue};
+use crate::engine::{Engine, Event, Snapshot, TxQueue};
 use crate::time::Instant;
 use bfdsock::BfdSocket;
 use control::{ControlServer, Want};
@@ -42,6 +44,7 @@ use log::{LevelFilter, debug, error, info, warn};
 use netlink::LinkMonitor;
 use notify::Notifier;
 use signals::Signals;
+use status::snapshot;
 use syncsock::SyncSocket;
 use sys::IoctlSocket;
 
@@ -383,105 +386,6 @@ impl Daemon {
                         libc::POLLIN,
                         Slot::Port(i),
                     );
-                }
-            }
-        }
-    }
-
-    /// Hand up to `RX_BUDGET` sync datagrams to the engine.
-    fn receive_sync(&mut self, now: Instant) {
-        let (Some(engine), Some(sock)) = (&mut self.engine, &self.sync) else {
-            return;
-        };
-        self.call_started = now;
-        for _ in 0..RX_BUDGET {
-            match sock.recv(&mut self.sync_buf) {
-                Ok(Some((n, from))) => {
-                    engine.handle_sync(now, &self.sync_buf[..n]);
-                    if let Some(b) = self.bfd.as_mut() {
-                        b.learn_peer(from);
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    engine.count_sync_error(false);
-                    debug!("sync {}: recvfrom: {e}", sock.device);
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Hand up to `RX_BUDGET` BFD packets (with their IP TTL) to the engine.
-    fn receive_bfd(&mut self, now: Instant) {
-        let (Some(engine), Some(sock)) = (&mut self.engine, &mut self.bfd) else {
-            return;
-        };
-        self.call_started = now;
-        let mut buf = [0u8; 128];
-        for _ in 0..RX_BUDGET {
-            match sock.recv(&mut buf) {
-                Ok(Some((n, from, ttl))) => {
-                    sock.learn_peer(from);
-                    engine.handle_bfd(now, &buf[..n.min(buf.len())], ttl, &mut self.tx);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    debug!("bfd {}: recvmsg: {e}", sock.device);
-                    break;
-                }
-            }
-        }
-        self.flush(now);
-    }
-
-    /// Open the BFD sockets when configured and not open yet.
-    fn open_bfd(&mut self) {
-        if self.bfd.is_some() {
-            return;
-        }
-        match BfdSocket::open(&self.config) {
-            None => {}
-            Some(Ok(s)) => {
-                info!(
-                    "bfd: on {} ({}), peer {}",
-                    s.device,
-                    s.local,
-                    s.peer
-                        .map_or("to be learned".to_string(), |p| p.to_string())
-                );
-                self.bfd = Some(s);
-            }
-            Some(Err(e)) => {
-                let msg = format!("bfd: {e}");
-                if self.sync_error.as_deref() != Some(msg.as_str()) {
-                    warn!("bfd: cannot open its sockets ({e}); retrying every link poll");
-                    self.sync_error = Some(msg);
-                }
-            }
-        }
-    }
-
-    /// Open the sync socket if conntrack sync is configured and it is not
-    /// open yet (the interface may get its address after we start).
-    fn open_sync(&mut self) {
-        if self.sync.is_some() {
-            return;
-        }
-        match SyncSocket::open(&self.config) {
-            None => {}
-            Some(Ok(s)) => {
-                info!("conntrack-sync: socket open on {} ({})", s.device, s.local);
-                self.sync_error = None;
-                self.sync = Some(s);
-            }
-            Some(Err(e)) => {
-                let msg = e.to_string();
-                if self.sync_error.as_deref() != Some(msg.as_str()) {
-                    warn!(
-                        "conntrack-sync: cannot open the sync socket ({msg}); retrying every link poll"
-                    );
-                    self.sync_error = Some(msg);
                 }
             }
         }
@@ -830,69 +734,4 @@ fn flush_tx(tx: &mut TxQueue, ports: &mut [Port], overflow_seen: &mut u64) {
         );
         *overflow_seen = tx.overflow;
     }
-}
-
-/// The engine's snapshot with the driver's per-port facts (link, MAC, wire
-/// counters, socket errors) filled in; a port list from the config when the
-/// engine has not started yet (or lists no ports).
-fn snapshot(
-    engine: Option<&Engine>,
-    config: &Config,
-    ports: &[Port],
-    now: Instant,
-    sessions: bool,
-) -> Snapshot {
-    let mut snap = match engine {
-        Some(e) => e.snapshot_with(now, sessions),
-        None => Snapshot {
-            reload_kept: None,
-            groups: Vec::new(),
-            ports: Vec::new(),
-            dataplane: None,
-            sync: None,
-            bfd: None,
-            tracks: Vec::new(),
-        },
-    };
-    if snap.ports.len() != config.interfaces.len() {
-        snap.ports = config
-            .interfaces
-            .iter()
-            .map(|i| PortStatus {
-                name: i.name.clone(),
-                device: i.device.clone(),
-                role: i.role,
-                mac: [0; 6],
-                address: i.address,
-                up: false,
-                rx_frames: 0,
-                rx_bytes: 0,
-                tx_frames: 0,
-                tx_bytes: 0,
-                drops: Vec::new(),
-                device_state: Default::default(),
-                host_tap: None,
-            })
-            .collect();
-    }
-    for (st, p) in snap.ports.iter_mut().zip(ports.iter()) {
-        st.up = p.up;
-        st.device_state = faults::device_state(p);
-        if st.mac == [0; 6] {
-            st.mac = p.mac;
-        }
-        if p.dataplane() {
-            // The driver's counts are what crossed the socket.
-            st.rx_frames = p.counters.rx_frames;
-            st.rx_bytes = p.counters.rx_bytes;
-            st.tx_frames = p.counters.tx_frames;
-            st.tx_bytes = p.counters.tx_bytes;
-            st.drops.push(("socket_rx_error", p.counters.rx_errors));
-            st.drops.push(("socket_tx_error", p.counters.tx_errors));
-            st.drops.push(("rx_oversize", p.counters.rx_oversize));
-            st.drops.push(("rx_truncated", p.counters.rx_truncated));
-            st.drops.push(("socket_rx_overrun", p.counters.rx_overrun));
-        }
-    }
-    snap
 }
