@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 pub fn snapshot() -> &'static (Snapshot, Instant) {
     static SNAP: OnceLock<(Snapshot, Instant)> = OnceLock::new();
     SNAP.get_or_init(|| {
-        let (mut e, mut tx, mut now) = super::engine::master();
+        let (mut e, mut tx, mut now) = super::engine::master_of(gateway::engine(200, false));
         let (lan, wan) = (gateway::mac(0), gateway::mac(1));
         let gw_arp = arp(1, WAN_GW_MAC, WAN_GW, [0; 6], VIP_WAN);
         let frames = [

@@ -1,15 +1,17 @@
-//! Target `engine`: whole Ethernet frames on the LAN, WAN and sync ports of
-//! a master gateway (ARP, IPv4, TCP/UDP/ICMP, fragments, VRRP, SNAT/DNAT,
-//! the firewall, ICMP errors and their translation), interleaved with time
-//! steps (timers, conntrack expiry), link changes and MTU changes.
+//! Target `engine`: whole Ethernet frames on the LAN and WAN ports of a
+//! master gateway without sync (the `sync` target has it): ARP, IPv4,
+//! TCP/UDP/ICMP, fragments, VRRP, SNAT/DNAT, the firewall, ICMP errors and
+//! their translation, interleaved with time steps (timers, conntrack
+//! expiry), link changes and MTU changes.
 //!
-//! Input: a sequence of operations, each an op byte and its arguments:
-//! * `op & 7` in 0..=3: a frame on port `(op >> 3) % 3`, u16 length then
-//!   bytes (at most 1518); checksums are filled in unless `op & 0x40`.
+//! Input: a sequence of operations, each an op byte and its arguments;
+//! `port` is `(op >> 3) % 3` (0 LAN, 1 WAN, 2 no such port):
+//! * `op & 7` in 0..=3: a frame on `port`, u16 length then bytes (at most
+//!   1518); checksums are filled in unless `op & 0x40`.
 //! * 4: u8 `n`: run timers for (n + 1) × 10 ms.
 //! * 5: u8 `n`: jump (n + 1) × 30 s ahead (one late `handle_timeout`).
-//! * 6: link of port `(op >> 3) % 3` down (`op & 0x40`) or up.
-//! * 7: u16 MTU of port `(op >> 3) % 3`.
+//! * 6: link of `port` down (`op & 0x40`) or up.
+//! * 7: u16 MTU of `port`.
 
 use super::gateway::{self, PORTS};
 use super::input::{Reader, Writer};
@@ -18,7 +20,11 @@ use hagw::time::{Duration, Instant};
 
 /// A master gateway at `now` (its groups won the election alone).
 pub fn master() -> (Engine, TxQueue, Instant) {
-    let mut e = gateway::engine(200, false);
+    master_of(gateway::build(&gateway::plain_config()))
+}
+
+/// `e` after running alone for 5 s.
+pub fn master_of(mut e: Engine) -> (Engine, TxQueue, Instant) {
     let mut tx = TxQueue::with_capacity(256);
     let mut now = gateway::START;
     gateway::advance(&mut e, &mut tx, &mut now, Duration::from_secs(5));

@@ -35,6 +35,15 @@ pub fn mac(port: usize) -> [u8; 6] {
     [2, 0, 0, 0, 1, port as u8 + 1]
 }
 
+/// The gateway without the sync link (no sync, no BFD: a third of the
+/// setup cost), for the frame target.
+pub fn plain_config() -> Config {
+    gateway_config(1, 200, |_| {})
+        .route("0.0.0.0/0", Some("10.0.0.254"), "wan")
+        .with(|c| c.conntrack.max_entries = 64)
+        .build()
+}
+
 /// Node `node` at `prio` (its addresses are .node+1).
 pub fn config(node: u16, prio: u8, keyed: bool) -> Config {
     gateway_config(node, prio, |_| {})
@@ -68,8 +77,13 @@ pub fn engine(prio: u8, keyed: bool) -> Engine {
 
 /// Node `node` (its peer in seeds is node 2, with the same MACs).
 pub fn engine_node(node: u16, prio: u8, keyed: bool) -> Engine {
-    let macs: Vec<[u8; 6]> = (0..PORTS).map(mac).collect();
-    match Engine::new(&config(node, prio, keyed), &macs, START) {
+    build(&config(node, prio, keyed))
+}
+
+/// An engine for `cfg` (one of the configs above), started at `START`.
+pub fn build(cfg: &Config) -> Engine {
+    let macs: Vec<[u8; 6]> = (0..cfg.interfaces.len()).map(mac).collect();
+    match Engine::new(cfg, &macs, START) {
         Ok(e) => e,
         Err(e) => panic!("the fuzz gateway config is refused: {e:?}"),
     }
