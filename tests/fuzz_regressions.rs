@@ -64,6 +64,12 @@ fn every_crash_found_stays_fixed() {
 /// for.
 #[test]
 fn seeds_are_current() {
+    if cfg!(target_endian = "big") {
+        // NAT ports come from a hash whose bytes may differ by endianness;
+        // the seeds are written (and compared) on the little-endian host.
+        eprintln!("skipped: seeds are compared on little-endian hosts");
+        return;
+    }
     for (target, seeds) in seeds::all() {
         for (name, data) in seeds {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -18,7 +18,9 @@ for t in "$@"; do
   mkdir -p "target/fuzz/corpus/$t" "target/fuzz/artifacts/$t"
   log="target/fuzz/$t.log"
   echo "fuzz: $t for ${secs}s"
-  "$bin/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+  "$bin/$t" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="target/fuzz/artifacts/$t/" \
     "target/fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1
   rc=$?

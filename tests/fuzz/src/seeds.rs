@@ -71,6 +71,32 @@ pub fn advert(
     buf[..n].to_vec()
 }
 
+/// The adverts of node 2 (priority 250) for the gateway's LAN or WAN group.
+fn peer_advert(lan: bool) -> Vec<u8> {
+    let peer = [2, 0, 0, 0, 2, 1];
+    if lan {
+        advert(
+            peer,
+            Ipv4Addr::new(192, 168, 10, 3),
+            51,
+            250,
+            false,
+            &[VIP_LAN],
+            b"",
+        )
+    } else {
+        advert(
+            peer,
+            Ipv4Addr::new(10, 0, 0, 3),
+            52,
+            250,
+            false,
+            &[VIP_WAN],
+            b"",
+        )
+    }
+}
+
 /// Hand `f` to `e` on `port`, record it, and return the frame as forwarded.
 fn feed(
     e: &mut Engine,
@@ -210,27 +236,10 @@ fn engine_vrrp() -> Vec<u8> {
     for f in keepalived("v2_3vips").into_iter().take(2) {
         engine::op_frame(&mut w, 0, &f);
     }
-    let peer = [2, 0, 0, 0, 2, 1];
     for _ in 0..3 {
-        let a = advert(
-            peer,
-            Ipv4Addr::new(192, 168, 10, 3),
-            51,
-            250,
-            false,
-            &[VIP_LAN],
-            b"",
-        );
+        let a = peer_advert(true);
         engine::op_frame(&mut w, 0, &a);
-        let a = advert(
-            peer,
-            Ipv4Addr::new(10, 0, 0, 3),
-            52,
-            250,
-            false,
-            &[VIP_WAN],
-            b"",
-        );
+        let a = peer_advert(false);
         engine::op_frame(&mut w, 1, &a);
         engine::op_step(&mut w, 100);
     }
@@ -334,18 +343,9 @@ pub fn bfd_seeds() -> Seeds {
     let mut w = Writer::default();
     let mut now = gateway::START;
     let mut buf = [0u8; 64];
-    let pmac = [2, 0, 0, 0, 2, 1];
     for step in 0..60u32 {
         if step % 20 == 0 {
-            let a = advert(
-                pmac,
-                Ipv4Addr::new(192, 168, 10, 3),
-                51,
-                250,
-                false,
-                &[VIP_LAN],
-                b"",
-            );
+            let a = peer_advert(true);
             bfd::op_frame(&mut w, 0, &a);
             let mut f = a;
             e.handle_frame(now, 0, &mut f, &mut tx);
