@@ -155,7 +155,8 @@ fn engine_nat() -> Vec<u8> {
         let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
         icmp.extend_from_slice(&out[14..out.len().min(14 + 28)]);
         let err = ipv4(REMOTE, VIP_WAN, 1, 60, 3, false, &icmp);
-        feed(&mut e, &mut tx, now, &mut w, 1, w2(&err));
+        let back = feed(&mut e, &mut tx, now, &mut w, 1, w2(&err));
+        assert!(back.is_some(), "the seed's ICMP error is translated back to the LAN");
     }
     // TCP handshake, data, FIN.
     let syn = tcp(LAN_HOST, 40000, REMOTE, 443, TCP_SYN, 100, 0, &[]);
@@ -212,7 +213,8 @@ fn engine_nat() -> Vec<u8> {
     feed(&mut e, &mut tx, now, &mut w, 1, w2(&ping));
     let syn = tcp(WAN_HOST, 41000, VIP_WAN, 2222, TCP_SYN, 5, 0, &[]);
     let _ = WAN_HOST_MAC;
-    feed(&mut e, &mut tx, now, &mut w, 1, w2(&syn));
+    let fwd = feed(&mut e, &mut tx, now, &mut w, 1, w2(&syn));
+    assert!(fwd.is_some(), "the seed's port-forwarded SYN goes through");
     let big = udp(LAN_HOST, 7000, REMOTE, 7001, &[0x5a; 64]);
     let (mut a, mut b) = (big[..20 + 32].to_vec(), big[..20].to_vec());
     a[2..4].copy_from_slice(&52u16.to_be_bytes());
