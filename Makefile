@@ -16,7 +16,7 @@ test: lint
 # What CI runs: every host test, the unit/simulator tests on big-endian MIPS
 # under qemu-user, the five checked static firmware binaries, and two
 # emulated MIPS routers failing over on a real MIPS kernel.
-test-all: test test-cross-mips cross test-mips-system
+test-all: test fuzz-smoke test-cross-mips cross test-mips-system
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -32,6 +32,24 @@ clean:
 bench:
 	tests/benches/bench.sh
 
+
+# libFuzzer targets for every outside input (tests/fuzz; issue 8), built
+# with the nightly toolchain and cargo-fuzz (.ci/run installs both), debug
+# assertions on (overflow is a crash), no sanitizer (safe Rust). Replay
+# and regressions: tests/fuzz_regressions.rs (part of `make test`).
+# make fuzz-smoke: every target ~30 s (CI); make fuzz FUZZ_SECONDS=3600.
+FUZZ_TARGETS ?= engine vrrp sync bfd config control
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 30
+.PHONY: fuzz fuzz-smoke fuzz-build
+fuzz-build:
+	$(CARGO) +nightly fuzz build -a -s none --fuzz-dir tests/fuzz --target-dir target/fuzz
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Random faults in the simulator, invariants after every step (issue 8):
 # make chaos SEEDS=10000 [FIRST=1]. CI runs 40 seeds inside `make test`.
