@@ -156,7 +156,10 @@ fn engine_nat() -> Vec<u8> {
         icmp.extend_from_slice(&out[14..out.len().min(14 + 28)]);
         let err = ipv4(REMOTE, VIP_WAN, 1, 60, 3, false, &icmp);
         let back = feed(&mut e, &mut tx, now, &mut w, 1, w2(&err));
-        assert!(back.is_some(), "the seed's ICMP error is translated back to the LAN");
+        assert!(
+            back.is_some(),
+            "the seed's ICMP error is translated back to the LAN"
+        );
     }
     // TCP handshake, data, FIN.
     let syn = tcp(LAN_HOST, 40000, REMOTE, 443, TCP_SYN, 100, 0, &[]);
