@@ -151,6 +151,14 @@ const CASES: &[Case] = &[
         "'verbose' is not one of error, warn, info, debug, trace",
     ),
     c(
+        "nice out of range",
+        &[(
+            "option log_level 'info'",
+            "option log_level 'info'\n\toption nice '-25' # <-",
+        )],
+        "'-25' must be a whole number from -20 to 19",
+    ),
+    c(
         "control_socket relative",
         &[(
             "option control_socket '/var/run/hagw.sock'",

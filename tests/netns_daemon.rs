@@ -477,3 +477,49 @@ fn gro_is_turned_off_on_owned_ports() {
     .unwrap_or_else(|| panic!("no log line:\n{}", lab.hagw(&r).log_text()));
     assert!(gro(&lab).contains(": off"), "{}", gro(&lab));
 }
+
+/// Niceness of process `pid` (field 19 of /proc/PID/stat).
+fn niceness(pid: u32) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name in parentheses: state is field 3.
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(19 - 3)?.parse().ok()
+}
+
+/// The daemon gives itself `globals.nice` (default -10, ahead of the
+/// router's other daemons) and a reload changes it.
+#[test]
+fn the_daemon_runs_at_its_configured_niceness() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("nice");
+    lab.segment("l");
+    let mut r = lab.router("a", ONE_GROUP);
+    lab.plug("l", &r.ns, "lan0");
+    lab.start(&mut r);
+    let pid = lab.hagw(&r).pid;
+    wait_for(Duration::from_secs(5), || niceness(pid) == Some(-10)).unwrap_or_else(|| {
+        panic!(
+            "niceness {:?}, want -10:\n{}",
+            niceness(pid),
+            lab.hagw(&r).log_text()
+        )
+    });
+    assert!(lab.hagw(&r).log_text().contains("scheduling niceness -10"));
+    let good = std::fs::read_to_string(&r.config).unwrap();
+    let niced = good.replace(
+        "option node_id '1'",
+        "option node_id '1'\n\toption nice '5'",
+    );
+    assert_ne!(niced, good);
+    std::fs::write(&r.config, niced).unwrap();
+    kill(pid, libc::SIGHUP);
+    wait_for(Duration::from_secs(5), || niceness(pid) == Some(5)).unwrap_or_else(|| {
+        panic!(
+            "niceness {:?} after the reload, want 5:\n{}",
+            niceness(pid),
+            lab.hagw(&r).log_text()
+        )
+    });
+}

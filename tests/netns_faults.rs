@@ -20,8 +20,9 @@
 //!   external cache still holds the download, and after A's death the
 //!   download goes on through B.
 //! * Malformed VRRP adverts, ARP and sync frames from scapy (PyPI, in a
-//!   venv under target/tmp): each counted under its reason, no state
-//!   change, both daemons alive.
+//!   venv under target/tmp), and whole sync frames (valid CRC) of a
+//!   stranger node carrying garbage messages: each counted under its
+//!   reason, no state change (groups, external caches), both daemons alive.
 //!
 //! Needs root, curl, nc, python3 and nft (the scapy test also needs PyPI
 //! or a venv left by an earlier run); each test prints why it skips.
@@ -571,8 +572,12 @@ fn malformed_vrrp_arp_and_sync_frames_are_counted_and_change_nothing() {
     ];
     // Per kind of bad frame: (reason, frames of it sent).
     let want: Vec<u64> = [1, 2, 1, 1, 2, 1, 1, 1, 3].iter().map(|k| k * N).collect();
-    let sync = ["malformed", "bad_version", "bad_crc"];
-    let want_sync: Vec<u64> = [2, 1, 2].iter().map(|k| k * N).collect();
+    // Frame-level defects (2 malformed, 1 version, 2 CRC), then whole
+    // frames of a stranger with garbage messages: 3 more malformed (an
+    // undecodable body, a wrong message count, a length past the end) and
+    // 2 unknown kinds skipped.
+    let sync = ["malformed", "bad_version", "bad_crc", "unknown_msgs"];
+    let want_sync: Vec<u64> = [5, 1, 2, 2].iter().map(|k| k * N).collect();
     let routers = [&g.a, &b];
     let before: Vec<(Vec<u64>, Vec<u64>, String)> = routers
         .iter()
@@ -583,6 +588,10 @@ fn malformed_vrrp_arp_and_sync_frames_are_counted_and_change_nothing() {
                 show_json(r, "vrrp statistics"),
             )
         })
+        .collect();
+    let caches0: Vec<_> = routers
+        .iter()
+        .map(|r| cache_ids(r, "external-cache"))
         .collect();
     let send = |ns: &str, mode: &str, src: &str| {
         let n = N.to_string();
@@ -630,6 +639,14 @@ fn malformed_vrrp_arp_and_sync_frames_are_counted_and_change_nothing() {
             json_u64(&vrrp, "became_master"),
             json_u64(vrrp0, "became_master"),
             "{}: {vrrp}",
+            r.ns
+        );
+    }
+    for (r, ids0) in routers.iter().zip(&caches0) {
+        assert_eq!(
+            &cache_ids(r, "external-cache"),
+            ids0,
+            "{}: the garbage messages changed the external cache",
             r.ns
         );
     }

@@ -4,15 +4,18 @@
 //!
 //! Faults: router kill and restart, graceful stop, link down/up of any
 //! port, partitions of a segment, loss and delay on LAN/WAN/sync, bursts
-//! of new flows. Invariants:
+//! of new flows, floods of new flows beyond the session table, a clock
+//! step on one router. Invariants:
 //! * at most one master per VRID once LAN and WAN have been whole (no
 //!   partition, no loss, every live router's links up) for longer than
 //!   Master_Down_Interval plus an advert;
 //! * in that same condition, once no fault happened for that long, a
 //!   master exists (the survivor took over);
-//! * when a master dies after its peer has been in sync (sync segment whole,
-//!   resync settled), every session it had exported is live on the new
-//!   master with the same id, tuples and NAT mapping;
+//! * when a master dies, or loses its LAN or WAN link while traffic flows,
+//!   after its peer has been in sync (sync segment whole, resync settled),
+//!   every session it had exported is live on the new master with the same
+//!   id, tuples and NAT mapping;
+//! * no session table holds more than its capacity;
 //! * counters never go backwards (per engine instance);
 //! * no panic.
 //!
@@ -39,6 +42,16 @@ const RUN: Duration = Duration::from_secs(60);
 /// Master_Down_Interval of the lower router (3 s + skew) + one advert + margin.
 const SETTLE: Duration = Duration::from_millis(5200);
 const SEGMENTS: [&str; 3] = ["lan", "wan", "sync"];
+/// Session table (and sync cache) capacity of each router.
+const TABLE: usize = 4096;
+
+/// How a master leaves.
+#[derive(Clone, Copy, Debug)]
+enum Cause {
+    Death,
+    /// Its LAN (0) or WAN (1) link goes down.
+    LinkDown(usize),
+}
 
 struct Chaos {
     sim: Sim,
@@ -55,11 +68,19 @@ struct Chaos {
     /// The last fault that can leave a group without a master for up to
     /// Master_Down_Interval (a death, stop, restart, link or segment change).
     last_fault: Instant,
+    /// The last clock step (a router whose clock jumps may take over until
+    /// the master's next advert, like after a partition).
+    last_step: Instant,
     /// Per router: (boot, counters seen last) for the monotonic check.
     last: [Option<(u32, Vec<u64>)>; 2],
     log: Vec<String>,
     pub checked_handoffs: u32,
     pub checked_sessions: u64,
+    /// Hand-offs checked after a LAN/WAN link went down (not a death).
+    pub checked_link_handoffs: u32,
+    /// Floods that filled a table (sessions refused or evicted).
+    pub full_floods: u32,
+    pub clock_steps: u32,
 }
 
 fn node(id: u16, prio: u8) -> hagw::config::Config {
@@ -70,8 +91,8 @@ fn node(id: u16, prio: u8) -> hagw::config::Config {
             cs.resync_timeout_secs = 10;
         })
         .with(|c| {
-            c.conntrack.max_entries = 4096;
-            c.conntrack.external_max_entries = 4096;
+            c.conntrack.max_entries = TABLE as u32;
+            c.conntrack.external_max_entries = TABLE as u32;
         })
         .build()
 }
@@ -130,10 +151,14 @@ impl Chaos {
             steady_since: [Some(t); 2],
             next_port: 1024,
             last_fault: t,
+            last_step: t,
             last: [None, None],
             log: Vec::new(),
             checked_handoffs: 0,
             checked_sessions: 0,
+            checked_link_handoffs: 0,
+            full_floods: 0,
+            clock_steps: 0,
         }
     }
 
@@ -151,7 +176,7 @@ impl Chaos {
             self.sim.routers[r]
                 .engine
                 .as_ref()?
-                .snapshot_with(self.sim.now, sessions),
+                .snapshot_with(self.sim.clock(r), sessions),
         )
     }
 
@@ -183,6 +208,11 @@ impl Chaos {
 
     fn flows(&mut self) {
         let n = 1 + self.below(20) as u16;
+        self.send_flows(n);
+    }
+
+    /// `n` new UDP flows from the client, one datagram each.
+    fn send_flows(&mut self, n: u16) {
         for _ in 0..n {
             let p = self.next_port;
             self.next_port = if p >= 60_000 { 1024 } else { p + 1 };
@@ -194,10 +224,34 @@ impl Chaos {
     /// One random fault (or traffic).
     fn step(&mut self) {
         let r = self.below(2) as usize;
-        match self.below(12) {
+        match self.below(14) {
             0..=3 => self.flows(),
+            12 => {
+                let d = Duration::from_millis(100 + self.below(4900));
+                self.fault(format!("R{r} clock steps {d:?} ahead"));
+                self.last_step = self.sim.now;
+                self.clock_steps += 1;
+                self.sim.step_clock(r, d);
+            }
+            13 => {
+                // A quarter more new flows than the table holds.
+                let n = TABLE + TABLE / 4;
+                self.note(format!("flood of {n} new flows"));
+                let full = |c: &Chaos| -> u64 {
+                    (0..2)
+                        .filter_map(|r| c.snap(r, false)?.dataplane)
+                        .map(|d| d.conntrack.stats.drop_full + d.conntrack.stats.evicted)
+                        .sum()
+                };
+                let before = full(self);
+                self.send_flows(n as u16);
+                self.sim.run_for(Duration::from_millis(50));
+                if full(self) > before {
+                    self.full_floods += 1;
+                }
+            }
             4 if self.sim.alive(r) => {
-                self.master_death(r);
+                self.handoff(r, Cause::Death);
             }
             5 if self.sim.alive(r) => {
                 self.fault(format!("stop R{r}"));
@@ -213,6 +267,10 @@ impl Chaos {
             6 | 7 => {
                 let p = self.below(3) as usize;
                 let up = !self.links[r][p];
+                if !up && p < 2 && self.sim.alive(r) {
+                    self.handoff(r, Cause::LinkDown(p));
+                    return;
+                }
                 self.fault(format!(
                     "R{r} {} {}",
                     SEGMENTS[p],
@@ -251,9 +309,9 @@ impl Chaos {
         }
     }
 
-    /// Kill router `r`; when it was master and its peer was in sync, check
-    /// the hand-off of its sessions.
-    fn master_death(&mut self, r: usize) {
+    /// Kill router `r` or take one of its LAN/WAN links down; when it was
+    /// master and its peer was in sync, check the hand-off of its sessions.
+    fn handoff(&mut self, r: usize, cause: Cause) {
         let o = 1 - r;
         let in_sync = self.sim.state(r, "lan_gw") == Some(VrrpState::Master)
             && self.sim.state(o, "lan_gw") == Some(VrrpState::Backup)
@@ -287,12 +345,27 @@ impl Chaos {
                 "R{r} before death: {:#?}",
                 self.snap(r, false).and_then(|s| s.sync)
             );
+            eprintln!(
+                "R{} before death: {:#?}",
+                1 - r,
+                self.snap(1 - r, false).and_then(|s| s.sync)
+            );
         }
+        let what = match cause {
+            Cause::Death => {
+                self.sim.kill(r);
+                format!("kill R{r}")
+            }
+            Cause::LinkDown(p) => {
+                self.links[r][p] = false;
+                self.sim.set_link(r, SEGMENTS[p], false);
+                format!("R{r} {} down", SEGMENTS[p])
+            }
+        };
         self.fault(format!(
-            "kill R{r} (in sync: {in_sync}, {} sessions)",
+            "{what} (in sync: {in_sync}, {} sessions)",
             before.len()
         ));
-        self.sim.kill(r);
         self.steady(r);
         if !in_sync {
             return;
@@ -312,7 +385,7 @@ impl Chaos {
         });
         self.sim.run_for(Duration::from_secs(5));
         let Some(at) = self.sim.entered(o, "lan_gw", VrrpState::Master, died) else {
-            self.fail(&format!("R{o} did not take over from R{r}"));
+            self.fail(&format!("R{o} did not take over from R{r} ({cause:?})"));
         };
         let after: BTreeSet<_> = self
             .snap(o, true)
@@ -331,10 +404,15 @@ impl Chaos {
         }
         self.checked_handoffs += 1;
         self.checked_sessions += before.len() as u64;
+        if matches!(cause, Cause::LinkDown(_)) {
+            self.checked_link_handoffs += 1;
+        }
     }
 
     fn check(&mut self) {
-        let settled = self.whole_for(0) >= SETTLE && self.whole_for(1) >= SETTLE;
+        let settled = self.whole_for(0) >= SETTLE
+            && self.whole_for(1) >= SETTLE
+            && self.sim.now.saturating_since(self.last_step) >= SETTLE;
         for g in ["lan_gw", "wan_gw"] {
             let mut m = self.sim.masters(g);
             if settled && m.len() > 1 {
@@ -361,6 +439,14 @@ impl Chaos {
                 self.last[r] = None;
                 continue;
             };
+            if let Some(d) = &s.dataplane
+                && d.conntrack.entries > d.conntrack.capacity
+            {
+                self.fail(&format!(
+                    "R{r}: {} sessions in a table of {}",
+                    d.conntrack.entries, d.conntrack.capacity
+                ));
+            }
             let boot = self.sim.routers[r].boots;
             let now = counters(&s);
             if let Some((b, prev)) = &self.last[r]
@@ -412,8 +498,18 @@ thread_local! {
     static SEED: std::cell::RefCell<u64> = const { std::cell::RefCell::new(0) };
 }
 
-/// One seed: returns (hand-offs, sessions) checked.
-fn run_seed(seed: u64) -> (u32, u64) {
+/// What the seeds checked, summed.
+#[derive(Default)]
+struct Tally {
+    handoffs: u64,
+    link_handoffs: u64,
+    sessions: u64,
+    full_floods: u64,
+    clock_steps: u64,
+}
+
+/// One seed: what it checked.
+fn run_seed(seed: u64) -> Tally {
     SEED.with(|s| *s.borrow_mut() = seed);
     if std::env::var_os("HAGW_CHAOS_LOG").is_some() {
         hagw::cli::logger::init(log::LevelFilter::Info);
@@ -429,24 +525,36 @@ fn run_seed(seed: u64) -> (u32, u64) {
         c.check();
     }
     // Heal everything, restart the dead: the steady state must come back;
-    // then the master dies with the sessions of the whole run exported.
-    c.heal_all();
-    c.sim.run_for(SETTLE + Duration::from_secs(12));
-    c.check();
-    c.flows();
-    c.sim.run_for(Duration::from_secs(1));
-    let Some(m) = c.sim.masters("lan_gw").first().copied() else {
-        c.fail("no master after healing");
-    };
-    let before = c.checked_handoffs;
-    c.master_death(m);
-    if c.checked_handoffs == before {
-        c.fail("the final hand-off was not in sync");
+    // then the master dies with the sessions of the whole run exported;
+    // then, healed again, the new master loses its LAN or WAN link while
+    // flows are live.
+    let link = c.below(2) as usize;
+    for cause in [Cause::Death, Cause::LinkDown(link)] {
+        c.heal_all();
+        c.sim.run_for(SETTLE + Duration::from_secs(12));
+        c.check();
+        c.flows();
+        c.sim.run_for(Duration::from_secs(1));
+        let Some(m) = c.sim.masters("lan_gw").first().copied() else {
+            c.fail("no master after healing");
+        };
+        let before = c.checked_handoffs;
+        c.handoff(m, cause);
+        if c.checked_handoffs == before {
+            c.fail(&format!("the final hand-off ({cause:?}) was not in sync"));
+        }
+        c.check();
     }
     c.heal_all();
     c.sim.run_for(SETTLE + Duration::from_secs(1));
     c.check();
-    (c.checked_handoffs, c.checked_sessions)
+    Tally {
+        handoffs: c.checked_handoffs.into(),
+        link_handoffs: c.checked_link_handoffs.into(),
+        sessions: c.checked_sessions,
+        full_floods: c.full_floods.into(),
+        clock_steps: c.clock_steps.into(),
+    }
 }
 
 fn seeds() -> Vec<u64> {
@@ -466,30 +574,39 @@ fn seeds() -> Vec<u64> {
         .unwrap_or(1);
     // Seeds that once found a bug run every time (regressions): 2887 (ids
     // repeated across restarts), 4553 (a late peer never asked for its
-    // sessions), 8637 (the preemption overlap the invariant must allow).
+    // sessions), 8637 (the preemption overlap the invariant must allow),
+    // 321 (a bulk into a full cache failed and its sweep emptied it).
     let mut v: Vec<u64> = (first..first + n).collect();
-    v.extend([2887, 4553, 8637]);
+    v.extend([2887, 4553, 8637, 321]);
     v
 }
 
 #[test]
 fn chaos_seeds_keep_the_invariants() {
     let seeds = seeds();
-    let (mut handoffs, mut sessions) = (0, 0);
+    let mut t = Tally::default();
     let t0 = std::time::Instant::now();
     for &s in &seeds {
-        let (h, n) = run_seed(s);
-        handoffs += h;
-        sessions += n;
+        let n = run_seed(s);
+        t.handoffs += n.handoffs;
+        t.link_handoffs += n.link_handoffs;
+        t.sessions += n.sessions;
+        t.full_floods += n.full_floods;
+        t.clock_steps += n.clock_steps;
     }
     println!(
-        "chaos: {} seeds ({} s of simulated faults each), {handoffs} master deaths with {sessions} exported sessions checked on the new master, no violation, {:.1} s",
+        "chaos: {} seeds ({} s of simulated faults each), {} hand-offs ({} of them on a LAN/WAN link down, the rest master deaths) with {} exported sessions checked on the new master, {} floods beyond a full table, {} clock steps, no violation, {:.1} s",
         seeds.len(),
         RUN.as_secs(),
+        t.handoffs,
+        t.link_handoffs,
+        t.sessions,
+        t.full_floods,
+        t.clock_steps,
         t0.elapsed().as_secs_f64()
     );
     assert!(
-        handoffs >= seeds.len() as u32,
-        "every seed checks a hand-off"
+        t.handoffs >= 2 * seeds.len() as u64 && t.link_handoffs >= seeds.len() as u64,
+        "every seed checks a hand-off after a death and one after a link down"
     );
 }

@@ -65,6 +65,11 @@ pub struct Globals {
     pub node_id: u16,
     pub log_level: LogLevel,
     pub control_socket: String,
+    /// Scheduling niceness the daemon gives itself (-20..19, like
+    /// keepalived's `vrrp_priority`). Default -10: the forwarding loop runs
+    /// ahead of the router's other daemons, as the kernel's own forwarding
+    /// (softirq) runs ahead of every process.
+    pub nice: i8,
     pub line: usize,
 }
 
@@ -455,6 +460,7 @@ impl Default for Globals {
             node_id: 1,
             log_level: LogLevel::Info,
             control_socket: "/var/run/hagw.sock".to_string(),
+            nice: -10,
             line: 0,
         }
     }

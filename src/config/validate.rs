@@ -430,6 +430,14 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                         Ok(v.to_string())
                     }
                 }),
+                nice: cx.or(sec, "nice", d.nice, |v| {
+                    v.parse::<i8>()
+                        .ok()
+                        .filter(|n| (-20..=19).contains(n))
+                        .ok_or_else(|| {
+                            format!("'{v}' must be a whole number from -20 to 19 (niceness, as for nice(1))")
+                        })
+                }),
                 line: sec.s.line,
             }
         }

@@ -87,6 +87,15 @@ pub fn run(path: &str) -> i32 {
     }
 }
 
+/// Give the daemon its configured niceness; a refusal (no CAP_SYS_NICE,
+/// RLIMIT_NICE) is logged and the daemon runs on.
+fn apply_nice(nice: i8) {
+    match sys::set_nice(nice) {
+        Ok(()) => info!("scheduling niceness {nice}"),
+        Err(e) => warn!("could not set niceness {nice}: {e}; running at the inherited one"),
+    }
+}
+
 enum Slot {
     Signal,
     Listener,
@@ -139,6 +148,7 @@ struct Daemon {
 
 impl Daemon {
     fn new(path: &str, config: Config) -> Result<Daemon, String> {
+        apply_nice(config.globals.nice);
         let signals = Signals::new().map_err(|e| format!("signalfd: {e}"))?;
         let ioctl = IoctlSocket::new().map_err(|e| format!("ioctl socket: {e}"))?;
         let control = ControlServer::bind(&config.globals.control_socket)
@@ -658,6 +668,9 @@ impl Daemon {
             }
         }
         log::set_max_level(level_filter(new.globals.log_level));
+        if new.globals.nice != self.config.globals.nice {
+            apply_nice(new.globals.nice);
+        }
         for p in &mut self.ports {
             p.sync_vmacs(&new);
         }

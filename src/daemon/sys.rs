@@ -319,6 +319,17 @@ pub fn random_keys() -> crate::engine::Keys {
     }
 }
 
+/// Set this process's scheduling niceness (setpriority(2)).
+pub fn set_nice(nice: i8) -> io::Result<()> {
+    // SAFETY: plain syscall on our own process.
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, libc::c_int::from(nice)) };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// setsockopt(2) with the option value `v` (an int, a struct).
 pub fn setsockopt<T>(
     fd: std::os::fd::RawFd,

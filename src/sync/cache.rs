@@ -67,6 +67,8 @@ pub struct ExternalCache {
     seed: u64,
     tombs: Box<[Tomb]>,
     tomb_next: usize,
+    /// `evict_for_bulk`'s walk: (sender, order its bulk began at, next slot).
+    bulk_cursor: (u16, u64, usize),
 }
 
 /// splitmix64's finalizer: a full-avalanche 64-bit mix.
@@ -123,6 +125,7 @@ impl ExternalCache {
             seed: mix(seed),
             tombs: vec![Tomb::default(); TOMBSTONES].into_boxed_slice(),
             tomb_next: 0,
+            bulk_cursor: (0, 0, 0),
         }
     }
 
@@ -359,20 +362,45 @@ impl ExternalCache {
     pub fn sweep(&mut self, node: u16, mark: u32, keep_from: u64) -> u64 {
         let mut n = 0;
         for s in 0..self.slots.len() {
-            let doomed = self
-                .slots
-                .get(s)
-                .filter(|e| e.heap_pos != EMPTY)
-                .filter(|e| e.origin.node == node && e.origin.mark != mark)
-                // Written by a frame sent after the bulk began: newer.
-                .filter(|e| e.origin.order < keep_from)
-                .map(|e| e.rec.id);
-            if let Some(id) = doomed {
+            if let Some(id) = self.sweepable(s, node, mark, keep_from) {
                 self.remove(id);
                 n += 1;
             }
         }
         n
+    }
+
+    /// Make room for a record of `node`'s bulk `mark` in a full cache:
+    /// remove one entry that the bulk's end would sweep (from `node`,
+    /// written before the bulk began and not since). Whether there was one.
+    /// Without this a bulk into a cache full of sessions the sender has
+    /// since closed fails record by record and its sweep then empties the
+    /// cache (found by the chaos simulator, seed 321). A cursor walks the
+    /// slots once per bulk, so a whole bulk costs one pass, not one per
+    /// record.
+    pub fn evict_for_bulk(&mut self, node: u16, mark: u32, keep_from: u64) -> bool {
+        let (n, begun, mut s) = self.bulk_cursor;
+        if (n, begun) != (node, keep_from) {
+            s = 0;
+        }
+        let mut found = None;
+        while s < self.slots.len() && found.is_none() {
+            found = self.sweepable(s, node, mark, keep_from);
+            s += 1;
+        }
+        self.bulk_cursor = (node, keep_from, s);
+        found.is_some_and(|id| self.remove(id))
+    }
+
+    /// The id in slot `s` if a sweep of `node`'s bulk `mark` would remove it.
+    fn sweepable(&self, s: usize, node: u16, mark: u32, keep_from: u64) -> Option<u64> {
+        self.slots
+            .get(s)
+            .filter(|e| e.heap_pos != EMPTY)
+            .filter(|e| e.origin.node == node && e.origin.mark != mark)
+            // Written by a frame sent after the bulk began: newer.
+            .filter(|e| e.origin.order < keep_from)
+            .map(|e| e.rec.id)
     }
 
     /// Every entry, with `timeout_secs` set to what is left at `now`.
@@ -625,6 +653,37 @@ mod tests {
         c.upsert(&rec(3, 30), t(0), m(3, 1), false);
         assert_eq!(c.sweep(2, 2, 5), 1);
         assert!(c.get(1).is_none() && c.get(2).is_some() && c.get(3).is_some());
+    }
+
+    /// Regression (chaos seed 321): a bulk into a cache full of entries
+    /// its sender has since closed replaces them instead of failing.
+    #[test]
+    fn a_bulk_makes_room_by_evicting_what_its_sweep_would_remove() {
+        let mut c = ExternalCache::new(4, 1);
+        let m = |node, order, mark| Origin { node, order, mark };
+        for id in 0..3 {
+            c.upsert(&rec(id, 30), t(0), m(2, 10, 1), false); // before the bulk
+        }
+        c.upsert(&rec(3, 30), t(0), m(5, 10, 1), false); // another sender's
+        // The bulk (mark 2, began at order 20) refreshes id 1, then brings 7.
+        c.upsert(&rec(1, 30), t(0), m(2, 21, 2), false);
+        assert_eq!(
+            c.upsert(&rec(7, 30), t(0), m(2, 22, 2), false),
+            Upsert::Full
+        );
+        assert!(c.evict_for_bulk(2, 2, 20));
+        assert_eq!(
+            c.upsert(&rec(7, 30), t(0), m(2, 22, 2), false),
+            Upsert::Created
+        );
+        assert!(c.evict_for_bulk(2, 2, 20));
+        // Only what the sweep would take: not the refreshed id 1, not id 3.
+        assert!(!c.evict_for_bulk(2, 2, 20));
+        assert!(c.get(1).is_some() && c.get(3).is_some() && c.get(7).is_some());
+        assert_eq!(c.len(), 3);
+        // A new bulk starts its walk again.
+        c.upsert(&rec(8, 30), t(0), m(2, 23, 2), false);
+        assert!(c.evict_for_bulk(2, 3, 30));
     }
 
     /// Regression (10k sessions under 5% loss): an entry written by a frame

@@ -213,7 +213,17 @@ impl Sync {
         let origin = p.origin(seq);
         match m {
             Message::New(r) => {
-                match self.cache.upsert(&r, now, origin, late) {
+                let mut done = self.cache.upsert(&r, now, origin, late);
+                if done == Upsert::Full
+                    && matches!(p.bulk_rx, BulkRx::Receiving { .. })
+                    && self
+                        .cache
+                        .evict_for_bulk(p.node, p.bulk_mark, p.bulk_begin_order)
+                {
+                    self.stats.ext_replaced += 1;
+                    done = self.cache.upsert(&r, now, origin, late);
+                }
+                match done {
                     Upsert::Created => self.stats.ext_created += 1,
                     Upsert::Updated => self.stats.ext_updated += 1,
                     Upsert::Stale => self.stats.ext_stale += 1,

@@ -14,6 +14,9 @@ pub struct SyncStats {
     pub ext_created: u64,
     /// New sessions refused because the external cache was full.
     pub ext_create_failed: u64,
+    /// Entries a bulk resync replaced to make room (each one its end would
+    /// have swept: from the bulk's sender, not refreshed by it).
+    pub ext_replaced: u64,
     pub ext_updated: u64,
     /// Updates for a session the cache does not hold.
     pub ext_update_failed: u64,

@@ -57,6 +57,7 @@ impl ConfigBuilder {
                     node_id,
                     log_level: LogLevel::Info,
                     control_socket: "/nonexistent".into(),
+                    nice: 0,
                     line: 0,
                 },
                 interfaces: Vec::new(),

@@ -70,6 +70,9 @@ pub struct Router {
     pub events: Vec<(Instant, Event)>,
     /// Frames the engine wrote to its host TAPs: (when, port, bytes).
     pub to_host: Vec<(Instant, usize, Vec<u8>)>,
+    /// How far this router's clock runs ahead of the simulator's (a clock
+    /// step, see `Sim::step_clock`); the engine only ever sees its own clock.
+    pub ahead: Duration,
 }
 
 pub struct Segment {
@@ -182,6 +185,7 @@ impl Sim {
             boots: 1,
             events: Vec::new(),
             to_host: Vec::new(),
+            ahead: Duration::ZERO,
         });
         r
     }
@@ -237,7 +241,7 @@ impl Sim {
 
     /// Orderly stop: `shutdown()` (masters send priority 0), then silence.
     pub fn stop(&mut self, r: usize) {
-        let now = self.now;
+        let now = self.clock(r);
         let rt = &mut self.routers[r];
         if let Some(e) = rt.engine.as_mut() {
             e.shutdown(now, &mut rt.tx);
@@ -248,7 +252,7 @@ impl Sim {
 
     /// A new engine from the same config and MACs; links keep their state.
     pub fn restart(&mut self, r: usize) {
-        let now = self.now;
+        let now = self.clock(r);
         let rt = &mut self.routers[r];
         rt.boots += 1;
         let keys = hagw::engine::Keys {
@@ -265,13 +269,24 @@ impl Sim {
         self.after_call(r);
     }
 
+    /// Router `r`'s clock: the simulator's plus its step.
+    pub fn clock(&self, r: usize) -> Instant {
+        self.now + self.routers[r].ahead
+    }
+
+    /// Router `r`'s clock jumps `d` ahead (a VM resumed, a suspended
+    /// process, a stepped clock): its timers that are now due fire at once.
+    pub fn step_clock(&mut self, r: usize, d: Duration) {
+        self.routers[r].ahead += d;
+    }
+
     pub fn alive(&self, r: usize) -> bool {
         self.routers[r].engine.is_some()
     }
 
     pub fn set_link(&mut self, r: usize, iface: &str, up: bool) {
         let p = self.port(r, iface);
-        let now = self.now;
+        let now = self.clock(r);
         let rt = &mut self.routers[r];
         rt.links[p] = up;
         if let Some(e) = rt.engine.as_mut() {
@@ -282,7 +297,7 @@ impl Sim {
 
     /// Apply a new config to a running router (SIGHUP).
     pub fn reload(&mut self, r: usize, config: Config) {
-        let now = self.now;
+        let now = self.clock(r);
         let rt = &mut self.routers[r];
         if let Some(e) = rt.engine.as_mut() {
             e.reload(&config, now, &mut rt.tx).unwrap();
@@ -294,7 +309,7 @@ impl Sim {
     /// Hand a raw frame to a router's port now, as if it came off the wire.
     pub fn inject(&mut self, r: usize, iface: &str, frame: &[u8]) {
         let p = self.port(r, iface);
-        let now = self.now;
+        let now = self.clock(r);
         let rt = &mut self.routers[r];
         if let Some(e) = rt.engine.as_mut() {
             let mut buf = frame.to_vec();
@@ -306,7 +321,7 @@ impl Sim {
     /// The kernel behind router `r`'s host TAP on `iface` writes `frame`.
     pub fn host_write(&mut self, r: usize, iface: &str, frame: &[u8]) {
         let p = self.port(r, iface);
-        let now = self.now;
+        let now = self.clock(r);
         let rt = &mut self.routers[r];
         if let Some(e) = rt.engine.as_mut() {
             e.handle_host_frame(now, p, frame, &mut rt.tx);
@@ -316,7 +331,7 @@ impl Sim {
 
     /// Drain a router's events into the trace and its frames onto the wire.
     fn after_call(&mut self, r: usize) {
-        let now = self.now;
+        let (now, clock) = (self.now, self.clock(r));
         let rt = &mut self.routers[r];
         let mut datagrams = Vec::new();
         if let Some(e) = rt.engine.as_mut() {
@@ -324,7 +339,7 @@ impl Sim {
                 rt.to_host.push((now, p, b.to_vec()));
             }
             e.clear_host_frames();
-            e.end_of_turn(now, &mut rt.tx);
+            e.end_of_turn(clock, &mut rt.tx);
             while let Some(ev) = e.poll_event() {
                 match ev {
                     Event::Transition { group, state } => self.trace.push(TraceEntry {
@@ -344,7 +359,7 @@ impl Sim {
             while let Some(n) = e.poll_sync_transmit(&mut buf) {
                 datagrams.push((Kind::Sync, buf[..n].to_vec()));
             }
-            while let Some(n) = e.poll_bfd_transmit(now, &mut buf) {
+            while let Some(n) = e.poll_bfd_transmit(clock, &mut buf) {
                 datagrams.push((Kind::Bfd, buf[..n].to_vec()));
             }
         }
@@ -471,7 +486,9 @@ impl Sim {
             t = Some(t.map_or(*at, |x: Instant| x.min(*at)));
         }
         for rt in &self.routers {
+            // Engine deadlines are on the router's clock.
             if let Some(d) = rt.engine.as_ref().and_then(|e| e.poll_timeout()) {
+                let d = d - rt.ahead;
                 t = Some(t.map_or(d, |x: Instant| x.min(d)));
             }
         }
@@ -507,13 +524,14 @@ impl Sim {
                 if !rt.links[f.to_port] {
                     continue;
                 }
+                let clock = now + rt.ahead;
                 if let Some(e) = rt.engine.as_mut() {
                     self.delivered += 1;
                     let mut bytes = f.bytes;
                     match f.kind {
-                        Kind::Sync => e.handle_sync(now, &bytes),
-                        Kind::Bfd => e.handle_bfd(now, &bytes, 255, &mut rt.tx),
-                        Kind::Frame => deliver(e, now, f.to_port, &mut bytes, &mut rt.tx),
+                        Kind::Sync => e.handle_sync(clock, &bytes),
+                        Kind::Bfd => e.handle_bfd(clock, &bytes, 255, &mut rt.tx),
+                        Kind::Frame => deliver(e, clock, f.to_port, &mut bytes, &mut rt.tx),
                     }
                     self.after_call(f.to_router);
                 }
@@ -530,17 +548,19 @@ impl Sim {
                     .copied()
                     .unwrap_or(Some(true));
                 let rt = &mut self.routers[r];
+                let clock = now + rt.ahead;
                 if let (Some(ok), Some(e)) = (answer, rt.engine.as_mut()) {
-                    e.track_result(now, track, ok, &mut rt.tx);
+                    e.track_result(clock, track, ok, &mut rt.tx);
                     self.after_call(r);
                 }
             }
             for r in 0..self.routers.len() {
                 let rt = &mut self.routers[r];
+                let clock = now + rt.ahead;
                 if let Some(e) = rt.engine.as_mut()
-                    && e.poll_timeout().is_some_and(|d| d <= now)
+                    && e.poll_timeout().is_some_and(|d| d <= clock)
                 {
-                    e.handle_timeout(now, &mut rt.tx);
+                    e.handle_timeout(clock, &mut rt.tx);
                     self.after_call(r);
                 }
             }
@@ -561,7 +581,7 @@ impl Sim {
             .vrrp_groups
             .iter()
             .position(|g| g.name == group)?;
-        e.snapshot(self.now).groups.get(idx).map(|g| g.state)
+        e.snapshot(self.clock(r)).groups.get(idx).map(|g| g.state)
     }
 
     /// Routers that are MASTER of `group` now.

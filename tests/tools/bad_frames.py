@@ -5,7 +5,10 @@
 #                                            225.0.0.50:3780)
 # Each kind has exactly one defect and is sent COUNT times; every VRRP
 # advert claims priority 254 (or 0), so one that got through would move
-# the master. Prints "KIND N" per kind sent.
+# the master. The last sync kinds are whole frames (right magic, version
+# and CRC, sequence numbers counting up) from a stranger node whose
+# messages are garbage: they reach the message decoder. Prints "KIND N"
+# per kind sent.
 import struct, sys, zlib
 from scapy.all import ARP, Ether, IP, UDP, Raw, sendp, get_if_hwaddr
 from scapy.layers.vrrp import VRRP
@@ -48,8 +51,8 @@ if mode == 'lan':
             ARP(plen=6, op=1, hwsrc=mac, psrc=src, pdst='192.168.10.1')),
     ]
 elif mode == 'sync':
-    def frame(magic=b'HS', ver=1, node=7, seq=1, body=b'', crc=None):
-        h = magic + bytes([ver, 0]) + struct.pack('!HHII', node, 0, 0x1234, seq) + body
+    def frame(magic=b'HS', ver=1, node=7, seq=1, body=b'', crc=None, n=0):
+        h = magic + bytes([ver, 0]) + struct.pack('!HHII', node, n, 0x1234, seq) + body
         c = zlib.crc32(h) if crc is None else crc
         return h + struct.pack('!I', c)
     def udp(payload):
@@ -63,9 +66,27 @@ elif mode == 'sync':
         ('bad_crc', udp(frame(crc=0xdeadbeef))),
         ('bad_crc', udp(frame(body=b'\xff' * 40, crc=0))),
     ]
+    # Message = kind u8, length (varint), body. Each list holds COUNT
+    # frames with fresh sequence numbers of node 9's epoch.
+    seq = iter(range(1, 1000))
+    def whole(body, n):
+        return [udp(frame(node=9, seq=next(seq), body=body, n=n)) for _ in range(count)]
+    kinds += [
+        # A NEW session whose body is two bytes: undecodable.
+        ('msg_malformed', whole(b'\x01\x02\x00\x00', 1)),
+        # A message kind from the future: skipped by its length.
+        ('msg_unknown', whole(b'\x63\x03abc', 1)),
+        # The header says 5 messages, the payload holds one (unknown).
+        ('msg_count', whole(b'\x63\x01z', 5)),
+        # A length running past the end of the payload.
+        ('msg_malformed', whole(b'\x02\x7f\x00', 1)),
+    ]
 else:
     sys.exit('mode: lan or sync')
 
 for name, pkt in kinds:
-    sendp(pkt, iface=iface, count=count, verbose=False)
+    if isinstance(pkt, list):
+        sendp(pkt, iface=iface, verbose=False)
+    else:
+        sendp(pkt, iface=iface, count=count, verbose=False)
     print(name, count, flush=True)

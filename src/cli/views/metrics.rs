@@ -348,6 +348,7 @@ fn sync(out: &mut Vec<Family>, s: &SyncStatus) {
             ("destroy_failed", st.ext_destroy_failed),
             ("expired", st.ext_expired),
             ("swept", st.ext_swept),
+            ("replaced", st.ext_replaced),
             ("stale", st.ext_stale),
         ]
         .iter()

@@ -179,14 +179,15 @@ fn transport(s: &SyncStatus) -> &'static str {
 
 /// Our counters beyond conntrackd's, by block, for the lines after the
 /// SPEC layout and for JSON.
-pub fn extra_counters(s: &SyncStatus) -> [(&'static str, [(&'static str, u64); 5]); 4] {
+pub fn extra_counters(s: &SyncStatus) -> [(&'static str, Vec<(&'static str, u64)>); 4] {
     let st = &s.stats;
     [
         (
             "external cache",
-            [
+            vec![
                 ("expired", st.ext_expired),
                 ("swept", st.ext_swept),
+                ("replaced", st.ext_replaced),
                 ("stale", st.ext_stale),
                 ("pending export", s.pending as u64),
                 ("send queue full", st.send_queue_full),
@@ -194,7 +195,7 @@ pub fn extra_counters(s: &SyncStatus) -> [(&'static str, [(&'static str, u64); 5
         ),
         (
             "frames refused",
-            [
+            vec![
                 ("bad version", st.bad_version),
                 ("bad crc", st.bad_crc),
                 ("auth failures", st.auth_failures),
@@ -204,7 +205,7 @@ pub fn extra_counters(s: &SyncStatus) -> [(&'static str, [(&'static str, u64); 5
         ),
         (
             "frames ignored",
-            [
+            vec![
                 ("looped", st.looped),
                 ("unconfirmed", st.unconfirmed),
                 ("unknown peer", st.unknown_peer),
@@ -214,7 +215,7 @@ pub fn extra_counters(s: &SyncStatus) -> [(&'static str, [(&'static str, u64); 5
         ),
         (
             "recovery",
-            [
+            vec![
                 ("nack sent", st.nack_sent),
                 ("nack recv", st.nack_recv),
                 ("resent", st.resent),

@@ -37,7 +37,7 @@ fn statistics_is_the_spec_block_then_our_counters() {
     let s = snapshot();
     let got = answer("conntrack-sync statistics", &s, NOW).unwrap();
     let extra = "
-external cache: 0 expired, 0 swept, 0 stale, 0 pending export, 0 send queue full
+external cache: 0 expired, 0 swept, 0 replaced, 0 stale, 0 pending export, 0 send queue full
 frames refused: 0 bad version, 0 bad crc, 0 auth failures, 0 replays, 0 duplicates
 frames ignored: 0 looped, 0 unconfirmed, 0 unknown peer, 0 unknown msgs, 0 unrecovered
 recovery: 1 nack sent, 0 nack recv, 3 resent, 0 resync requests sent, 0 resync requests recv

@@ -36,6 +36,7 @@ pub(super) fn schema(kind: &str) -> Option<&'static [(&'static str, Arity)]> {
             ("node_id", One),
             ("log_level", One),
             ("control_socket", One),
+            ("nice", One),
         ],
         "interface" => &[
             ("device", One),
