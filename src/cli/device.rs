@@ -65,23 +65,12 @@ mod tests {
 
     fn port(missing: bool, kernel: &[&str], conflicts: u32) -> PortStatus {
         PortStatus {
-            name: "eth1".into(),
-            device: "lan9".into(),
-            role: Role::Lan,
-            mac: [0; 6],
-            address: cidr("172.16.42.2/24"),
-            up: false,
-            rx_frames: 0,
-            rx_bytes: 0,
-            tx_frames: 0,
-            tx_bytes: 0,
-            drops: Vec::new(),
             device_state: DeviceState {
                 missing,
                 kernel_ipv4: kernel.iter().map(|k| cidr(k)).collect(),
                 kernel_conflicts: conflicts,
             },
-            host_tap: None,
+            ..PortStatus::new("eth1", "lan9", Role::Lan, cidr("172.16.42.2/24"))
         }
     }
 

@@ -8,6 +8,7 @@
 //! Owns: the two sockets and the peer address. Never: BFD itself (the
 //! engine's `bfd::Session`).
 
+use super::sys::setsockopt;
 use crate::config::Config;
 use std::io;
 use std::net::{Ipv4Addr, UdpSocket};
@@ -19,24 +20,6 @@ pub struct BfdSocket {
     pub local: Ipv4Addr,
     pub peer: Option<Ipv4Addr>,
     pub device: String,
-}
-
-fn setopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int, v: libc::c_int) -> io::Result<()> {
-    // SAFETY: `v` lives across the call and its size is given.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
 }
 
 /// The other host address of a /30 or /31 link (`None` for wider links).
@@ -71,7 +54,7 @@ impl BfdSocket {
         let rx = UdpSocket::bind((local, crate::bfd::CONTROL_PORT))?;
         rx.set_nonblocking(true)?;
         super::sys::bind_to_device(rx.as_raw_fd(), device)?;
-        setopt_int(rx.as_raw_fd(), libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
+        setsockopt(rx.as_raw_fd(), libc::IPPROTO_IP, libc::IP_RECVTTL, &1)?;
         // A source port in 49152-65535 (RFC 5881 §4): the first free one.
         let mut tx = None;
         for port in crate::bfd::SOURCE_PORT_MIN..=65535 {

@@ -9,7 +9,7 @@
 //! frame.
 
 use super::ring::{self, RxRing};
-use super::sys::setsockopt;
+use super::sys::{getsockopt, setsockopt};
 use log::{info, warn};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -139,21 +139,12 @@ impl PacketSocket {
         mreq.mr_type = kind as u16;
         mreq.mr_alen = 6;
         mreq.mr_address[..6].copy_from_slice(mac);
-        // SAFETY: mreq is valid for the length given.
-        let rc = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                libc::PACKET_ADD_MEMBERSHIP,
-                &mreq as *const libc::packet_mreq as *const libc::c_void,
-                std::mem::size_of::<libc::packet_mreq>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+        setsockopt(
+            self.fd.as_raw_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_ADD_MEMBERSHIP,
+            &mreq,
+        )
     }
 
     /// Receive frames sent to a multicast MAC (e.g. `VRRP_MCAST_MAC`).
@@ -181,20 +172,12 @@ impl PacketSocket {
     pub fn take_drops(&self) -> io::Result<u64> {
         // SAFETY: tpacket_stats is plain old data.
         let mut st: libc::tpacket_stats = unsafe { std::mem::zeroed() };
-        let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
-        // SAFETY: st is valid for `len` bytes.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                libc::PACKET_STATISTICS,
-                &mut st as *mut libc::tpacket_stats as *mut libc::c_void,
-                &mut len,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        getsockopt(
+            self.fd.as_raw_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+            &mut st,
+        )?;
         Ok(u64::from(st.tp_drops))
     }
 

@@ -35,21 +35,7 @@ pub(super) fn snapshot(
         snap.ports = config
             .interfaces
             .iter()
-            .map(|i| PortStatus {
-                name: i.name.clone(),
-                device: i.device.clone(),
-                role: i.role,
-                mac: [0; 6],
-                address: i.address,
-                up: false,
-                rx_frames: 0,
-                rx_bytes: 0,
-                tx_frames: 0,
-                tx_bytes: 0,
-                drops: Vec::new(),
-                device_state: Default::default(),
-                host_tap: None,
-            })
+            .map(|i| PortStatus::new(&i.name, &i.device, i.role, i.address))
             .collect();
     }
     for (st, p) in snap.ports.iter_mut().zip(ports.iter()) {

@@ -281,22 +281,10 @@ pub fn bind_to_device(fd: std::os::fd::RawFd, device: &str) -> io::Result<()> {
             "device name too long",
         ));
     }
-    dev[..name.len()].copy_from_slice(name);
-    // SAFETY: `dev` lives across the call and its size is given.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_BINDTODEVICE,
-            dev.as_ptr().cast(),
-            dev.len() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
+    if let Some(d) = dev.get_mut(..name.len()) {
+        d.copy_from_slice(name);
     }
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, &dev)
 }
 
 /// Random keys for the engine's hashed tables (session index, NAT port
@@ -354,6 +342,24 @@ pub fn setsockopt<T>(
     }
 }
 
+/// getsockopt(2) into `v` (an int, a struct); what the kernel does not
+/// fill keeps the value the caller gave.
+pub fn getsockopt<T>(
+    fd: std::os::fd::RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: &mut T,
+) -> std::io::Result<()> {
+    let mut len = std::mem::size_of::<T>() as libc::socklen_t;
+    // SAFETY: `v` points to a live T of `len` bytes, `len` lives across the call.
+    let rc = unsafe { libc::getsockopt(fd, level, name, (v as *mut T).cast(), &mut len) };
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,5 +380,30 @@ mod tests {
         assert!(kernel_ipv4_addrs("nosuchif0").unwrap().is_empty());
         assert!(kernel_ipv4_forwarding("lo").is_some());
         assert_eq!(kernel_ipv4_forwarding("../x"), None);
+    }
+
+    #[test]
+    fn socket_options_round_trip_through_the_kernel() {
+        use std::os::fd::AsRawFd;
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let fd = s.as_raw_fd();
+        let mut v: libc::c_int = -1;
+        getsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, &mut v).unwrap();
+        assert_eq!(v, 0);
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, &1).unwrap();
+        getsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, &mut v).unwrap();
+        assert_eq!(v, 1);
+        assert!(getsockopt(-1, libc::IPPROTO_IP, libc::IP_RECVTTL, &mut v).is_err());
+        assert!(bind_to_device(fd, "this-name-is-too-long").is_err());
+        // SO_BINDTODEVICE needs CAP_NET_RAW.
+        // SAFETY: geteuid(2) cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipping the SO_BINDTODEVICE half: not root");
+            return;
+        }
+        bind_to_device(fd, "lo").unwrap();
+        let mut dev = [0u8; libc::IFNAMSIZ];
+        getsockopt(fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, &mut dev).unwrap();
+        assert_eq!(&dev[..3], b"lo\0");
     }
 }

@@ -350,8 +350,10 @@ fn addr_request(add: bool, seq: u32, ifindex: i32, a: Ipv4Cidr) -> Vec<u8> {
 /// datagram (0 = success), checked against the buffer.
 fn ack_of(mut b: &[u8], seq: u32) -> Option<i32> {
     let u32_at = |b: &[u8], o: usize| -> Option<u32> {
-        let s = b.get(o..o + 4)?;
-        Some(u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
+        let &[a, b, c, d] = b.get(o..o + 4)? else {
+            return None;
+        };
+        Some(u32::from_ne_bytes([a, b, c, d]))
     };
     while b.len() >= NLMSG_HDRLEN {
         let len = usize::try_from(u32_at(b, 0)?).ok()?;

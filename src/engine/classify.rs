@@ -30,11 +30,8 @@ pub enum Unreadable {
 }
 
 fn ports(_proto: u8, l4: &[u8]) -> Option<(u16, u16)> {
-    let b = l4.get(..4)?;
-    Some((
-        u16::from_be_bytes([b[0], b[1]]),
-        u16::from_be_bytes([b[2], b[3]]),
-    ))
+    let &[a, b, c, d] = l4.first_chunk::<4>()?;
+    Some((u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])))
 }
 
 /// The tuple of the packet quoted by an ICMP error (as much of the

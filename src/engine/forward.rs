@@ -758,8 +758,10 @@ fn ttl_of(frame: &[u8]) -> u8 {
 }
 
 fn ip_total_len(ip: &[u8]) -> usize {
-    ip.get(2..4)
-        .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    match ip.get(2..4) {
+        Some(&[a, b]) => usize::from(u16::from_be_bytes([a, b])),
+        _ => 0,
+    }
 }
 
 fn dont_fragment(ip: &[u8]) -> bool {
@@ -768,10 +770,9 @@ fn dont_fragment(ip: &[u8]) -> bool {
 
 /// The outer addresses of an ICMP error as a tuple (no ports).
 fn outer_tuple(ip: &[u8]) -> Tuple {
-    let a = |at: usize| {
-        ip.get(at..at + 4).map_or(Ipv4Addr::UNSPECIFIED, |b| {
-            Ipv4Addr::new(b[0], b[1], b[2], b[3])
-        })
+    let a = |at: usize| match ip.get(at..at + 4) {
+        Some(&[a, b, c, d]) => Ipv4Addr::new(a, b, c, d),
+        _ => Ipv4Addr::UNSPECIFIED,
     };
     Tuple::new(protocol::ICMP, a(12), 0, a(16), 0)
 }

@@ -168,8 +168,10 @@ impl Host {
         let queued = self.queue.push(port, |b| match b.get_mut(..n) {
             Some(o) => {
                 o.copy_from_slice(frame);
-                if n >= 6 && o[0] & 1 == 0 {
-                    o[..6].copy_from_slice(&port_mac);
+                if let Some(dst) = o.first_chunk_mut::<6>()
+                    && dst[0] & 1 == 0
+                {
+                    *dst = port_mac;
                 }
                 if translate_ip(o, rewrite) { n } else { 0 }
             }
@@ -524,9 +526,9 @@ pub fn host_wants_group(ip: &Ipv4Packet<&[u8]>) -> bool {
     if ip.protocol() != protocol::UDP || ip.is_fragment() {
         return false;
     }
-    let dport = ip
-        .payload()
-        .get(2..4)
-        .map(|b| u16::from_be_bytes([b[0], b[1]]));
-    !dst.is_multicast() && matches!(dport, Some(67 | 68))
+    let dport = match ip.payload().get(2..4) {
+        Some(&[a, b]) => u16::from_be_bytes([a, b]),
+        _ => 0,
+    };
+    !dst.is_multicast() && matches!(dport, 67 | 68)
 }

@@ -90,12 +90,10 @@ pub fn send_error(
     let Some(eth_src) = frame.get(6..12).and_then(EthernetAddress::from_bytes) else {
         return;
     };
-    let Some(dst_ip) = ip
-        .get(12..16)
-        .map(|b| std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]))
-    else {
+    let Some(&[a, b, c, d]) = ip.get(12..16) else {
         return;
     };
+    let dst_ip = std::net::Ipv4Addr::new(a, b, c, d);
     let repr = match kind {
         IcmpError::TtlExceeded => IcmpRepr::TimeExceeded {
             code: 0,

@@ -185,11 +185,10 @@ fn deliver_local(
     if !echo_request {
         return host.deliver(ctx, dp, now, port, frame, &ip, tx);
     }
-    let (sport, dport) = match ip.payload().get(..4) {
-        Some(b) if !ip.is_fragment() => (
-            u16::from_be_bytes([b[0], b[1]]),
-            u16::from_be_bytes([b[2], b[3]]),
-        ),
+    let (sport, dport) = match ip.payload().first_chunk::<4>() {
+        Some(&[a, b, c, d]) if !ip.is_fragment() => {
+            (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]))
+        }
         _ => (0, 0),
     };
     let m = Match::from_tuple(&Tuple::new(proto, src, sport, dst, dport), CtState::New);

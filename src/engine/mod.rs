@@ -157,6 +157,33 @@ pub struct PortStatus {
     pub host_tap: Option<(String, HostCounters)>,
 }
 
+impl PortStatus {
+    /// A port as the config names it, before anything is known of it:
+    /// down, no MAC, zero counters, no drops, default device state, no TAP.
+    pub fn new(
+        name: impl Into<String>,
+        device: impl Into<String>,
+        role: Role,
+        address: Ipv4Cidr,
+    ) -> PortStatus {
+        PortStatus {
+            name: name.into(),
+            device: device.into(),
+            role,
+            mac: [0; 6],
+            address,
+            up: false,
+            rx_frames: 0,
+            rx_bytes: 0,
+            tx_frames: 0,
+            tx_bytes: 0,
+            drops: Vec::new(),
+            device_state: DeviceState::default(),
+            host_tap: None,
+        }
+    }
+}
+
 /// The driver's view of a port's device, for `show interfaces` / `show vrrp`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceState {

@@ -71,14 +71,17 @@ pub enum AhError {
 /// Split the payload of an IPv4 packet of protocol 51 into the AH fields
 /// and the advert bytes after the AH. Never panics.
 pub fn split(ip_payload: &[u8]) -> Result<(AhHeader, &[u8]), AhError> {
-    let Some(inner) = ip_payload.get(HEADER_LEN..) else {
+    let (Some(inner), Some(&next), Some(&len)) = (
+        ip_payload.get(HEADER_LEN..),
+        ip_payload.get(field::NEXT_HEADER),
+        ip_payload.get(field::PAYLOAD_LEN),
+    ) else {
         return Err(AhError::Truncated);
     };
-    let next = ip_payload[field::NEXT_HEADER];
     if next != protocol::VRRP {
         return Err(AhError::NextHeader(next));
     }
-    if ip_payload[field::PAYLOAD_LEN] != PAYLOAD_LEN {
+    if len != PAYLOAD_LEN {
         return Err(AhError::Length);
     }
     let hdr = AhHeader {
