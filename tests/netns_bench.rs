@@ -484,6 +484,7 @@ fn bench_gateway() {
     let secs = env_u32("HAGW_BENCH_SECS", 5);
     let (mut h, mut k) = (Side::default(), Side::default());
     let (mut rss_idle, mut rss_full, mut filled) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rings = Vec::new();
     // The same router with a 1k table: what the 16k table adds to VmRSS.
     let rss_small = {
         let mut lab = Lab::new("bench_gw_small");
@@ -510,6 +511,7 @@ fn bench_gateway() {
                 expect_state(&lab, &g.a, "wan_gw", "master", Duration::from_secs(10));
                 let pid = lab.hagw(&g.a).pid;
                 rss_idle.push(vm_rss_kb(pid).unwrap_or(0) as f64);
+                rings.push(ring_rss_kb(pid).unwrap_or(0) as f64);
                 iperf_server(&mut lab, &g.server);
                 let o = lab.exec(
                     &g.client,
@@ -610,6 +612,13 @@ fn bench_gateway() {
             String::new(),
             format!("{filled:?} reached the server"),
             "≤ 2 MB + table",
+        ),
+        (
+            "… of which the TPACKET receive rings (packet buffers the kernel maps in), kB",
+            range(&rings, 0),
+            String::new(),
+            String::new(),
+            "",
         ),
     ];
     println!(

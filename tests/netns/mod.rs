@@ -719,6 +719,26 @@ pub fn vm_rss_kb(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Resident kB of `pid`'s socket mappings (the TPACKET receive rings: the
+/// kernel's packet buffers, mapped into the daemon and so counted in
+/// VmRSS).
+pub fn ring_rss_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/smaps")).ok()?;
+    let mut in_ring = false;
+    let mut kb = 0;
+    for l in s.lines() {
+        let mut w = l.split_whitespace();
+        let first = w.next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            // A mapping's header: range perms offset dev inode [path].
+            in_ring = l.contains("socket:[");
+        } else if in_ring && first == "Rss:" {
+            kb += w.next()?.parse::<u64>().ok()?;
+        }
+    }
+    Some(kb)
+}
+
 /// Send each of `frames` (whole Ethernet frames) `repeat` times, back to
 /// back, out of `ifname` in namespace `ns` through an AF_PACKET socket
 /// opened by a helper thread that enters the namespace (setns affects only
