@@ -394,12 +394,16 @@ impl Chaos {
             .unwrap_or_default();
         let missing: Vec<_> = before.difference(&after).take(3).collect();
         if !missing.is_empty() {
+            let table = self
+                .snap(o, false)
+                .and_then(|s| s.dataplane)
+                .map(|d| d.conntrack);
             self.fail(&format!(
-                "R{o} (master at {:.3} s) lacks {} of R{r}'s {} exported sessions, e.g. {missing:?}\nR{o}'s sync before the death: {sync_before:#?}\nafter: {:#?}\nR{o} sessions after: {after:?}",
+                "R{o} (master at {:.3} s) lacks {} of R{r}'s {} exported sessions, e.g. {missing:?}\nR{o}'s sync before the death: {sync_before:#?}\nafter: {:#?}\nR{o}'s session table after: {table:#?}",
                 at.as_micros() as f64 / 1e6,
                 before.difference(&after).count(),
                 before.len(),
-                self.snap(o, false).and_then(|s| s.sync).map(|s| (s.failover, s.external, s.internal))
+                self.snap(o, false).and_then(|s| s.sync).map(|s| (s.failover, s.external, s.internal)),
             ));
         }
         self.checked_handoffs += 1;
@@ -575,9 +579,10 @@ fn seeds() -> Vec<u64> {
     // Seeds that once found a bug run every time (regressions): 2887 (ids
     // repeated across restarts), 4553 (a late peer never asked for its
     // sessions), 8637 (the preemption overlap the invariant must allow),
-    // 321 (a bulk into a full cache failed and its sweep emptied it).
+    // 321 (a bulk into a full cache failed and its sweep emptied it), 8213
+    // (a commit refused where a stale session held the NAT port).
     let mut v: Vec<u64> = (first..first + n).collect();
-    v.extend([2887, 4553, 8637, 321]);
+    v.extend([2887, 4553, 8637, 321, 8213]);
     v
 }
 

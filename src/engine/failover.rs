@@ -351,13 +351,16 @@ fn commit_one(ct: &mut Conntrack, now: Instant, rec: &SessionRecord) -> Result<(
     let s = synced_of(rec).ok_or(InsertError::Invalid)?;
     match ct.insert_synced(now, &s) {
         Err(InsertError::Conflict) => {
-            let stale = ct
-                .lookup(&s.orig)
-                .filter(|&(idx, _)| ct.get(idx).is_some_and(|x| x.id() == s.id));
-            let Some((idx, _)) = stale else {
-                return Err(InsertError::Conflict);
-            };
-            ct.remove(idx);
+            // A live session holds one of its tuples: a copy of it from an
+            // earlier commit, or this node's own from when it was master
+            // before the peer (same tuple or same NAT port, another id).
+            // The master's record is the newer word: it replaces them
+            // (found by the chaos simulator, seed 8213: 192 sessions lost).
+            for t in [&s.orig, &s.reply] {
+                if let Some((idx, _)) = ct.lookup(t) {
+                    ct.remove(idx);
+                }
+            }
             ct.insert_synced(now, &s).map(|_| ())
         }
         r => r.map(|_| ()),
@@ -499,5 +502,33 @@ mod tests {
             ..rec
         };
         assert_eq!(synced_of(&bad), None);
+    }
+
+    /// Regression (chaos seed 8213): a live session that holds the SNAT
+    /// port of a committed record under another id (left from an earlier
+    /// mastership) gives way to the master's record.
+    #[test]
+    fn commit_replaces_a_stale_session_holding_the_same_nat_port() {
+        let cfg = crate::config::Conntrack {
+            max_entries: 16,
+            ..crate::config::Conntrack::default()
+        };
+        let mut ct = Conntrack::new(&cfg, 2, [7; 16]);
+        let now = Instant::from_secs(10);
+        let udp = |id, sport| SessionRecord {
+            id,
+            orig: Tuple::new(17, ip(1), sport, ip(2), 53),
+            nat: NatMapping::Snat(Endpoint::new(ip(9), 2000)),
+            state: 0,
+            flags: 0,
+            timeout_secs: 30,
+        };
+        commit_one(&mut ct, now, &udp(1, 5000)).unwrap();
+        // The master's session: another client port, the same NAT port.
+        commit_one(&mut ct, now, &udp(2, 5001)).unwrap();
+        assert_eq!(ct.len(), 1);
+        let (idx, _) = ct.lookup(&udp(2, 5001).orig).unwrap();
+        assert_eq!(ct.get(idx).map(|s| s.id()), Some(2));
+        assert!(ct.lookup(&udp(1, 5000).orig).is_none());
     }
 }
