@@ -24,6 +24,8 @@
 //!   build), alternating within each of `HAGW_BENCH_RUNS` (default 3) runs
 //!   in the same topology as `bench_gateway`: each build's ratio to the
 //!   kernel measured minutes apart on the same loaded machine.
+//!   `HAGW_BENCH_NICE_AB=1` adds this build at `globals.nice 0` next to
+//!   the default (-10).
 //!
 //!   cargo test --test netns_bench -- --ignored --nocapture
 //!
@@ -631,10 +633,20 @@ fn bench_gateway() {
 }
 
 /// (TCP client→server, TCP -R) Gbit/s through hagw built as `bin`.
-fn hagw_tcp(bin: &str, secs: u32) -> (f64, f64) {
+fn hagw_tcp(bin: &str, nice: Option<i8>, secs: u32) -> (f64, f64) {
     use_hagw_bin(Some(bin.to_string()));
     let mut lab = Lab::new("bench_ab_hagw");
-    let mut g = gateway(&mut lab, &board("scenario5-stateful-a.uci"), None);
+    let mut cfg = board("scenario5-stateful-a.uci");
+    if let Some(n) = nice {
+        let with = cfg.replacen(
+            "option node_id '1'",
+            &format!("option node_id '1'\n\toption nice '{n}'"),
+            1,
+        );
+        assert_ne!(with, cfg, "scenario5 sets node_id");
+        cfg = with;
+    }
+    let mut g = gateway(&mut lab, &cfg, None);
     plain_bridges(&lab);
     lab.start(&mut g.a);
     use_hagw_bin(None);
@@ -701,17 +713,21 @@ fn bench_tcp_ab() {
     }
     let runs = env_u32("HAGW_BENCH_RUNS", 3);
     let secs = env_u32("HAGW_BENCH_SECS", 5);
-    let mut bins: Vec<(String, String)> = Vec::new();
+    // (label, binary, `globals.nice` when set)
+    let mut bins: Vec<(String, String, Option<i8>)> = Vec::new();
     if let Ok(b) = std::env::var("HAGW_BIN_BEFORE") {
-        bins.push(("before".into(), b));
+        bins.push(("before".into(), b, None));
     }
-    bins.push(("after".into(), hagw_bin()));
+    if std::env::var_os("HAGW_BENCH_NICE_AB").is_some() {
+        bins.push(("nice 0".into(), hagw_bin(), Some(0)));
+    }
+    bins.push(("after".into(), hagw_bin(), None));
     println!("| run | build | fwd Gbit/s | kernel fwd | ratio | -R Gbit/s | kernel -R | ratio |");
     println!("|---|---|---|---|---|---|---|---|");
     for run in 0..runs {
         let k = kernel_tcp(secs);
-        for (name, bin) in &bins {
-            let h = hagw_tcp(bin, secs);
+        for (name, bin, nice) in &bins {
+            let h = hagw_tcp(bin, *nice, secs);
             println!(
                 "| {run} | {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 h.0,
@@ -723,8 +739,8 @@ fn bench_tcp_ab() {
             );
         }
     }
-    for (name, bin) in &bins {
-        println!("{name}: {bin}");
+    for (name, bin, nice) in &bins {
+        println!("{name}: {bin} (globals.nice {nice:?}; None: the config's, default -10)");
     }
 }
 
