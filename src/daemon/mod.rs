@@ -29,6 +29,7 @@ mod peers;
 pub mod ring;
 pub mod rx;
 pub mod signals;
+pub mod spawn;
 mod status;
 pub mod syncsock;
 pub mod sys;
@@ -154,8 +155,8 @@ impl Daemon {
             Ok(m) => Some(m),
             Err(e) => {
                 warn!(
-                    "netlink link monitor unavailable ({e}); polling link state every {:?}",
-                    LINK_POLL
+                    "netlink link monitor unavailable ({e}); polling link state every {} ms",
+                    LINK_POLL.as_millis() as u64
                 );
                 None
             }

@@ -126,7 +126,12 @@ impl Sync {
                 let n = self.stats.auth_failures;
                 if n.is_power_of_two() {
                     log::warn!(
-                        "conntrack-sync: {n} frames failed authentication (last: {e:?}); check auth_key on both routers"
+                        "conntrack-sync: {n} frames failed authentication (last: {}); check auth_key on both routers",
+                        match e {
+                            FrameError::MissingMac => "no MAC",
+                            FrameError::BadMac => "wrong MAC",
+                            _ => "MAC but no key here",
+                        }
                     );
                 }
                 RxError::Auth
