@@ -536,7 +536,7 @@ impl Daemon {
                 Event::Failover { committed, failed } => {
                     info!(
                         "failover: {committed} sessions committed ({failed} failed), virtual addresses taken, adverts sent; {} us in the engine",
-                        clock::now().saturating_since(self.call_started).as_micros()
+                        clock::now().saturating_since(self.call_started).as_micros() as u64
                     );
                 }
                 Event::Transition { group, state } => {

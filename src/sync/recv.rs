@@ -346,8 +346,8 @@ impl Sync {
         let duration = now.saturating_since(self.resync_asked);
         log::info!(
             "conntrack-sync: bulk resync from peer {node} done: {sessions} sessions in {} ms ({} ms after asking), {swept} stale dropped",
-            now.saturating_since(since).as_millis(),
-            duration.as_millis()
+            now.saturating_since(since).as_millis() as u64,
+            duration.as_millis() as u64
         );
         self.resync = ResyncStatus::Done {
             at: now,
