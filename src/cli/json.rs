@@ -47,7 +47,7 @@ impl Json {
     #[inline(never)]
     fn field_json(mut self, key: &str, value: Json) -> Json {
         if let Json::Object(fields) = &mut self {
-            fields.push((key.to_string(), value.into()));
+            fields.push((key.to_string(), value));
         }
         self
     }
