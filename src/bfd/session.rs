@@ -236,7 +236,7 @@ impl Session {
         });
         self.apply_params(now);
         log::info!(
-            "bfd {:#x}: {} -> {} ({}; peer {:#x} {} {}); detect time {} ms",
+            "bfd {:#x}: {} -> {} ({}; peer {:#x} {} {}); detect time {}",
             self.local_discr,
             from.as_str(),
             to.as_str(),
@@ -244,7 +244,8 @@ impl Session {
             self.remote_discr,
             self.remote_state.as_str(),
             self.remote_diag.as_str(),
-            self.detect_time().map_or(0, |d| d.as_millis() as u64)
+            self.detect_time()
+                .map_or_else(|| "none".into(), |d| format!("{} ms", d.as_millis() as u64))
         );
     }
 
