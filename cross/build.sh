@@ -7,6 +7,8 @@
 # Knobs (for size experiments; defaults are what ships, see cross/README.md):
 #   HAGW_OPT=s|z  HAGW_PANIC=abort|immediate-abort  HAGW_RELOC=static|default
 #   HAGW_UNWIND=0|1 (unwind tables)  HAGW_OFS=1|0 (std feature optimize_for_size)  HAGW_STRIP=1|0
+#   HAGW_SMALLFMT=1|0 (-Zlocation-detail=none -Zfmt-debug=none, compact SHA-256)
+#   HAGW_EXTRA_RUSTFLAGS='"-C","flag"' (appended to the target's rustflags)
 #   HAGW_OUT=path (default dist/<target>/hagw)
 #   HAGW_FEATURES="" (default: no `convert-keepalived`, a desk tool; "convert-keepalived" keeps it)
 set -euo pipefail
@@ -36,6 +38,16 @@ fi
 if [ "$reloc" = static ]; then
   rf="${rf:+$rf,}"'"-C","relocation-model=static"'
 fi
+# Smaller formatting: no file/line/column strings (with immediate-abort no
+# panic prints them anyway) and `{:?}` prints nothing (the firmware's code
+# uses Debug only in tests; log and error text goes through Display); SHA-256
+# without unrolled rounds (sha2's `compact` soft backend). HAGW_SMALLFMT=0
+# leaves all three out. Sizes: cross/README.md.
+if [ "${HAGW_SMALLFMT:-1}" = 1 ]; then
+  rf="${rf:+$rf,}"'"-Z","location-detail=none","-Z","fmt-debug=none","--cfg","sha2_backend_soft=\"compact\""'
+fi
+# Extra rustflags for experiments, e.g. HAGW_EXTRA_RUSTFLAGS='"-Z","location-detail=none"'.
+[ -z "${HAGW_EXTRA_RUSTFLAGS:-}" ] || rf="${rf:+$rf,}$HAGW_EXTRA_RUSTFLAGS"
 [ -z "${rf:-}" ] || args+=(--config "target.$t.rustflags=[$rf]")
 [ "$strip" = 1 ] || args+=(--config 'profile.release.strip=false')
 

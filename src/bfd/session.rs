@@ -236,7 +236,7 @@ impl Session {
         });
         self.apply_params(now);
         log::info!(
-            "bfd {:#x}: {} -> {} ({}; peer {:#x} {} {}); detect time {:?}",
+            "bfd {:#x}: {} -> {} ({}; peer {:#x} {} {}); detect time {}",
             self.local_discr,
             from.as_str(),
             to.as_str(),
@@ -245,6 +245,7 @@ impl Session {
             self.remote_state.as_str(),
             self.remote_diag.as_str(),
             self.detect_time()
+                .map_or_else(|| "none".into(), |d| format!("{} ms", d.as_millis() as u64))
         );
     }
 

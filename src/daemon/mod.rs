@@ -29,6 +29,7 @@ mod peers;
 pub mod ring;
 pub mod rx;
 pub mod signals;
+pub mod spawn;
 mod status;
 pub mod syncsock;
 pub mod sys;
@@ -164,8 +165,8 @@ impl Daemon {
             Ok(m) => Some(m),
             Err(e) => {
                 warn!(
-                    "netlink link monitor unavailable ({e}); polling link state every {:?}",
-                    LINK_POLL
+                    "netlink link monitor unavailable ({e}); polling link state every {} ms",
+                    LINK_POLL.as_millis() as u64
                 );
                 None
             }
@@ -545,7 +546,7 @@ impl Daemon {
                 Event::Failover { committed, failed } => {
                     info!(
                         "failover: {committed} sessions committed ({failed} failed), virtual addresses taken, adverts sent; {} us in the engine",
-                        clock::now().saturating_since(self.call_started).as_micros()
+                        clock::now().saturating_since(self.call_started).as_micros() as u64
                     );
                 }
                 Event::Transition { group, state } => {

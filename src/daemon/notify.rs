@@ -13,10 +13,10 @@
 //! dropped = failure) is queued for `take_result`.
 //! Never: decides states (the engine does).
 
+use super::spawn::Child;
 use crate::time::{Duration, Instant};
 use log::{debug, info, warn};
 use std::collections::VecDeque;
-use std::process::{Child, Command, Stdio};
 
 /// At most this many scripts run at once.
 pub const MAX_RUNNING: usize = 8;
@@ -190,11 +190,7 @@ impl Notifier {
         let what = format!("{} {}", job.program, job.args.join(" "));
         let what = what.trim_end().to_string();
         let timeout = job.check.as_ref().map_or(self.timeout, |c| c.1);
-        match Command::new(&job.program)
-            .args(&job.args)
-            .stdin(Stdio::null())
-            .spawn()
-        {
+        match Child::spawn(&job.program, &job.args) {
             Ok(child) => {
                 if job.check.is_some() {
                     debug!("check: started `{what}` (pid {})", child.id());
@@ -236,7 +232,11 @@ impl Notifier {
                         self.results
                             .push_back((track, status.success() && !r.killed));
                     } else if r.killed {
-                        warn!("notify: `{}` killed after {:?}", r.what, self.timeout);
+                        warn!(
+                            "notify: `{}` killed after {} ms",
+                            r.what,
+                            self.timeout.as_millis() as u64
+                        );
                     } else if !status.success() {
                         self.failed += 1;
                         warn!("notify: `{}` exited with {status}", r.what);

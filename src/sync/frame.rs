@@ -99,7 +99,7 @@ pub fn seal(buf: &mut [u8], end: usize, h: &Header, key: Option<&MacKey>) -> Opt
         put(buf, at, &tag);
         at += MAC_LEN;
     }
-    let crc = crc32fast::hash(buf.get(..at)?);
+    let crc = super::crc32::hash(buf.get(..at)?);
     put(buf, at, &crc.to_be_bytes());
     Some(total)
 }
@@ -117,7 +117,7 @@ pub fn open<'a>(b: &'a [u8], key: Option<&MacKey>) -> Result<(Header, &'a [u8]),
     }
     let crc_at = b.len() - CRC_LEN;
     let body = b.get(..crc_at).ok_or(FrameError::Truncated)?;
-    if crc32fast::hash(body) != be32(b, crc_at) {
+    if super::crc32::hash(body) != be32(b, crc_at) {
         return Err(FrameError::Crc);
     }
     let has_mac = b.get(3).is_some_and(|f| f & FLAG_MAC != 0);

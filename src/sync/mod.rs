@@ -27,6 +27,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod crc32;
 pub mod frame;
 pub mod msg;
 pub mod peer;

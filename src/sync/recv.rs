@@ -126,7 +126,12 @@ impl Sync {
                 let n = self.stats.auth_failures;
                 if n.is_power_of_two() {
                     log::warn!(
-                        "conntrack-sync: {n} frames failed authentication (last: {e:?}); check auth_key on both routers"
+                        "conntrack-sync: {n} frames failed authentication (last: {}); check auth_key on both routers",
+                        match e {
+                            FrameError::MissingMac => "no MAC",
+                            FrameError::BadMac => "wrong MAC",
+                            _ => "MAC but no key here",
+                        }
                     );
                 }
                 RxError::Auth
@@ -351,8 +356,8 @@ impl Sync {
         let duration = now.saturating_since(self.resync_asked);
         log::info!(
             "conntrack-sync: bulk resync from peer {node} done: {sessions} sessions in {} ms ({} ms after asking), {swept} stale dropped",
-            now.saturating_since(since).as_millis(),
-            duration.as_millis()
+            now.saturating_since(since).as_millis() as u64,
+            duration.as_millis() as u64
         );
         self.resync = ResyncStatus::Done {
             at: now,

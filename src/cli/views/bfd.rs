@@ -14,7 +14,7 @@ use core::fmt::Write;
 pub const NO_BFD: &str = "BFD is not configured (conntrack_sync option bfd).\n";
 
 fn ms(d: Option<Duration>) -> String {
-    d.map_or("-".to_string(), |d| format!("{} ms", d.as_millis()))
+    d.map_or("-".to_string(), |d| format!("{} ms", d.as_millis() as u64))
 }
 
 fn ago(t: Option<Instant>, now: Instant) -> String {

@@ -154,7 +154,9 @@ pub fn counters(s: &Stats) -> [(&'static str, u64, bool); 19] {
 
 /// Per mille of the table in use, as `12.5%`.
 fn percent(used: usize, cap: usize) -> String {
-    let pm = (used as u128 * 1000).checked_div(cap as u128).unwrap_or(0);
+    // u64 (not u128: its Display alone is 1 kB on mips); usize counts
+    // times 1000 fit.
+    let pm = (used as u64 * 1000).checked_div(cap as u64).unwrap_or(0);
     format!("{}.{}%", pm / 10, pm % 10)
 }
 

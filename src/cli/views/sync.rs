@@ -364,7 +364,7 @@ fn resync_text(s: &SyncStatus, now: Instant) -> String {
             duration,
         } => format!(
             "done: {sessions} sessions in {} ms, {} ago",
-            duration.as_millis(),
+            duration.as_millis() as u64,
             ago(at)
         ),
         ResyncStatus::TimedOut { at } => format!(
