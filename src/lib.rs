@@ -5,6 +5,13 @@
 //! by the real daemon (`daemon`: sockets, poll loop, signals) or by the
 //! deterministic simulator in `tests/sim`. The core never touches a socket,
 //! a clock or a file; untrusted bytes go through checked parsers.
+//!
+//! Outside tests the library has no `unwrap`, `expect` or `panic!`: the
+//! lints below keep it that way (an error or a counted drop instead).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod bfd;
 pub mod cli;
