@@ -91,7 +91,19 @@ impl TcpState {
     ];
 
     pub fn from_u8(v: u8) -> Option<TcpState> {
-        TcpState::ALL.into_iter().find(|s| *s as u8 == v)
+        // A match, not a search of ALL: this runs for every tracked packet.
+        Some(match v {
+            1 => TcpState::SynSent,
+            2 => TcpState::SynRecv,
+            3 => TcpState::Established,
+            4 => TcpState::FinWait,
+            5 => TcpState::CloseWait,
+            6 => TcpState::LastAck,
+            7 => TimeWait,
+            8 => TcpState::Close,
+            9 => TcpState::SynSent2,
+            _ => return None,
+        })
     }
 
     /// The name `show conntrack` prints (Linux's).

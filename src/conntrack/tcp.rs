@@ -98,8 +98,20 @@ const VALID_FLAGS: [u8; 9] = [
     f::ACK | f::URG,
 ];
 
+/// `VALID_FLAGS` as a bit set over the masked flag byte (< 64).
+const VALID_SET: u64 = {
+    let mut set = 0u64;
+    let mut i = 0;
+    while i < VALID_FLAGS.len() {
+        set |= 1 << VALID_FLAGS[i];
+        i += 1;
+    }
+    set
+};
+
 pub(super) fn valid_flags(flags: u8) -> bool {
-    VALID_FLAGS.contains(&(flags & (f::FIN | f::SYN | f::RST | f::ACK | f::URG)))
+    let m = flags & (f::FIN | f::SYN | f::RST | f::ACK | f::URG);
+    m < 64 && VALID_SET & (1 << m) != 0
 }
 
 fn flag_index(flags: u8) -> usize {

@@ -9,7 +9,7 @@
 
 use crate::conntrack::{L4, PacketInfo, TcpInfo, Tuple};
 use crate::wire::icmp::msg_type;
-use crate::wire::rewrite::{Side, rewrite_icmp_inner, rewrite_ipv4};
+use crate::wire::rewrite::{End, Side, rewrite_icmp_inner, rewrite_ipv4, rewrite_ipv4_ends};
 use crate::wire::{IcmpPacket, Ipv4Packet, TcpPacket, UdpPacket, protocol};
 
 /// What the first (or only) fragment of a packet says about its flow.
@@ -126,6 +126,20 @@ pub fn translate(ip: &mut [u8], from: &Tuple, to: &Tuple) -> bool {
         return false;
     }
     true
+}
+
+/// What `translate` does, and the TTL decrement of a forwarded packet, in
+/// one pass over the packet (`wire::rewrite::rewrite_ipv4_ends`: one
+/// checksum update per header).
+pub fn translate_forward(ip: &mut [u8], from: &Tuple, to: &Tuple) -> bool {
+    let ports = has_ports(from.proto);
+    let end = |addr, port| End {
+        addr,
+        port: ports.then_some(port),
+    };
+    let src = ((from.src, from.sport) != (to.src, to.sport)).then(|| end(to.src, to.sport));
+    let dst = ((from.dst, from.dport) != (to.dst, to.dport)).then(|| end(to.dst, to.dport));
+    rewrite_ipv4_ends(ip, src, dst, true).is_ok()
 }
 
 /// Rewrite the packet quoted inside the ICMP error `ip` from tuple `from`

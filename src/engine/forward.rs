@@ -255,7 +255,8 @@ impl Dataplane {
     }
 
     /// Forward (or refuse) the IPv4 packet in `frame` that arrived on
-    /// `port`. `Verdict::Consumed` with nothing sent means dropped and
+    /// `port`, whose IPv4 header the caller has checked
+    /// (`Ipv4Packet::new_checked` and the header checksum). `Verdict::Consumed` with nothing sent means dropped and
     /// counted, held for ARP, or `Local` for the caller (see return).
     /// Returns `None` when the packet is for the router itself.
     #[allow(clippy::too_many_arguments)]
@@ -284,10 +285,10 @@ impl Dataplane {
             ctx.drop(port, Why::Malformed);
             return Some(Verdict::Consumed);
         };
-        let Ok(ip) = Ipv4Packet::new_checked(ip_bytes) else {
-            ctx.drop(port, Why::Malformed);
-            return Some(Verdict::Consumed);
-        };
+        // Parsed once: engine::local checked this header (version, lengths,
+        // checksum) on these very bytes before calling; the view's
+        // accessors stay in bounds whatever the bytes.
+        let ip = Ipv4Packet::new_unchecked(ip_bytes);
         let (src, dst) = (ip.src_addr(), ip.dst_addr());
         if src.is_multicast() || src.is_broadcast() || src.is_loopback() || dst.is_loopback() {
             ctx.drop(port, Why::NotRoutable);
@@ -630,12 +631,12 @@ impl Dataplane {
                 ctx.drop(port, Why::Malformed);
                 return Verdict::Consumed;
             }
-        } else if from != to && !classify::translate(ip, &from, &to) {
+            if let Ok(mut p) = Ipv4Packet::new_checked(&mut *ip) {
+                p.decrement_ttl();
+            }
+        } else if !classify::translate_forward(ip, &from, &to) {
             ctx.drop(port, Why::Malformed);
             return Verdict::Consumed;
-        }
-        if let Ok(mut p) = Ipv4Packet::new_checked(&mut *ip) {
-            p.decrement_ttl();
         }
         self.emit(ctx, addrs, now, port, hop, frame, total > mtu, mtu, tx)
     }

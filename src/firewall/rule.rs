@@ -63,6 +63,22 @@ impl RuleMatch {
             && self.state.is_none_or(|s| state_in(s, m.state))
     }
 
+    /// False when the rule's state condition excludes `state` (then it
+    /// matches no packet in that state).
+    pub(crate) fn admits(&self, state: CtState) -> bool {
+        self.state.is_none_or(|s| state_in(s, state))
+    }
+
+    /// True when the state is the rule's only condition (it matches every
+    /// packet it `admits`).
+    pub(crate) fn state_only(&self) -> bool {
+        self.proto.is_none()
+            && self.src.is_none()
+            && self.dst.is_none()
+            && self.sport.is_none()
+            && self.dport.is_none()
+    }
+
     /// e.g. `tcp src 192.168.1.0/24 dport 22 state new`; `all` when empty.
     pub(crate) fn summary(&self) -> String {
         let mut t = MatchText::default();
