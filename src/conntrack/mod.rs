@@ -372,10 +372,10 @@ impl Conntrack {
         let Some(s) = self.table.live_mut(idx.0) else {
             return CtState::Invalid;
         };
-        let before = Before::of(s);
         match (s.proto(), &pkt.l4) {
             (protocol::TCP, L4::Tcp(t)) => self.track_tcp(now, idx.0, dir, pkt.len, t),
             (protocol::ICMP, L4::IcmpEcho { .. }) => {
+                let before = Before::of(s);
                 if dir == Dir::Reply {
                     s.flags |= flag::SEEN_REPLY;
                 }
@@ -388,6 +388,7 @@ impl Conntrack {
                 CtState::Invalid
             }
             (_, L4::Other) => {
+                let before = Before::of(s);
                 // Linux marks the reply seen after the handler: the first
                 // reply still gets the unreplied timeout, the next packet
                 // either way makes the flow assured.
@@ -561,10 +562,11 @@ impl Conntrack {
         let Some(s) = self.table.live(idx) else {
             return;
         };
-        let class = s.class();
+        let after = Before::of(s);
+        let class = after.class;
         let timeout = self.timeout(class);
         let deadline = secs_ceil(now).saturating_add(timeout);
-        let state_changed = Before::of(s) != before;
+        let state_changed = after != before;
         let (old_deadline, old_lag, reported) = (s.expires, s.report_lag, s.has(flag::REPORTED));
         if class != before.class || deadline > old_deadline {
             let moved = deadline.saturating_sub(old_deadline);

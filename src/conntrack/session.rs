@@ -90,6 +90,7 @@ impl TcpState {
         TcpState::SynSent2,
     ];
 
+    #[inline]
     pub fn from_u8(v: u8) -> Option<TcpState> {
         // A match, not a search of ALL: this runs for every tracked packet.
         Some(match v {
@@ -297,12 +298,13 @@ impl Session {
         }
     }
 
+    #[inline]
     pub(super) fn class(&self) -> Class {
-        match (self.orig.proto, self.tcp_state()) {
-            (_, Some(s)) => Class::of_tcp(s),
-            (protocol::UDP, None) if self.has(flag::ASSURED) => Class::UdpStream,
-            (protocol::UDP, None) => Class::Udp,
-            (protocol::ICMP, None) => Class::Icmp,
+        match self.orig.proto {
+            protocol::TCP => TcpState::from_u8(self.state).map_or(Class::Generic, Class::of_tcp),
+            protocol::UDP if self.has(flag::ASSURED) => Class::UdpStream,
+            protocol::UDP => Class::Udp,
+            protocol::ICMP => Class::Icmp,
             _ => Class::Generic,
         }
     }

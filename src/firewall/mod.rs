@@ -240,7 +240,11 @@ impl Firewall {
         else {
             return Action::Accept;
         };
-        let plan = rs.plans.get(state_index(m.state)).copied().unwrap_or_default();
+        let plan = rs
+            .plans
+            .get(state_index(m.state))
+            .copied()
+            .unwrap_or_default();
         let rules = rs.rules.get_mut(plan.first..).unwrap_or_default();
         if plan.fixed {
             if let Some(r) = rules.first_mut() {

@@ -623,7 +623,11 @@ fn planned_check_equals_the_first_match_walk() {
             let after = fw.snapshot().rulesets[0].clone();
             for (k, (b, a)) in before.rules.iter().zip(&after.rules).enumerate() {
                 let bumped = u64::from(want == Some(k));
-                assert_eq!(a.counters.packets, b.counters.packets + bumped, "case {case}");
+                assert_eq!(
+                    a.counters.packets,
+                    b.counters.packets + bumped,
+                    "case {case}"
+                );
                 assert_eq!(a.counters.bytes, b.counters.bytes + 100 * bumped);
             }
             let bumped = u64::from(want.is_none());

@@ -35,11 +35,15 @@ pub fn raw_sum(data: &[u8]) -> u64 {
 }
 
 /// Fold a wide ones'-complement accumulator to 16 bits (end-around carry).
-pub fn fold(mut acc: u64) -> u16 {
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc as u16
+pub fn fold(acc: u64) -> u16 {
+    // Four end-around-carry steps bring any u64 to 16 bits (64 → 33 →
+    // 18 → 17 → 16 bits), without a loop; each keeps the value mod 0xffff
+    // and keeps it non-zero, so the result is the loop's.
+    let a = (acc & 0xffff_ffff) + (acc >> 32);
+    let a = (a & 0xffff) + (a >> 16);
+    let a = (a & 0xffff) + (a >> 16);
+    let a = (a & 0xffff) + (a >> 16);
+    a as u16
 }
 
 /// The internet checksum of `data`: the complement of the folded sum.
@@ -98,6 +102,36 @@ pub fn update_addr(hc: u16, old: Ipv4Addr, new: Ipv4Addr) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_equals_the_carry_loop() {
+        let slow = |mut a: u64| {
+            while a > 0xffff {
+                a = (a & 0xffff) + (a >> 16);
+            }
+            a as u16
+        };
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let edges = [
+            0,
+            1,
+            0xfffe,
+            0xffff,
+            0x1_0000,
+            0x1_fffe,
+            0xffff_ffff,
+            1 << 32,
+            u64::MAX,
+        ];
+        for v in edges.into_iter().chain((0..100_000).map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x >> (i % 64)
+        })) {
+            assert_eq!(fold(v), slow(v), "{v:#x}");
+        }
+    }
 
     #[test]
     fn rfc1071_example() {

@@ -149,7 +149,8 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         let h = self.header();
         if let Ok(w) = <&[u8; HEADER_LEN]>::try_from(h) {
             // The common header without options: five 32-bit words.
-            let word = |i: usize| u64::from(u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]));
+            let word =
+                |i: usize| u64::from(u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]));
             let acc = word(0) + word(4) + word(8) + word(12) + word(16);
             return checksum::fold(acc) == 0xffff;
         }
