@@ -40,6 +40,29 @@ pub fn siphash13(key: &[u8; 16], msg: &[u8]) -> u64 {
 /// The 13 bytes of a tuple in a fixed order (protocol, addresses, ports in
 /// network order), hashed with SipHash-1-3.
 pub fn hash_tuple(key: &[u8; 16], t: &Tuple) -> u64 {
+    hash_tuple_with(&TupleHasher::new(key), t)
+}
+
+/// The SipHash initial state for one key, computed once (the session index
+/// keeps one; every packet hashes its tuple with it).
+#[derive(Copy, Clone, Debug)]
+pub struct TupleHasher([u64; 4]);
+
+impl TupleHasher {
+    pub fn new(key: &[u8; 16]) -> TupleHasher {
+        let (k0, k1) = split_key(key);
+        TupleHasher([
+            k0 ^ 0x736f_6d65_7073_6575,
+            k1 ^ 0x646f_7261_6e64_6f6d,
+            k0 ^ 0x6c79_6765_6e65_7261,
+            k1 ^ 0x7465_6462_7974_6573,
+        ])
+    }
+}
+
+/// `hash_tuple` with the key's state already computed.
+#[inline]
+pub fn hash_tuple_with(h: &TupleHasher, t: &Tuple) -> u64 {
     // The two little-endian message words of those 13 bytes, built from
     // the fields directly (same value as `siphash13` over the bytes; a
     // test compares them): bytes 0..8 = proto, src, dst[0..3]; bytes
@@ -50,13 +73,7 @@ pub fn hash_tuple(key: &[u8; 16], t: &Tuple) -> u64 {
     let dport = u64::from(t.dport.swap_bytes());
     let m0 = u64::from(t.proto) | src << 8 | (dst & 0x00ff_ffff) << 40;
     let m1 = dst >> 24 | sport << 8 | dport << 24 | 13 << 56;
-    let (k0, k1) = split_key(key);
-    let mut v = [
-        k0 ^ 0x736f_6d65_7073_6575,
-        k1 ^ 0x646f_7261_6e64_6f6d,
-        k0 ^ 0x6c79_6765_6e65_7261,
-        k1 ^ 0x7465_6462_7974_6573,
-    ];
+    let mut v = h.0;
     compress::<1>(&mut v, m0);
     compress::<1>(&mut v, m1);
     v[2] ^= 0xff;

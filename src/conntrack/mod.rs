@@ -233,6 +233,7 @@ struct Before {
 }
 
 impl Before {
+    #[inline]
     fn of(s: &Session) -> Before {
         Before {
             class: s.class(),

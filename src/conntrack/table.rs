@@ -27,7 +27,7 @@
 //! late), and the next expiry pass sorts that queue once (list merge sort,
 //! O(n log n), no allocation) before popping.
 
-use super::hash::hash_tuple;
+use super::hash::{TupleHasher, hash_tuple_with};
 use super::session::{CLASSES, Class, NIL, Session, flag};
 use super::{Dir, Tuple};
 
@@ -62,7 +62,8 @@ pub(super) struct Table {
     links: Vec<u32>,
     buckets: Vec<u32>,
     mask: usize,
-    key: [u8; 16],
+    /// The SipHash state of the index key (see `hash`).
+    key: TupleHasher,
     free: u32,
     len: usize,
     queues: [Queue; CLASSES],
@@ -110,7 +111,7 @@ impl Table {
             links: vec![NIL; 2 * cap as usize],
             buckets: vec![NIL; nbuckets],
             mask: nbuckets - 1,
-            key,
+            key: TupleHasher::new(&key),
             free: 0,
             len: 0,
             queues: [EMPTY_QUEUE; CLASSES],
@@ -151,7 +152,7 @@ impl Table {
     /// Where a tuple goes in the index; hashed once for a lookup and the
     /// link that follows it.
     pub fn place(&self, t: &Tuple) -> Place {
-        let h = hash_tuple(&self.key, t);
+        let h = hash_tuple_with(&self.key, t);
         Place {
             bucket: h as usize & self.mask,
             tag: tag_of(h),

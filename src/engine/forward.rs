@@ -232,7 +232,14 @@ impl Dataplane {
     }
 
     /// Send the resolver's ARP requests and the frames it released.
+    #[inline]
     fn flush_neigh(&mut self, ctx: &mut Ctx, addrs: &LocalAddrs, tx: &mut TxQueue) {
+        if self.neigh.has_output() {
+            self.flush_neigh_now(ctx, addrs, tx);
+        }
+    }
+
+    fn flush_neigh_now(&mut self, ctx: &mut Ctx, addrs: &LocalAddrs, tx: &mut TxQueue) {
         while let Some(req) = self.neigh.poll_request() {
             let mac = EthernetAddress(addrs.source_mac(req.port, ctx.port_mac(req.port)));
             let ip = ctx.port_addr(req.port);
@@ -314,8 +321,7 @@ impl Dataplane {
                 return Some(Verdict::Consumed);
             }
         };
-        let first_fragment = ip.more_frags();
-        let key = frag_key(&ip);
+        let first_fragment = ip.more_frags().then(|| frag_key(&ip));
         // 2. Which session, if any.
         let decision = self.decide(ctx, addrs, port, &flow);
         let pkt = match decision {
@@ -339,7 +345,7 @@ impl Dataplane {
                 Err(v) => return Some(v),
             },
         };
-        if first_fragment {
+        if let Some(key) = first_fragment {
             self.frags.record(now, key, (pkt.idx, pkt.dir));
         }
         Some(self.send_known(ctx, addrs, now, port, frame, pkt, tx))

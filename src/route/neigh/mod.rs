@@ -557,6 +557,14 @@ impl Neighbours {
     }
 
     /// The next ARP request to send, oldest first.
+    /// True when `poll_request` or `drain_resolved` has something (a
+    /// cheap test for the forwarding path, which calls them after every
+    /// packet).
+    #[inline]
+    pub fn has_output(&self) -> bool {
+        !self.requests.is_empty() || self.pool.has_ready()
+    }
+
     pub fn poll_request(&mut self) -> Option<ArpRequest> {
         self.requests.pop_front()
     }

@@ -203,6 +203,12 @@ impl Pool {
         }
     }
 
+    /// Frames whose neighbour was resolved wait in `ready`.
+    #[inline]
+    pub fn has_ready(&self) -> bool {
+        self.ready.head != NIL
+    }
+
     /// Hand ready frames to `send(port, mac, frame)` oldest first; a frame
     /// `send` refuses (false) stays first in line and draining stops.
     /// Returns how many frames `send` took.
