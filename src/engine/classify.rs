@@ -137,8 +137,10 @@ pub fn translate_forward(ip: &mut [u8], from: &Tuple, to: &Tuple) -> bool {
         addr,
         port: ports.then_some(port),
     };
-    let src = ((from.src, from.sport) != (to.src, to.sport)).then(|| end(to.src, to.sport));
-    let dst = ((from.dst, from.dport) != (to.dst, to.dport)).then(|| end(to.dst, to.dport));
+    // (address, port) as one integer: one comparison per end.
+    let key = |a: std::net::Ipv4Addr, p: u16| u64::from(u32::from(a)) << 16 | u64::from(p);
+    let src = (key(from.src, from.sport) != key(to.src, to.sport)).then(|| end(to.src, to.sport));
+    let dst = (key(from.dst, from.dport) != key(to.dst, to.dport)).then(|| end(to.dst, to.dport));
     rewrite_ipv4_ends(ip, src, dst, true).is_ok()
 }
 

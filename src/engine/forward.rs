@@ -263,8 +263,9 @@ impl Dataplane {
 
     /// Forward (or refuse) the IPv4 packet in `frame` that arrived on
     /// `port`, whose IPv4 header the caller has checked
-    /// (`Ipv4Packet::new_checked` and the header checksum). `Verdict::Consumed` with nothing sent means dropped and
-    /// counted, held for ARP, or `Local` for the caller (see return).
+    /// (`Ipv4Packet::new_checked` and the header checksum).
+    /// `Verdict::Consumed` with nothing sent means dropped and counted,
+    /// held for ARP, or `Local` for the caller (see return).
     /// Returns `None` when the packet is for the router itself.
     #[allow(clippy::too_many_arguments)]
     pub fn forward(

@@ -290,6 +290,7 @@ impl L4Layout {
 /// Write `addr` at `at` (12 or 16) of the header, recording the two words
 /// for the header checksum and, when given, a pseudo-header checksum
 /// (only if the address changed, as `rewrite_ipv4`).
+#[inline]
 fn patch_addr_in(
     h: &mut [u8; super::ipv4::HEADER_LEN],
     at: usize,
@@ -298,13 +299,14 @@ fn patch_addr_in(
     l4d: Option<&mut Delta>,
 ) {
     let o = addr.octets();
-    let (Some(old), Some(w)) = (
-        h.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()),
-        h.get_mut(at..at + 4),
-    ) else {
+    let Some(w) = h
+        .get_mut(at..at + 4)
+        .and_then(|b| <&mut [u8; 4]>::try_from(b).ok())
+    else {
         return;
     };
-    w.copy_from_slice(&o);
+    let old = *w;
+    *w = o;
     let (o0, o1) = (
         u16::from_be_bytes([old[0], old[1]]),
         u16::from_be_bytes([old[2], old[3]]),
@@ -324,13 +326,16 @@ fn patch_addr_in(
 }
 
 /// The TTL decrement (if asked and not 0) and the header checksum.
+#[inline]
 fn finish_ip(h: &mut [u8; super::ipv4::HEADER_LEN], ttl: bool, ipd: &mut Delta) {
     if ttl && h[8] != 0 {
         let (t, p) = (h[8], h[9]);
         ipd.add(u16::from_be_bytes([t, p]), u16::from_be_bytes([t - 1, p]));
         h[8] = t - 1;
     }
-    ipd.apply(h, 10, false);
+    let c = u16::from_be_bytes([h[10], h[11]]);
+    let c = !super::checksum::fold(u64::from(!c) + ipd.acc);
+    [h[10], h[11]] = c.to_be_bytes();
 }
 
 /// For an ICMP error (destination unreachable, time exceeded, parameter
