@@ -265,11 +265,9 @@ mod tests {
     /// The word-built tuple hash is SipHash-1-3 of the 13 tuple bytes.
     #[test]
     fn tuple_hash_is_siphash13_of_the_tuple_bytes() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rng = crate::rng::XorShift64Star::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..2000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u64();
             let b = x.to_le_bytes();
             let t = Tuple::new(
                 b[0],

@@ -561,13 +561,8 @@ fn bench_check_32_rules() {
 /// packets.
 #[test]
 fn planned_check_equals_the_first_match_walk() {
-    let mut seed: u64 = 0x5eed_f00d_0123_4567;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = crate::rng::XorShift64Star::new(0x5eed_f00d_0123_4567);
+    let mut next = move || rng.next_u64();
     let states = [
         "new",
         "established",
@@ -636,6 +631,15 @@ fn planned_check_equals_the_first_match_walk() {
     }
 }
 
+/// `wan_in` (default drop, on wan in) with one rule per (state set, action).
+fn wan_in_by_state(rules: &[(&str, &str)]) -> Config {
+    let mut sections = vec![ruleset("wan_in", "drop"), attach("wan", "in", "wan_in")];
+    for (states, action) in rules {
+        sections.push(rule("wan_in", &[("state", states)], action));
+    }
+    cfg(&sections.concat())
+}
+
 /// A reload that changes the rule established packets meet changes their
 /// verdict at once (the plan is rebuilt), and counts on the new rule.
 #[test]
@@ -643,25 +647,16 @@ fn reload_replans_the_established_verdict() {
     let est = tcp(40000, 443, CtState::Established);
     let mut fw = Firewall::new(&wan_in());
     assert_eq!(fw.check(WAN, Direction::In, &est, 60), Action::Accept);
-    let next = cfg(&[
-        ruleset("wan_in", "drop"),
-        rule("wan_in", &[("state", "new")], "accept"),
-        rule("wan_in", &[("state", "established")], "reject"),
-        attach("wan", "in", "wan_in"),
-    ]
-    .concat());
-    fw.reload(&next);
+    fw.reload(&wan_in_by_state(&[
+        ("new", "accept"),
+        ("established", "reject"),
+    ]));
     assert_eq!(fw.check(WAN, Direction::In, &est, 60), Action::Reject);
     let snap = fw.snapshot();
     assert_eq!(snap.rulesets[0].rules[1].counters.packets, 1);
     assert_eq!(snap.rulesets[0].rules[0].counters.packets, 0);
     // No rule admits established any more: the default, counted there.
-    fw.reload(&cfg(&[
-        ruleset("wan_in", "drop"),
-        rule("wan_in", &[("state", "new")], "accept"),
-        attach("wan", "in", "wan_in"),
-    ]
-    .concat()));
+    fw.reload(&wan_in_by_state(&[("new", "accept")]));
     assert_eq!(fw.check(WAN, Direction::In, &est, 60), Action::Drop);
     assert_eq!(fw.snapshot().rulesets[0].default.packets, 1);
 }

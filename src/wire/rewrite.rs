@@ -695,13 +695,8 @@ mod tests {
     /// (both ones'-complement zeros) and packets too short to rewrite.
     #[test]
     fn rewrite_ends_matches_one_at_a_time() {
-        let mut seed: u64 = 0x0bad_cafe_1234_5678;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::rng::XorShift64Star::new(0x0bad_cafe_1234_5678);
+        let mut next = || rng.next_u64();
         let protos = [protocol::TCP, protocol::UDP, protocol::ICMP, 47];
         for i in 0..20_000 {
             let proto = protos[i % 4];
