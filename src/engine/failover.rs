@@ -232,6 +232,7 @@ impl SyncGlue {
 
     /// Whether the synced groups must hold preemption now (a resync is
     /// outstanding); the engine applies it to the member groups.
+    #[inline]
     pub fn preempt_hold(&mut self) -> Option<bool> {
         let hold = !self.sync.resync_status().settled();
         (hold != self.held).then(|| {

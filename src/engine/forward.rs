@@ -232,13 +232,15 @@ impl Dataplane {
     }
 
     /// Send the resolver's ARP requests and the frames it released.
-    #[inline]
+    #[inline(always)]
     fn flush_neigh(&mut self, ctx: &mut Ctx, addrs: &LocalAddrs, tx: &mut TxQueue) {
         if self.neigh.has_output() {
             self.flush_neigh_now(ctx, addrs, tx);
         }
     }
 
+    // Out of line: the per-packet test above stays a few instructions.
+    #[inline(never)]
     fn flush_neigh_now(&mut self, ctx: &mut Ctx, addrs: &LocalAddrs, tx: &mut TxQueue) {
         while let Some(req) = self.neigh.poll_request() {
             let mac = EthernetAddress(addrs.source_mac(req.port, ctx.port_mac(req.port)));

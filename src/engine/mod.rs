@@ -399,17 +399,24 @@ impl Engine {
     /// After any call that may have changed a group's state: the local
     /// addresses follow, and (with sync) the commit or resync of a
     /// failover runs now, before anything this call queued is sent.
+    /// (Inline: it runs after every frame, and usually nothing changed.)
+    #[inline(always)]
     fn after(&mut self, now: Instant) {
         if self.groups.take_changed() {
-            self.rebuild_addrs();
-            if let Some(g) = self.sync.as_mut() {
-                g.groups_changed(&mut self.ctx, &self.groups, &mut self.dp, now);
-            }
-            if let Some(l) = self.bfd.as_mut() {
-                l.groups_changed(&self.groups);
-            }
+            self.groups_changed(now);
         }
         self.hold_preemption();
+    }
+
+    #[inline(never)]
+    fn groups_changed(&mut self, now: Instant) {
+        self.rebuild_addrs();
+        if let Some(g) = self.sync.as_mut() {
+            g.groups_changed(&mut self.ctx, &self.groups, &mut self.dp, now);
+        }
+        if let Some(l) = self.bfd.as_mut() {
+            l.groups_changed(&self.groups);
+        }
     }
 
     /// BFD events: a fast takeover runs inside this call, like any other
@@ -445,11 +452,19 @@ impl Engine {
 
     /// While a conntrack resync is outstanding the synced groups do not
     /// preempt a lower-priority master (SPEC §4a).
+    #[inline(always)]
     fn hold_preemption(&mut self) {
         let Some(g) = self.sync.as_mut() else {
             return;
         };
-        let Some(hold) = g.preempt_hold() else {
+        if let Some(hold) = g.preempt_hold() {
+            self.set_preempt_hold(hold);
+        }
+    }
+
+    #[inline(never)]
+    fn set_preempt_hold(&mut self, hold: bool) {
+        let Some(g) = self.sync.as_mut() else {
             return;
         };
         for s in self.groups.slots.iter_mut() {

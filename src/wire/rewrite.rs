@@ -142,13 +142,13 @@ impl Delta {
     const fn new() -> Delta {
         Delta { acc: 0 }
     }
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, old: u16, new: u16) {
         self.acc += u64::from(!old) + u64::from(new);
     }
     /// Apply to the checksum at `at` in `b` (as `fix_checksum`). With no
     /// words added it rewrites the same value (`!fold(!c) == c`).
-    #[inline]
+    #[inline(always)]
     fn apply(&self, b: &mut [u8], at: usize, udp: bool) {
         let c = get_u16(b, at);
         if udp && c == 0 {
@@ -290,7 +290,7 @@ impl L4Layout {
 /// Write `addr` at `at` (12 or 16) of the header, recording the two words
 /// for the header checksum and, when given, a pseudo-header checksum
 /// (only if the address changed, as `rewrite_ipv4`).
-#[inline]
+#[inline(always)]
 fn patch_addr_in(
     h: &mut [u8; super::ipv4::HEADER_LEN],
     at: usize,
@@ -326,7 +326,7 @@ fn patch_addr_in(
 }
 
 /// The TTL decrement (if asked and not 0) and the header checksum.
-#[inline]
+#[inline(always)]
 fn finish_ip(h: &mut [u8; super::ipv4::HEADER_LEN], ttl: bool, ipd: &mut Delta) {
     if ttl && h[8] != 0 {
         let (t, p) = (h[8], h[9]);
