@@ -508,6 +508,7 @@ impl Dataplane {
     /// fw4 accepts `ct status dnat` (the SPEC §6 example forwards WAN port
     /// 2222 while `wan_in` drops new flows); `out` still applies.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn filter(
         &mut self,
         ctx: &mut Ctx,

@@ -233,6 +233,7 @@ impl Firewall {
 
     /// The decision for one packet of `bytes` bytes (counted on the rule or
     /// default action that decided).
+    #[inline]
     pub fn check(&mut self, port: PortId, dir: Direction, m: &Match, bytes: usize) -> Action {
         let Some(rs) = self
             .ruleset_index(port, dir)
