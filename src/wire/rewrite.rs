@@ -298,30 +298,22 @@ fn patch_addr_in(
     ipd: &mut Delta,
     l4d: Option<&mut Delta>,
 ) {
-    let o = addr.octets();
     let Some(w) = h
         .get_mut(at..at + 4)
         .and_then(|b| <&mut [u8; 4]>::try_from(b).ok())
     else {
         return;
     };
-    let old = *w;
-    *w = o;
-    let (o0, o1) = (
-        u16::from_be_bytes([old[0], old[1]]),
-        u16::from_be_bytes([old[2], old[3]]),
-    );
-    let (n0, n1) = (
-        u16::from_be_bytes([o[0], o[1]]),
-        u16::from_be_bytes([o[2], o[3]]),
-    );
-    ipd.add(o0, n0);
-    ipd.add(o1, n1);
+    let (old, new) = (u32::from_be_bytes(*w), u32::from(addr));
+    *w = new.to_be_bytes();
+    // Both 16-bit words: ~old + new each (as two `Delta::add`s).
+    let word = |x: u32| u64::from(x & 0xffff);
+    let sum = word(!old >> 16) + word(!old) + word(new >> 16) + word(new);
+    ipd.acc += sum;
     if let Some(d) = l4d
-        && old != o
+        && old != new
     {
-        d.add(o0, n0);
-        d.add(o1, n1);
+        d.acc += sum;
     }
 }
 
