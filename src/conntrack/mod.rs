@@ -28,6 +28,7 @@ mod session;
 mod sync;
 mod table;
 mod tcp;
+mod tcp_fast;
 pub mod tuple;
 
 pub use hash::{hash_tuple, siphash, siphash13};
@@ -412,7 +413,15 @@ impl Conntrack {
         };
         let before = Before::of(s);
         let old = s.tcp_state();
-        let (new, liberal) = match tcp::segment(s, dir, t) {
+        // The common case (an in-window ACK on an established session)
+        // without the general state machine: the same verdict and window
+        // update (tcp_fast's test compares them).
+        let verdict = if tcp_fast::established_ack(s, dir, t) {
+            tcp::Verdict::Accept(TcpState::Established)
+        } else {
+            tcp::segment(s, dir, t)
+        };
+        let (new, liberal) = match verdict {
             tcp::Verdict::Accept(n) => (n, false),
             tcp::Verdict::Liberal(n) => (n, true),
             tcp::Verdict::Ignore => {
