@@ -55,7 +55,10 @@ fn quoted_tuple(data: &[u8]) -> Option<Tuple> {
     Some(Tuple::new(proto, q.src_addr(), sport, q.dst_addr(), dport))
 }
 
-/// Read the flow of an unfragmented packet or a first fragment.
+/// Read the flow of an unfragmented packet or a first fragment. Inlined
+/// (forwarding path, host path): the `Flow` is built in the caller's
+/// frame, not returned through memory and copied.
+#[inline(always)]
 pub fn flow(ip: &Ipv4Packet<&[u8]>) -> Result<Flow, Unreadable> {
     let (src, dst, proto) = (ip.src_addr(), ip.dst_addr(), ip.protocol());
     let len = ip.total_len();

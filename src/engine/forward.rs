@@ -652,7 +652,10 @@ impl Dataplane {
     }
 
     /// Resolve the next hop and send (or hold, or fragment) the frame.
+    /// Inlined: its one caller passes many arguments, and the rare cases
+    /// (hold, fragment) are calls of their own.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn emit(
         &mut self,
         ctx: &mut Ctx,
