@@ -412,16 +412,24 @@ impl Conntrack {
             return CtState::Invalid;
         };
         let before = Before::of(s);
-        let old = s.tcp_state();
         // The common case (an in-window ACK on an established session)
-        // without the general state machine: the same verdict and window
-        // update (tcp_fast's test compares them).
-        let verdict = if tcp_fast::established_ack(s, dir, t) {
-            tcp::Verdict::Accept(TcpState::Established)
-        } else {
-            tcp::segment(s, dir, t)
-        };
-        let (new, liberal) = match verdict {
+        // without the general state machine: the same window update as
+        // `tcp::segment` (tcp_fast's test compares them), then what the
+        // tail below does for `Accept(Established)` from ESTABLISHED
+        // without RST (state unchanged, not refused, not liberal).
+        if tcp_fast::established_ack(s, dir, t) {
+            if s.has(flag::SEEN_REPLY) {
+                s.flags |= flag::ASSURED;
+            }
+            if dir == Dir::Reply {
+                s.flags |= flag::SEEN_REPLY;
+            }
+            s.account(dir, len);
+            self.settle(now, idx, before);
+            return CtState::Established;
+        }
+        let old = s.tcp_state();
+        let (new, liberal) = match tcp::segment(s, dir, t) {
             tcp::Verdict::Accept(n) => (n, false),
             tcp::Verdict::Liberal(n) => (n, true),
             tcp::Verdict::Ignore => {
