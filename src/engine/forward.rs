@@ -305,7 +305,7 @@ impl Dataplane {
             return Some(Verdict::Consumed);
         }
         // 1. Later fragments follow their first fragment.
-        if ip.frag_offset() != 0 {
+        let pkt = if ip.frag_offset() != 0 {
             let key = frag_key(&ip);
             let Some((idx, dir)) = self.frags.follow(now, &key) else {
                 if addrs.find(dst).is_some() {
@@ -314,43 +314,46 @@ impl Dataplane {
                 ctx.drop(port, Why::FragNoFirst);
                 return Some(Verdict::Consumed);
             };
-            let pkt = Known::new(idx, dir, CtState::Established);
-            return Some(self.send_known(ctx, addrs, now, port, frame, pkt, tx));
-        }
-        let flow = match classify::flow(&ip) {
-            Ok(f) => f,
-            Err(_) => {
-                ctx.drop(port, Why::Malformed);
-                return Some(Verdict::Consumed);
-            }
-        };
-        let first_fragment = ip.more_frags().then(|| frag_key(&ip));
-        // 2. Which session, if any.
-        let decision = self.decide(ctx, addrs, port, &flow);
-        let pkt = match decision {
-            Decision::Local => return None,
-            Decision::Known(idx, dir) => match self.ct.track(now, idx, dir, &flow.info) {
-                CtState::Invalid => {
-                    ctx.drop(port, Why::CtInvalid);
+            Known::new(idx, dir, CtState::Established)
+        } else {
+            let flow = match classify::flow(&ip) {
+                Ok(f) => f,
+                Err(_) => {
+                    ctx.drop(port, Why::Malformed);
                     return Some(Verdict::Consumed);
                 }
-                _ => Known::new(idx, dir, CtState::Established),
-            },
-            Decision::Related(idx, dir) => Known {
-                quoted: flow.quoted,
-                ..Known::new(idx, dir, CtState::Related)
-            },
-            Decision::New(dnat) => match self.open(ctx, addrs, now, port, frame, &flow, dnat, tx) {
-                Ok(idx) => Known {
-                    filtered: true,
-                    ..Known::new(idx, Dir::Original, CtState::New)
+            };
+            let first_fragment = ip.more_frags().then(|| frag_key(&ip));
+            // 2. Which session, if any.
+            let decision = self.decide(ctx, addrs, port, &flow);
+            let pkt = match decision {
+                Decision::Local => return None,
+                Decision::Known(idx, dir) => match self.ct.track(now, idx, dir, &flow.info) {
+                    CtState::Invalid => {
+                        ctx.drop(port, Why::CtInvalid);
+                        return Some(Verdict::Consumed);
+                    }
+                    _ => Known::new(idx, dir, CtState::Established),
                 },
-                Err(v) => return Some(v),
-            },
+                Decision::Related(idx, dir) => Known {
+                    quoted: flow.quoted,
+                    ..Known::new(idx, dir, CtState::Related)
+                },
+                Decision::New(dnat) => {
+                    match self.open(ctx, addrs, now, port, frame, &flow, dnat, tx) {
+                        Ok(idx) => Known {
+                            filtered: true,
+                            ..Known::new(idx, Dir::Original, CtState::New)
+                        },
+                        Err(v) => return Some(v),
+                    }
+                }
+            };
+            if let Some(key) = first_fragment {
+                self.frags.record(now, key, (pkt.idx, pkt.dir));
+            }
+            pkt
         };
-        if let Some(key) = first_fragment {
-            self.frags.record(now, key, (pkt.idx, pkt.dir));
-        }
         Some(self.send_known(ctx, addrs, now, port, frame, pkt, tx))
     }
 
@@ -544,8 +547,11 @@ impl Dataplane {
         }
     }
 
-    /// Steps 3, 5 and 6 for a packet of a session.
+    /// Steps 3, 5 and 6 for a packet of a session. Inlined into `forward`,
+    /// its one call site (no seven-argument call and `Known` copied by
+    /// value per packet).
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn send_known(
         &mut self,
         ctx: &mut Ctx,
