@@ -310,6 +310,7 @@ impl Conntrack {
     }
 
     /// The session a packet with this tuple belongs to, and which way it runs.
+    #[inline]
     pub fn lookup(&self, t: &Tuple) -> Option<(SessionIdx, Dir)> {
         self.table.lookup(t).map(|(i, d)| (SessionIdx(i), d))
     }
