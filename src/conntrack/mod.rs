@@ -28,6 +28,7 @@ mod session;
 mod sync;
 mod table;
 mod tcp;
+mod tcp_fast;
 pub mod tuple;
 
 pub use hash::{hash_tuple, siphash, siphash13};
@@ -309,6 +310,7 @@ impl Conntrack {
     }
 
     /// The session a packet with this tuple belongs to, and which way it runs.
+    #[inline]
     pub fn lookup(&self, t: &Tuple) -> Option<(SessionIdx, Dir)> {
         self.table.lookup(t).map(|(i, d)| (SessionIdx(i), d))
     }
@@ -406,11 +408,29 @@ impl Conntrack {
         }
     }
 
+    // Inlined into `track`, its one caller: every TCP packet comes here.
+    #[inline(always)]
     fn track_tcp(&mut self, now: Instant, idx: u32, dir: Dir, len: u16, t: &TcpInfo) -> CtState {
         let Some(s) = self.table.live_mut(idx) else {
             return CtState::Invalid;
         };
         let before = Before::of(s);
+        // The common case (an in-window ACK on an established session)
+        // without the general state machine: the same window update as
+        // `tcp::segment` (tcp_fast's test compares them), then what the
+        // tail below does for `Accept(Established)` from ESTABLISHED
+        // without RST (state unchanged, not refused, not liberal).
+        if tcp_fast::established_ack(s, dir, t) {
+            if s.has(flag::SEEN_REPLY) {
+                s.flags |= flag::ASSURED;
+            }
+            if dir == Dir::Reply {
+                s.flags |= flag::SEEN_REPLY;
+            }
+            s.account(dir, len);
+            self.settle(now, idx, before);
+            return CtState::Established;
+        }
         let old = s.tcp_state();
         let (new, liberal) = match tcp::segment(s, dir, t) {
             tcp::Verdict::Accept(n) => (n, false),

@@ -4,13 +4,17 @@
 //!
 //! Owns: the mapping from wire views to `conntrack::PacketInfo` (ICMP echo
 //! identifier as both ports, ICMP errors recognised with their quoted
-//! tuple), and "make this packet look like tuple T" with RFC 1624 updates
-//! (`wire::rewrite`). Never: decides anything about the packet.
+//! tuple), "make this packet look like tuple T" with RFC 1624 updates
+//! (`wire::rewrite`), and the few header fields the forwarding and host
+//! paths read on their own (TTL, length, DF, fragment key). Never: decides
+//! anything about the packet.
 
+use crate::conntrack::frag::FragKey;
 use crate::conntrack::{L4, PacketInfo, TcpInfo, Tuple};
 use crate::wire::icmp::msg_type;
 use crate::wire::rewrite::{End, Side, rewrite_icmp_inner, rewrite_ipv4, rewrite_ipv4_ends};
-use crate::wire::{IcmpPacket, Ipv4Packet, TcpPacket, UdpPacket, protocol};
+use crate::wire::{IcmpPacket, Ipv4Packet, TcpPacket, UdpPacket, ethernet, protocol};
+use std::net::Ipv4Addr;
 
 /// What the first (or only) fragment of a packet says about its flow.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -55,7 +59,10 @@ fn quoted_tuple(data: &[u8]) -> Option<Tuple> {
     Some(Tuple::new(proto, q.src_addr(), sport, q.dst_addr(), dport))
 }
 
-/// Read the flow of an unfragmented packet or a first fragment.
+/// Read the flow of an unfragmented packet or a first fragment. Inlined
+/// (forwarding path, host path): the `Flow` is built in the caller's
+/// frame, not returned through memory and copied.
+#[inline(always)]
 pub fn flow(ip: &Ipv4Packet<&[u8]>) -> Result<Flow, Unreadable> {
     let (src, dst, proto) = (ip.src_addr(), ip.dst_addr(), ip.protocol());
     let len = ip.total_len();
@@ -164,4 +171,40 @@ pub fn translate_quote(ip: &mut [u8], from: &Tuple, to: &Tuple) -> bool {
 /// Protocols whose tuple ports are on the wire (ICMP echo: the identifier).
 fn has_ports(proto: u8) -> bool {
     matches!(proto, protocol::TCP | protocol::UDP | protocol::ICMP)
+}
+
+// Header fields the forwarding path reads on its own (the header was
+// checked before; out-of-range reads give 0 / unspecified).
+
+pub(super) fn frag_key(ip: &Ipv4Packet<&[u8]>) -> FragKey {
+    FragKey {
+        src: ip.src_addr(),
+        dst: ip.dst_addr(),
+        proto: ip.protocol(),
+        ident: ip.ident(),
+    }
+}
+
+pub(super) fn ttl_of(frame: &[u8]) -> u8 {
+    frame.get(ethernet::HEADER_LEN + 8).copied().unwrap_or(0)
+}
+
+pub(super) fn ip_total_len(ip: &[u8]) -> usize {
+    match ip.get(2..4) {
+        Some(&[a, b]) => usize::from(u16::from_be_bytes([a, b])),
+        _ => 0,
+    }
+}
+
+pub(super) fn dont_fragment(ip: &[u8]) -> bool {
+    ip.get(6).is_some_and(|b| b & 0x40 != 0)
+}
+
+/// The outer addresses of an ICMP error as a tuple (no ports).
+pub(super) fn outer_tuple(ip: &[u8]) -> Tuple {
+    let a = |at: usize| match ip.get(at..at + 4) {
+        Some(&[a, b, c, d]) => Ipv4Addr::new(a, b, c, d),
+        _ => Ipv4Addr::UNSPECIFIED,
+    };
+    Tuple::new(protocol::ICMP, a(12), 0, a(16), 0)
 }

@@ -32,7 +32,7 @@ use super::ctx::{Ctx, Why};
 use super::icmp::{self, IcmpError, IcmpLimit};
 use super::{EngineError, MAX_FRAME, PortId, RxMeta, TxQueue, Verdict, min_opt};
 use crate::config::{Config, Direction, FirewallAction};
-use crate::conntrack::frag::{FragKey, FragTable};
+use crate::conntrack::frag::FragTable;
 use crate::conntrack::{Conntrack, CtState, Dir, InsertError, NatFlags, SessionIdx, Tuple};
 use crate::firewall::{Firewall, Match};
 use crate::hash::SipKey;
@@ -305,8 +305,8 @@ impl Dataplane {
             return Some(Verdict::Consumed);
         }
         // 1. Later fragments follow their first fragment.
-        if ip.frag_offset() != 0 {
-            let key = frag_key(&ip);
+        let pkt = if ip.frag_offset() != 0 {
+            let key = classify::frag_key(&ip);
             let Some((idx, dir)) = self.frags.follow(now, &key) else {
                 if addrs.find(dst).is_some() {
                     return None;
@@ -314,43 +314,46 @@ impl Dataplane {
                 ctx.drop(port, Why::FragNoFirst);
                 return Some(Verdict::Consumed);
             };
-            let pkt = Known::new(idx, dir, CtState::Established);
-            return Some(self.send_known(ctx, addrs, now, port, frame, pkt, tx));
-        }
-        let flow = match classify::flow(&ip) {
-            Ok(f) => f,
-            Err(_) => {
-                ctx.drop(port, Why::Malformed);
-                return Some(Verdict::Consumed);
-            }
-        };
-        let first_fragment = ip.more_frags().then(|| frag_key(&ip));
-        // 2. Which session, if any.
-        let decision = self.decide(ctx, addrs, port, &flow);
-        let pkt = match decision {
-            Decision::Local => return None,
-            Decision::Known(idx, dir) => match self.ct.track(now, idx, dir, &flow.info) {
-                CtState::Invalid => {
-                    ctx.drop(port, Why::CtInvalid);
+            Known::new(idx, dir, CtState::Established)
+        } else {
+            let flow = match classify::flow(&ip) {
+                Ok(f) => f,
+                Err(_) => {
+                    ctx.drop(port, Why::Malformed);
                     return Some(Verdict::Consumed);
                 }
-                _ => Known::new(idx, dir, CtState::Established),
-            },
-            Decision::Related(idx, dir) => Known {
-                quoted: flow.quoted,
-                ..Known::new(idx, dir, CtState::Related)
-            },
-            Decision::New(dnat) => match self.open(ctx, addrs, now, port, frame, &flow, dnat, tx) {
-                Ok(idx) => Known {
-                    filtered: true,
-                    ..Known::new(idx, Dir::Original, CtState::New)
+            };
+            let first_fragment = ip.more_frags().then(|| classify::frag_key(&ip));
+            // 2. Which session, if any.
+            let decision = self.decide(ctx, addrs, port, &flow);
+            let pkt = match decision {
+                Decision::Local => return None,
+                Decision::Known(idx, dir) => match self.ct.track(now, idx, dir, &flow.info) {
+                    CtState::Invalid => {
+                        ctx.drop(port, Why::CtInvalid);
+                        return Some(Verdict::Consumed);
+                    }
+                    _ => Known::new(idx, dir, CtState::Established),
                 },
-                Err(v) => return Some(v),
-            },
+                Decision::Related(idx, dir) => Known {
+                    quoted: flow.quoted,
+                    ..Known::new(idx, dir, CtState::Related)
+                },
+                Decision::New(dnat) => {
+                    match self.open(ctx, addrs, now, port, frame, &flow, dnat, tx) {
+                        Ok(idx) => Known {
+                            filtered: true,
+                            ..Known::new(idx, Dir::Original, CtState::New)
+                        },
+                        Err(v) => return Some(v),
+                    }
+                }
+            };
+            if let Some(key) = first_fragment {
+                self.frags.record(now, key, (pkt.idx, pkt.dir));
+            }
+            pkt
         };
-        if let Some(key) = first_fragment {
-            self.frags.record(now, key, (pkt.idx, pkt.dir));
-        }
         Some(self.send_known(ctx, addrs, now, port, frame, pkt, tx))
     }
 
@@ -402,7 +405,7 @@ impl Dataplane {
             ctx.drop(port, Why::NotMaster);
             return Err(Verdict::Consumed);
         }
-        if ttl_of(frame) <= 1 {
+        if classify::ttl_of(frame) <= 1 {
             ctx.drop(port, Why::TtlExceeded);
             icmp::send_error(
                 ctx,
@@ -521,7 +524,7 @@ impl Dataplane {
         tx: &mut TxQueue,
     ) -> Result<(), Verdict> {
         // IP bytes, as conntrack counts them (no Ethernet header, no padding).
-        let bytes = ip_total_len(frame.get(ethernet::HEADER_LEN..).unwrap_or(&[]));
+        let bytes = classify::ip_total_len(frame.get(ethernet::HEADER_LEN..).unwrap_or(&[]));
         let mut action = if port_forward {
             FirewallAction::Accept
         } else {
@@ -544,8 +547,11 @@ impl Dataplane {
         }
     }
 
-    /// Steps 3, 5 and 6 for a packet of a session.
+    /// Steps 3, 5 and 6 for a packet of a session. Inlined into `forward`,
+    /// its one call site (no seven-argument call and `Known` copied by
+    /// value per packet).
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn send_known(
         &mut self,
         ctx: &mut Ctx,
@@ -567,7 +573,7 @@ impl Dataplane {
             ctx.drop(port, Why::NotMaster);
             return Verdict::Consumed;
         }
-        if ttl_of(frame) <= 1 {
+        if classify::ttl_of(frame) <= 1 {
             ctx.drop(port, Why::TtlExceeded);
             icmp::send_error(
                 ctx,
@@ -608,8 +614,8 @@ impl Dataplane {
         let Some(ip) = frame.get_mut(ethernet::HEADER_LEN..) else {
             return Verdict::Consumed;
         };
-        let total = ip_total_len(ip);
-        if total > mtu && dont_fragment(ip) {
+        let total = classify::ip_total_len(ip);
+        if total > mtu && classify::dont_fragment(ip) {
             ctx.drop(port, Why::FragNeeded);
             let mtu16 = u16::try_from(mtu).unwrap_or(u16::MAX);
             icmp::send_error(
@@ -627,7 +633,7 @@ impl Dataplane {
         // session where they are the session's, and the quote is the
         // packet of the other direction.
         if let Some(q) = quoted {
-            let outer_from = outer_tuple(ip);
+            let outer_from = classify::outer_tuple(ip);
             let mut outer_to = outer_from;
             if outer_from.dst == from.dst {
                 outer_to.dst = to.dst;
@@ -652,7 +658,10 @@ impl Dataplane {
     }
 
     /// Resolve the next hop and send (or hold, or fragment) the frame.
+    /// Inlined: its one caller passes many arguments, and the rare cases
+    /// (hold, fragment) are calls of their own.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn emit(
         &mut self,
         ctx: &mut Ctx,
@@ -753,37 +762,4 @@ impl Dataplane {
             ctx.drop(in_port, Why::FragFailed);
         }
     }
-}
-
-fn frag_key(ip: &Ipv4Packet<&[u8]>) -> FragKey {
-    FragKey {
-        src: ip.src_addr(),
-        dst: ip.dst_addr(),
-        proto: ip.protocol(),
-        ident: ip.ident(),
-    }
-}
-
-fn ttl_of(frame: &[u8]) -> u8 {
-    frame.get(ethernet::HEADER_LEN + 8).copied().unwrap_or(0)
-}
-
-fn ip_total_len(ip: &[u8]) -> usize {
-    match ip.get(2..4) {
-        Some(&[a, b]) => usize::from(u16::from_be_bytes([a, b])),
-        _ => 0,
-    }
-}
-
-fn dont_fragment(ip: &[u8]) -> bool {
-    ip.get(6).is_some_and(|b| b & 0x40 != 0)
-}
-
-/// The outer addresses of an ICMP error as a tuple (no ports).
-fn outer_tuple(ip: &[u8]) -> Tuple {
-    let a = |at: usize| match ip.get(at..at + 4) {
-        Some(&[a, b, c, d]) => Ipv4Addr::new(a, b, c, d),
-        _ => Ipv4Addr::UNSPECIFIED,
-    };
-    Tuple::new(protocol::ICMP, a(12), 0, a(16), 0)
 }

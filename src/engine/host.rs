@@ -75,15 +75,6 @@ type Rewrite = Option<(Tuple, Tuple)>;
 const HOST_FRAGS: usize = 32;
 const FRAG_LIFE: Duration = Duration::from_secs(30);
 
-fn frag_key(ip: &Ipv4Packet<&[u8]>) -> FragKey {
-    FragKey {
-        src: ip.src_addr(),
-        dst: ip.dst_addr(),
-        proto: ip.protocol(),
-        ident: ip.ident(),
-    }
-}
-
 impl Host {
     pub fn new(config: &Config) -> Host {
         Host {
@@ -110,7 +101,7 @@ impl Host {
     ) {
         if ip.more_frags() && ip.frag_offset() == 0 {
             if let Some(slot) = self.frags.get_mut(self.next_frag % HOST_FRAGS) {
-                *slot = Some((frag_key(ip), now, nat));
+                *slot = Some((classify::frag_key(ip), now, nat));
             }
             self.next_frag = self.next_frag.wrapping_add(1);
         }
@@ -123,7 +114,7 @@ impl Host {
         now: Instant,
         ip: &Ipv4Packet<&[u8]>,
     ) -> Option<Option<(Tuple, Tuple)>> {
-        let key = frag_key(ip);
+        let key = classify::frag_key(ip);
         self.frags.iter().flatten().find_map(|(k, at, nat)| {
             (*k == key && now.saturating_since(*at) < FRAG_LIFE).then_some(*nat)
         })
