@@ -387,13 +387,15 @@ mod tests {
         use std::os::fd::AsRawFd;
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let fd = s.as_raw_fd();
+        // SO_REUSEADDR: an option qemu-user also translates (the test runs
+        // under qemu-mips; it refuses to read IP_RECVTTL back).
         let mut v: libc::c_int = -1;
-        getsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, &mut v).unwrap();
+        getsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &mut v).unwrap();
         assert_eq!(v, 0);
-        setsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, &1).unwrap();
-        getsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, &mut v).unwrap();
+        setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &1).unwrap();
+        getsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &mut v).unwrap();
         assert_eq!(v, 1);
-        assert!(getsockopt(-1, libc::IPPROTO_IP, libc::IP_RECVTTL, &mut v).is_err());
+        assert!(getsockopt(-1, libc::SOL_SOCKET, libc::SO_REUSEADDR, &mut v).is_err());
         assert!(bind_to_device(fd, "this-name-is-too-long").is_err());
         // SO_BINDTODEVICE needs CAP_NET_RAW.
         // SAFETY: geteuid(2) cannot fail.
