@@ -47,6 +47,7 @@ pub struct FragStats {
     pub evicted: u64,
 }
 
+#[derive(Clone)]
 pub struct FragTable<V: Copy> {
     entries: Vec<Option<Entry<V>>>,
     pub stats: FragStats,

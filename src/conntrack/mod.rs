@@ -211,6 +211,7 @@ const EARLY_DROP_ORDER: [Class; 11] = [
 
 const COUNTER_MASK: u64 = (1 << 48) - 1;
 
+#[derive(Clone)]
 pub struct Conntrack {
     table: Table,
     /// Seconds per class.

@@ -56,6 +56,7 @@ const EMPTY_QUEUE: Queue = Queue {
     unsorted: None,
 };
 
+#[derive(Clone)]
 pub(super) struct Table {
     slots: Vec<Session>,
     /// Next index entry after the entry `slot << 1 | dir`.

@@ -51,6 +51,7 @@ pub struct GroupView<'a> {
     pub vips: &'a [Ipv4Addr],
 }
 
+#[derive(Clone)]
 pub struct LocalAddrs {
     addrs: Vec<LocalAddr>,
     /// Virtual MACs each port accepts (RFC mode masters).

@@ -99,6 +99,7 @@ drop_reasons! {
 }
 
 /// One dataplane or sync port as the core sees it.
+#[derive(Clone)]
 pub struct Port {
     pub mac: [u8; 6],
     pub up: bool,
@@ -127,6 +128,7 @@ impl Port {
 }
 
 /// The context every subsystem works in.
+#[derive(Clone)]
 pub struct Ctx {
     pub config: Config,
     pub ports: Vec<Port>,

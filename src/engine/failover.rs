@@ -115,6 +115,7 @@ pub struct SyncStatus {
     pub external_sessions: Vec<SessionRecord>,
 }
 
+#[derive(Clone)]
 pub struct SyncGlue {
     pub sync: Sync,
     /// Config indices of the groups whose mastership carries the sessions.

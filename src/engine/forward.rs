@@ -70,6 +70,7 @@ impl Keys {
     }
 }
 
+#[derive(Clone)]
 pub struct Dataplane {
     pub ct: Conntrack,
     /// The host's own flows (engine::host): never synced, never used for

@@ -39,6 +39,7 @@ use crate::wire::build::{self, AdvertHeader};
 use crate::wire::{ChecksumMode, EthernetAddress, VrrpError, VrrpRepr};
 use std::net::Ipv4Addr;
 
+#[derive(Clone)]
 pub struct Slot {
     /// Index into `Config::vrrp_groups`.
     pub cfg: usize,
@@ -68,6 +69,7 @@ pub struct Slot {
 }
 
 /// Every group of the router.
+#[derive(Clone)]
 pub struct Groups {
     pub slots: Vec<Slot>,
     /// When unstarted groups must be started (Engine::new / reload time).

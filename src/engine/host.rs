@@ -58,6 +58,7 @@ pub struct HostCounters {
     pub from_host_bytes: u64,
 }
 
+#[derive(Clone)]
 pub struct Host {
     pub ports: Vec<HostCounters>,
     queue: TxQueue,

@@ -23,6 +23,7 @@ pub const ICMP_RATE: u32 = 100;
 pub const ICMP_BURST: u32 = 50;
 
 /// A token bucket for router-generated ICMP errors.
+#[derive(Clone)]
 pub struct IcmpLimit {
     tokens: u32,
     refill_at: Instant,

@@ -40,6 +40,7 @@ pub struct BfdStatus {
     pub takeover: TakeoverStats,
 }
 
+#[derive(Clone)]
 pub struct Liveness {
     pub session: Session,
     fast_takeover: bool,

@@ -50,6 +50,7 @@ pub type PortId = usize;
 pub const MAX_FRAME: usize = 1518;
 
 /// One frame waiting to be sent.
+#[derive(Clone)]
 pub struct TxFrame {
     pub port: PortId,
     pub len: usize,
@@ -57,6 +58,7 @@ pub struct TxFrame {
 }
 
 /// A bounded queue of outgoing frames, allocated once; the driver drains it.
+#[derive(Clone)]
 pub struct TxQueue {
     frames: Vec<TxFrame>,
     len: usize,
@@ -312,6 +314,7 @@ fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 }
 
 /// The core. See the module docs for how drivers use it.
+#[derive(Clone)]
 pub struct Engine {
     ctx: Ctx,
     groups: Groups,

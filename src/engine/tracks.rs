@@ -72,6 +72,7 @@ struct Stats {
     last_change: Option<Instant>,
 }
 
+#[derive(Clone)]
 struct Rt {
     cfg: Track,
     port: Option<PortId>,
@@ -83,6 +84,7 @@ struct Rt {
 }
 
 /// A group's view of its tracks.
+#[derive(Clone)]
 struct GroupHealth {
     name: String,
     /// Priority before tracks (255 owner, 254 for a non-owner's 255).
@@ -94,6 +96,7 @@ struct GroupHealth {
 }
 
 /// Every track of the router.
+#[derive(Clone)]
 pub struct Tracks {
     list: Vec<Rt>,
     groups: Vec<GroupHealth>,

@@ -99,6 +99,7 @@ impl Counters {
     }
 }
 
+#[derive(Clone)]
 struct Rule {
     description: Option<String>,
     m: RuleMatch,
@@ -106,6 +107,7 @@ struct Rule {
     counters: Counters,
 }
 
+#[derive(Clone)]
 struct Ruleset {
     name: String,
     default_action: Action,
@@ -165,6 +167,7 @@ fn dir_index(d: Direction) -> usize {
 }
 
 /// The compiled rulesets and which one each port and direction uses.
+#[derive(Clone)]
 pub struct Firewall {
     rulesets: Vec<Ruleset>,
     /// Per port (index in `Config::interfaces`): ruleset index per direction.

@@ -83,6 +83,7 @@ impl PortShare {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Alloc {
     /// Secret key of the port-search offset.
     key: SipKey,

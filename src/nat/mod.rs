@@ -153,6 +153,7 @@ pub fn hairpin_source(own: Ipv4Cidr, master_vips: &[Ipv4Addr]) -> Ipv4Addr {
 }
 
 /// The NAT rules and the allocator.
+#[derive(Clone)]
 pub struct Nat {
     snat: Vec<Rule<SnatSpec>>,
     dnat: Vec<Rule<DnatSpec>>,

@@ -25,6 +25,7 @@ pub struct RuleCounters {
 }
 
 /// One compiled rule: `spec` decides, the rest is for `show`.
+#[derive(Clone)]
 pub(crate) struct Rule<S> {
     pub(crate) spec: S,
     pub(crate) description: Option<String>,

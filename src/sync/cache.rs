@@ -58,6 +58,7 @@ pub enum Upsert {
     Full,
 }
 
+#[derive(Clone)]
 pub struct ExternalCache {
     slots: Vec<Slot>,
     free: Vec<u32>,

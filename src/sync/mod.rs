@@ -120,6 +120,7 @@ struct BulkTx {
 }
 
 /// The conntrack-sync protocol core.
+#[derive(Clone)]
 pub struct Sync {
     node: u16,
     boot: u32,

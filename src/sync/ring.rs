@@ -15,6 +15,7 @@ struct Entry {
 }
 
 /// Recent frames by sequence number, oldest evicted first.
+#[derive(Clone)]
 pub struct ResendRing {
     buf: Box<[u8]>,
     entries: Box<[Entry]>,
@@ -134,6 +135,7 @@ impl ResendRing {
 }
 
 /// A bounded FIFO of sequence numbers to transmit.
+#[derive(Clone)]
 pub struct TxQueue {
     q: Box<[u32]>,
     head: usize,

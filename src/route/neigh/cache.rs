@@ -79,6 +79,7 @@ const EMPTY: List = List {
     tail: NIL,
 };
 
+#[derive(Clone)]
 pub struct Cache {
     entries: Box<[Entry]>,
     buckets: Box<[u32]>,

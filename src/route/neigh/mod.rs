@@ -280,6 +280,7 @@ fn resolvable(ip: Ipv4Addr) -> bool {
 }
 
 /// The ARP resolver. See the module docs.
+#[derive(Clone)]
 pub struct Neighbours {
     params: NeighParams,
     cache: Cache,

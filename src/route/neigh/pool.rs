@@ -43,6 +43,7 @@ impl Chain {
     }
 }
 
+#[derive(Clone)]
 struct Slot {
     next: u16,
     len: u16,
@@ -52,6 +53,7 @@ struct Slot {
     buf: [u8; MAX_FRAME],
 }
 
+#[derive(Clone)]
 pub struct Pool {
     slots: Box<[Slot]>,
     free: Chain,

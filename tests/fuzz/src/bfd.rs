@@ -13,7 +13,7 @@
 use super::gateway;
 use super::input::{Reader, Writer};
 use hagw::bfd::{BfdPacket, BfdRepr};
-use hagw::engine::TxQueue;
+use hagw::engine::Engine;
 use hagw::time::Duration;
 
 /// Parse, emit, parse again: the same fields.
@@ -30,39 +30,46 @@ pub fn roundtrip(bytes: &[u8]) {
     assert_eq!(again, Ok(repr), "re-emitted BFD packet");
 }
 
+thread_local! {
+    /// The backup every input starts from, built once per thread; each
+    /// input runs on its own copy.
+    static BACKUP: Engine = gateway::engine(100, false);
+}
+
 pub fn run(data: &[u8]) {
-    let mut e = gateway::engine(100, false);
-    let mut tx = TxQueue::with_capacity(256);
+    let mut e = BACKUP.with(Engine::clone);
     let mut now = gateway::START;
-    let mut buf = vec![0u8; 2048];
-    let mut r = Reader::new(data);
-    while !r.is_empty() {
-        let op = r.u8();
-        match op & 3 {
-            0 => {
-                let ttl = r.u8();
-                let n = usize::from(r.u8()) % 65;
-                let bytes = r.bytes(n);
-                roundtrip(bytes);
-                e.handle_bfd(now, bytes, ttl, &mut tx);
+    let mut buf = [0u8; 2048];
+    gateway::with_tx(|tx| {
+        let mut r = Reader::new(data);
+        while !r.is_empty() {
+            let op = r.u8();
+            match op & 3 {
+                0 => {
+                    let ttl = r.u8();
+                    let n = usize::from(r.u8()) % 65;
+                    let bytes = r.bytes(n);
+                    roundtrip(bytes);
+                    e.handle_bfd(now, bytes, ttl, tx);
+                }
+                1 => {
+                    let d = Duration::from_millis(u64::from(r.u8()) + 1);
+                    gateway::advance(&mut e, tx, &mut now, d);
+                }
+                2 => {
+                    let d = Duration::from_millis((u64::from(r.u8()) + 1) * 100);
+                    gateway::advance(&mut e, tx, &mut now, d);
+                }
+                _ => {
+                    let port = usize::from(r.u8()) % gateway::PORTS;
+                    let n = usize::from(r.u16()) % (hagw::engine::MAX_FRAME + 1);
+                    super::engine::frame(&mut e, tx, now, port, r.bytes(n), true);
+                }
             }
-            1 => {
-                let d = Duration::from_millis(u64::from(r.u8()) + 1);
-                gateway::advance(&mut e, &mut tx, &mut now, d);
-            }
-            2 => {
-                let d = Duration::from_millis((u64::from(r.u8()) + 1) * 100);
-                gateway::advance(&mut e, &mut tx, &mut now, d);
-            }
-            _ => {
-                let port = usize::from(r.u8()) % gateway::PORTS;
-                let n = usize::from(r.u16()) % (hagw::engine::MAX_FRAME + 1);
-                super::engine::frame(&mut e, &mut tx, now, port, r.bytes(n), true);
-            }
+            gateway::drain(&mut e, tx, now, &mut buf);
         }
-        gateway::drain(&mut e, &mut tx, now, &mut buf);
-    }
-    let _ = e.snapshot(now);
+        let _ = e.snapshot(now);
+    });
 }
 
 /// Seed encoders.

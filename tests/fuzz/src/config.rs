@@ -8,7 +8,7 @@
 //! parsing, so nothing to fuzz).
 
 use hagw::config::{Config, parse_str};
-use hagw::engine::{Engine, TxQueue};
+use hagw::engine::Engine;
 use hagw::time::{Duration, Instant};
 
 fn exercise(cfg: &Config) {
@@ -19,8 +19,9 @@ fn exercise(cfg: &Config) {
     let Ok(mut e) = Engine::new(cfg, &macs, now) else {
         return;
     };
-    let mut tx = TxQueue::with_capacity(256);
-    super::gateway::advance(&mut e, &mut tx, &mut now, Duration::from_secs(4));
+    super::gateway::with_tx(|tx| {
+        super::gateway::advance(&mut e, tx, &mut now, Duration::from_secs(4));
+    });
     let snap = e.snapshot_with(now, true);
     for q in [
         "vrrp detail --json",

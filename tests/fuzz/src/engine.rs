@@ -34,20 +34,38 @@ pub fn master_of(mut e: Engine) -> (Engine, TxQueue, Instant) {
 /// Hand one frame to the engine (checksums filled in when `fix`) and check
 /// what comes back.
 pub fn frame(e: &mut Engine, tx: &mut TxQueue, now: Instant, port: usize, bytes: &[u8], fix: bool) {
-    let mut f = bytes.to_vec();
+    let mut buf = [0u8; MAX_FRAME];
+    let Some(f) = buf.get_mut(..bytes.len()) else {
+        return;
+    };
+    f.copy_from_slice(bytes);
     if fix {
-        gateway::fix_checksums(&mut f);
+        gateway::fix_checksums(f);
     }
     let len = f.len();
-    match e.handle_frame(now, port, &mut f, tx) {
+    match e.handle_frame(now, port, f, tx) {
         Verdict::Forward(p) => assert!(p < PORTS && f.len() == len),
         Verdict::Consumed => {}
     }
 }
 
+thread_local! {
+    /// The master every input starts from, built (and run for 5 s) once
+    /// per thread; each input gets its own copy, so inputs stay
+    /// independent and replay the same.
+    static MASTER: (Engine, Instant) = {
+        let (e, _, now) = master();
+        (e, now)
+    };
+}
+
 pub fn run(data: &[u8]) {
-    let (mut e, mut tx, mut now) = master();
-    let mut buf = vec![0u8; 2048];
+    let (e, now) = MASTER.with(|(e, now)| (e.clone(), *now));
+    gateway::with_tx(|tx| run_on(e, tx, now, data));
+}
+
+fn run_on(mut e: Engine, tx: &mut TxQueue, mut now: Instant, data: &[u8]) {
+    let mut buf = [0u8; 2048];
     let mut fed = [0u64; PORTS];
     let mut r = Reader::new(data);
     while !r.is_empty() {
@@ -57,23 +75,23 @@ pub fn run(data: &[u8]) {
             0..=3 => {
                 let len = usize::from(r.u16()) % (MAX_FRAME + 1);
                 let bytes = r.bytes(len);
-                frame(&mut e, &mut tx, now, port, bytes, op & 0x40 == 0);
+                frame(&mut e, tx, now, port, bytes, op & 0x40 == 0);
                 if let Some(n) = fed.get_mut(port) {
                     *n += 1;
                 }
             }
             4 => {
                 let d = Duration::from_millis((u64::from(r.u8()) + 1) * 10);
-                gateway::advance(&mut e, &mut tx, &mut now, d);
+                gateway::advance(&mut e, tx, &mut now, d);
             }
             5 => {
                 now = now + Duration::from_secs((u64::from(r.u8()) + 1) * 30);
-                e.handle_timeout(now, &mut tx);
+                e.handle_timeout(now, tx);
             }
-            6 => e.set_link(now, port, op & 0x40 == 0, &mut tx),
+            6 => e.set_link(now, port, op & 0x40 == 0, tx),
             _ => e.set_mtu(port, r.u16()),
         }
-        gateway::drain(&mut e, &mut tx, now, &mut buf);
+        gateway::drain(&mut e, tx, now, &mut buf);
     }
     let snap = e.snapshot(now);
     for (p, n) in snap.ports.iter().zip(fed) {

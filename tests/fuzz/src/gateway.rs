@@ -9,6 +9,7 @@ use hagw::config::{BfdSettings, Config};
 use hagw::engine::{Engine, MAX_FRAME, TxQueue};
 use hagw::time::{Duration, Instant};
 use hagw::wire::rewrite::fill_checksums;
+use std::cell::{Cell, RefCell};
 use std::net::Ipv4Addr;
 
 pub const PORTS: usize = 3;
@@ -89,6 +90,48 @@ pub fn build(cfg: &Config) -> Engine {
     }
 }
 
+/// Timer wake-ups one input may run one by one (`run_until`); past them,
+/// every time step is a single late `handle_timeout`, as a daemon that was
+/// kept off the CPU would make. Without a bound, a few long steps through
+/// 10 ms BFD or 100 ms VRRP timers cost thousands of wake-ups, and the
+/// fuzzer spends its time on timers instead of inputs.
+pub const WAKEUPS: u32 = 32;
+
+thread_local! {
+    /// The queue the harnesses send into, allocated once per thread: 256
+    /// frames of 1518 bytes, zeroed, cost more than most inputs.
+    static TX: RefCell<TxQueue> = RefCell::new(TxQueue::with_capacity(256));
+    /// Wake-ups left to the input being run (`None`: not in `with_tx`,
+    /// e.g. the seed builder: no bound).
+    static LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Run one input's work `f` with the thread's transmit queue, emptied
+/// first, and a budget of `WAKEUPS` timer wake-ups.
+pub fn with_tx<R>(f: impl FnOnce(&mut TxQueue) -> R) -> R {
+    TX.with(|t| {
+        let mut tx = t.borrow_mut();
+        tx.clear();
+        tx.overflow = 0;
+        LEFT.set(Some(WAKEUPS));
+        let r = f(&mut tx);
+        LEFT.set(None);
+        r
+    })
+}
+
+/// Take one wake-up from the budget; false when it is spent.
+fn wake_up() -> bool {
+    match LEFT.get() {
+        Some(0) => false,
+        Some(n) => {
+            LEFT.set(Some(n - 1));
+            true
+        }
+        None => true,
+    }
+}
+
 /// The end of a daemon loop turn: sync changes go out; everything the
 /// engine queued is taken (and checked for size) and dropped.
 pub fn drain(e: &mut Engine, tx: &mut TxQueue, now: Instant, buf: &mut [u8]) {
@@ -108,12 +151,13 @@ pub fn drain(e: &mut Engine, tx: &mut TxQueue, now: Instant, buf: &mut [u8]) {
     while e.poll_bfd_transmit(now, buf).is_some() {}
 }
 
-/// Run timers from `*now` up to `until` (bounded: at most 10k wake-ups).
+/// Run timers from `*now` up to `until` (bounded: at most 10k wake-ups,
+/// and the input's budget, see `WAKEUPS`), then once at `until`.
 pub fn run_until(e: &mut Engine, tx: &mut TxQueue, now: &mut Instant, until: Instant) {
     let mut buf = [0u8; 2048];
     for _ in 0..10_000 {
         let next = match e.poll_timeout() {
-            Some(t) if t <= until => t.max(*now),
+            Some(t) if t <= until && wake_up() => t.max(*now),
             _ => break,
         };
         *now = next;

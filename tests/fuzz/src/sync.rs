@@ -96,21 +96,28 @@ fn step(e: &mut Engine, tx: &mut TxQueue, now: &mut Instant, r: &mut Reader, key
     }
 }
 
+thread_local! {
+    /// The starting gateway (unkeyed, keyed) every input begins from,
+    /// built once per thread; each input runs on its own copy.
+    static START_STATE: [Engine; 2] = [gateway::engine(100, false), gateway::engine(100, true)];
+}
+
 pub fn run(data: &[u8]) {
     let mut r = Reader::new(data);
     let keyed = r.u8() & 1 == 1;
     let key = keyed.then(|| MacKey::new(KEY.as_bytes()));
-    let mut e = gateway::engine(100, keyed);
-    let mut tx = TxQueue::with_capacity(256);
+    let mut e = START_STATE.with(|s| s[usize::from(keyed)].clone());
     let mut now = gateway::START;
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    while !r.is_empty() {
-        step(&mut e, &mut tx, &mut now, &mut r, key.as_ref());
-        gateway::drain(&mut e, &mut tx, now, &mut buf);
-    }
-    // Alone long enough, the router becomes master and commits the peer's
-    // sessions into its own table.
-    gateway::advance(&mut e, &mut tx, &mut now, Duration::from_secs(5));
+    let mut buf = [0u8; MAX_DATAGRAM];
+    gateway::with_tx(|tx| {
+        while !r.is_empty() {
+            step(&mut e, tx, &mut now, &mut r, key.as_ref());
+            gateway::drain(&mut e, tx, now, &mut buf);
+        }
+        // Alone long enough, the router becomes master and commits the
+        // peer's sessions into its own table.
+        gateway::advance(&mut e, tx, &mut now, Duration::from_secs(5));
+    });
     let _ = e.snapshot_with(now, true);
 }
 

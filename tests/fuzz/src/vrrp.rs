@@ -12,7 +12,7 @@
 use super::input::{Reader, Writer};
 use super::simcfg::{ConfigBuilder, ip};
 use hagw::config::VrrpAuth;
-use hagw::engine::{Engine, MAX_FRAME, TxQueue};
+use hagw::engine::{Engine, MAX_FRAME};
 use hagw::time::{Duration, Instant};
 use hagw::wire::build::{self, AdvertHeader};
 use hagw::wire::ipv4::Ipv4Packet;
@@ -94,28 +94,41 @@ pub fn roundtrip(f: &[u8]) {
     );
 }
 
+thread_local! {
+    /// The router every input starts from, built once per thread; each
+    /// input runs on its own copy.
+    static ROUTER: Engine = engine(START);
+}
+
+/// When the harness's router starts.
+pub const START: Instant = Instant::from_secs(1);
+
 pub fn run(data: &[u8]) {
-    let mut now = Instant::from_secs(1);
-    let mut e = engine(now);
-    let mut tx = TxQueue::with_capacity(64);
+    let mut now = START;
+    let mut e = ROUTER.with(Engine::clone);
+    let mut f = [0u8; MAX_FRAME];
     let mut r = Reader::new(data);
-    while !r.is_empty() {
-        let op = r.u8();
-        if op & 1 == 0 {
-            let n = usize::from(r.u16()) % (MAX_FRAME + 1);
-            let mut f = r.bytes(n).to_vec();
-            if op & 2 == 0 {
-                fix(&mut f, op & 4 != 0);
+    super::gateway::with_tx(|tx| {
+        while !r.is_empty() {
+            let op = r.u8();
+            if op & 1 == 0 {
+                let n = usize::from(r.u16()) % (MAX_FRAME + 1);
+                let bytes = r.bytes(n);
+                let f = &mut f[..bytes.len()];
+                f.copy_from_slice(bytes);
+                if op & 2 == 0 {
+                    fix(f, op & 4 != 0);
+                }
+                roundtrip(f);
+                e.handle_frame(now, 0, f, tx);
+            } else {
+                let d = Duration::from_millis((u64::from(r.u8()) + 1) * 10);
+                super::gateway::advance(&mut e, tx, &mut now, d);
             }
-            roundtrip(&f);
-            e.handle_frame(now, 0, &mut f, &mut tx);
-        } else {
-            let d = Duration::from_millis((u64::from(r.u8()) + 1) * 10);
-            super::gateway::advance(&mut e, &mut tx, &mut now, d);
+            tx.clear();
+            while e.poll_event().is_some() {}
         }
-        tx.clear();
-        while e.poll_event().is_some() {}
-    }
+    });
     let _ = e.snapshot(now);
 }
 
