@@ -58,26 +58,37 @@ pub struct TxFrame {
 }
 
 /// A bounded queue of outgoing frames, allocated once; the driver drains it.
-#[derive(Clone)]
+/// Slots are initialised on first use (`frames` grows up to `capacity`
+/// within its allocation, never reallocating), so a copy of an engine
+/// copies only the frames queued, not every empty buffer.
 pub struct TxQueue {
+    /// The slots used so far; allocated for `capacity` up front.
     frames: Vec<TxFrame>,
+    capacity: usize,
     len: usize,
     /// Frames dropped because the queue was full.
     pub overflow: u64,
 }
 
-impl TxQueue {
-    pub fn with_capacity(capacity: usize) -> TxQueue {
-        let mut frames = Vec::with_capacity(capacity);
-        for _ in 0..capacity {
-            frames.push(TxFrame {
-                port: 0,
-                len: 0,
-                buf: [0; MAX_FRAME],
-            });
-        }
+impl Clone for TxQueue {
+    /// The queued frames only (the slots past them hold nothing).
+    fn clone(&self) -> TxQueue {
+        let mut frames = Vec::with_capacity(self.capacity);
+        frames.extend_from_slice(&self.frames[..self.len]);
         TxQueue {
             frames,
+            capacity: self.capacity,
+            len: self.len,
+            overflow: self.overflow,
+        }
+    }
+}
+
+impl TxQueue {
+    pub fn with_capacity(capacity: usize) -> TxQueue {
+        TxQueue {
+            frames: Vec::with_capacity(capacity),
+            capacity,
             len: 0,
             overflow: 0,
         }
@@ -86,6 +97,18 @@ impl TxQueue {
     /// Queue a frame for `port`: `write` fills the buffer and returns the
     /// frame length (0 cancels). Returns false (and counts) when full.
     pub fn push(&mut self, port: PortId, write: impl FnOnce(&mut [u8]) -> usize) -> bool {
+        if self.len >= self.capacity {
+            self.overflow += 1;
+            return false;
+        }
+        if self.len == self.frames.len() {
+            // Within the allocation made by `with_capacity`: no realloc.
+            self.frames.push(TxFrame {
+                port: 0,
+                len: 0,
+                buf: [0; MAX_FRAME],
+            });
+        }
         let Some(slot) = self.frames.get_mut(self.len) else {
             self.overflow += 1;
             return false;
@@ -105,7 +128,7 @@ impl TxQueue {
     }
 
     pub fn capacity(&self) -> usize {
-        self.frames.len()
+        self.capacity
     }
 
     pub fn is_empty(&self) -> bool {
