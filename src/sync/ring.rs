@@ -246,6 +246,28 @@ mod tests {
         }
     }
 
+    /// `Clone` copies only the bytes written so far: a copy taken at any
+    /// point (empty, partly filled, wrapped) holds the same frames and
+    /// behaves the same from there on.
+    #[test]
+    fn a_copy_holds_the_same_frames_and_goes_on_alike() {
+        let mut r = ResendRing::new(1000, 16);
+        let mut c = r.clone();
+        for seq in 1..400u32 {
+            let len = 20 + (seq as usize * 37) % 200;
+            assert_eq!(r.push(seq, &frame(seq, len)), c.push(seq, &frame(seq, len)));
+            assert_eq!(r.range(), c.range());
+            let (first, last) = r.range().unwrap();
+            for s in first..=last {
+                assert_eq!(r.get(s), c.get(s), "seq {s}");
+                assert!(c.get(s).is_some());
+            }
+            if seq % 7 == 0 {
+                c = r.clone();
+            }
+        }
+    }
+
     #[test]
     fn frame_count_limit_and_oversize() {
         let mut r = ResendRing::new(10_000, 4);
