@@ -23,6 +23,7 @@ mod icmp;
 mod liveness;
 mod local;
 mod tracks;
+mod txq;
 mod vrrp_ah;
 
 use crate::config::{Config, Ipv4Cidr, Role};
@@ -42,87 +43,13 @@ use liveness::Liveness;
 pub use liveness::{BfdStatus, TakeoverStats};
 pub use tracks::TrackStatus;
 use tracks::Tracks;
+pub use txq::{TxFrame, TxQueue};
 
 /// Index of a port: the position of its interface in `Config::interfaces`.
 pub type PortId = usize;
 
 /// Largest Ethernet frame the core reads or writes (no FCS).
 pub const MAX_FRAME: usize = 1518;
-
-/// One frame waiting to be sent.
-#[derive(Clone)]
-pub struct TxFrame {
-    pub port: PortId,
-    pub len: usize,
-    pub buf: [u8; MAX_FRAME],
-}
-
-/// A bounded queue of outgoing frames, allocated once; the driver drains it.
-#[derive(Clone)]
-pub struct TxQueue {
-    frames: Vec<TxFrame>,
-    len: usize,
-    /// Frames dropped because the queue was full.
-    pub overflow: u64,
-}
-
-impl TxQueue {
-    pub fn with_capacity(capacity: usize) -> TxQueue {
-        let mut frames = Vec::with_capacity(capacity);
-        for _ in 0..capacity {
-            frames.push(TxFrame {
-                port: 0,
-                len: 0,
-                buf: [0; MAX_FRAME],
-            });
-        }
-        TxQueue {
-            frames,
-            len: 0,
-            overflow: 0,
-        }
-    }
-
-    /// Queue a frame for `port`: `write` fills the buffer and returns the
-    /// frame length (0 cancels). Returns false (and counts) when full.
-    pub fn push(&mut self, port: PortId, write: impl FnOnce(&mut [u8]) -> usize) -> bool {
-        let Some(slot) = self.frames.get_mut(self.len) else {
-            self.overflow += 1;
-            return false;
-        };
-        let n = write(&mut slot.buf[..]).min(MAX_FRAME);
-        if n == 0 {
-            return false;
-        }
-        slot.port = port;
-        slot.len = n;
-        self.len += 1;
-        true
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.frames.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The queued frames in order, as (port, bytes).
-    pub fn iter(&self) -> impl Iterator<Item = (PortId, &[u8])> {
-        self.frames[..self.len]
-            .iter()
-            .map(|f| (f.port, &f.buf[..f.len]))
-    }
-
-    pub fn clear(&mut self) {
-        self.len = 0;
-    }
-}
 
 /// Something the driver must act on outside the core (e.g. run a notify script).
 #[derive(Clone, Debug, PartialEq, Eq)]

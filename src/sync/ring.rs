@@ -15,9 +15,12 @@ struct Entry {
 }
 
 /// Recent frames by sequence number, oldest evicted first.
-#[derive(Clone)]
 pub struct ResendRing {
-    buf: Box<[u8]>,
+    /// Allocated for `size` bytes in `new`; its length is the furthest byte
+    /// ever written (it grows within the allocation, never reallocating),
+    /// so a copy of the ring copies only bytes that were used.
+    buf: Vec<u8>,
+    size: usize,
     entries: Box<[Entry]>,
     /// Index of the oldest entry in `entries`.
     head: usize,
@@ -31,11 +34,27 @@ fn overlaps(e: &Entry, from: usize, to: usize) -> bool {
     a < to && from < b
 }
 
+impl Clone for ResendRing {
+    fn clone(&self) -> ResendRing {
+        let mut buf = Vec::with_capacity(self.size);
+        buf.extend_from_slice(&self.buf);
+        ResendRing {
+            buf,
+            size: self.size,
+            entries: self.entries.clone(),
+            head: self.head,
+            len: self.len,
+            write_at: self.write_at,
+        }
+    }
+}
+
 impl ResendRing {
     /// Room for `bytes` of frames and at most `frames` of them.
     pub fn new(bytes: usize, frames: usize) -> ResendRing {
         ResendRing {
-            buf: vec![0u8; bytes].into_boxed_slice(),
+            buf: Vec::with_capacity(bytes),
+            size: bytes,
             entries: vec![Entry::default(); frames.max(1)].into_boxed_slice(),
             head: 0,
             len: 0,
@@ -78,7 +97,7 @@ impl ResendRing {
     /// Returns false if the frame is larger than the whole ring.
     pub fn push(&mut self, seq: u32, frame: &[u8]) -> bool {
         let n = frame.len();
-        if n > self.buf.len() {
+        if n > self.size {
             return false;
         }
         if self
@@ -88,13 +107,17 @@ impl ResendRing {
             self.clear();
         }
         let mut at = self.write_at;
-        if at + n > self.buf.len() {
+        if at + n > self.size {
             // Skip the tail: everything still there is the oldest data.
             let tail = at;
             self.pop_oldest_while(|e| e.off as usize >= tail);
             at = 0;
         }
         self.pop_oldest_while(|e| overlaps(e, at, at + n));
+        if self.buf.len() < at + n {
+            // Within the allocation made by `new`: no realloc.
+            self.buf.resize(at + n, 0);
+        }
         if self.len == self.entries.len() {
             self.head = (self.head + 1) % self.entries.len();
             self.len -= 1;
@@ -220,6 +243,28 @@ mod tests {
             }
             let bytes: usize = held.iter().map(|(_, l)| l).sum();
             assert!(bytes <= 1000);
+        }
+    }
+
+    /// `Clone` copies only the bytes written so far: a copy taken at any
+    /// point (empty, partly filled, wrapped) holds the same frames and
+    /// behaves the same from there on.
+    #[test]
+    fn a_copy_holds_the_same_frames_and_goes_on_alike() {
+        let mut r = ResendRing::new(1000, 16);
+        let mut c = r.clone();
+        for seq in 1..400u32 {
+            let len = 20 + (seq as usize * 37) % 200;
+            assert_eq!(r.push(seq, &frame(seq, len)), c.push(seq, &frame(seq, len)));
+            assert_eq!(r.range(), c.range());
+            let (first, last) = r.range().unwrap();
+            for s in first..=last {
+                assert_eq!(r.get(s), c.get(s), "seq {s}");
+                assert!(c.get(s).is_some());
+            }
+            if seq % 7 == 0 {
+                c = r.clone();
+            }
         }
     }
 
