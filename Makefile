@@ -37,7 +37,8 @@ bench:
 # with the nightly toolchain and cargo-fuzz (.ci/run installs both), debug
 # assertions on (overflow is a crash), no sanitizer (safe Rust). Replay
 # and regressions: tests/fuzz_regressions.rs (part of `make test`).
-# make fuzz-smoke: every target ~30 s (CI); make fuzz FUZZ_SECONDS=3600.
+# make fuzz-smoke: every target ~30 s (CI); make fuzz FUZZ_SECONDS=3600
+# (FUZZ_RUNS=N: also stop each target after N execs).
 FUZZ_TARGETS ?= engine vrrp sync bfd config control
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 30
@@ -49,7 +50,7 @@ fuzz-smoke: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 fuzz: fuzz-build
-	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Random faults in the simulator, invariants after every step (issue 8):
 # make chaos SEEDS=10000 [FIRST=1]. CI runs 40 seeds inside `make test`.

@@ -6,6 +6,9 @@
 # input lands in target/fuzz/artifacts/<t>/. Prints execs and execs/s per
 # target at the end.
 # Usage: tests/fuzz/run.sh SECONDS TARGET...
+# With FUZZ_RUNS=N in the environment a target also stops after N execs
+# (libFuzzer -runs), whichever comes first: `make fuzz FUZZ_SECONDS=7200
+# FUZZ_RUNS=10000000` is the long run the closing notes quote.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=$1
@@ -19,12 +22,14 @@ for t in "$@"; do
   log="target/fuzz/$t.log"
   echo "fuzz: $t for ${secs}s"
   dict=()
+  runs=()
+  [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
   [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
   # Keep freed heap instead of handing it back to the kernel after every
   # input (each input frees a copy of an engine, ~1 MB): without this,
   # page faults and brk were a third of the time of the engine harnesses.
   GLIBC_TUNABLES=glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432 \
-    "$bin/$t" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    "$bin/$t" "${dict[@]}" "${runs[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="target/fuzz/artifacts/$t/" \
     "target/fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
