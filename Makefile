@@ -39,7 +39,7 @@ bench:
 # and regressions: tests/fuzz_regressions.rs (part of `make test`).
 # make fuzz-smoke: every target ~30 s (CI); make fuzz FUZZ_SECONDS=3600
 # (FUZZ_RUNS=N: also stop each target after N execs).
-FUZZ_TARGETS ?= engine vrrp sync bfd config control
+FUZZ_TARGETS ?= engine vrrp sync bfd config control netlink
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 30
 .PHONY: fuzz fuzz-smoke fuzz-build

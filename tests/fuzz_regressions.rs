@@ -15,13 +15,14 @@ use std::path::Path;
 
 type Harness = fn(&[u8]);
 
-const TARGETS: [(&str, Harness); 6] = [
+const TARGETS: [(&str, Harness); 7] = [
     ("engine", harness::engine::run),
     ("vrrp", harness::vrrp::run),
     ("sync", harness::sync::run),
     ("bfd", harness::bfd::run),
     ("config", harness::config::run),
     ("control", harness::control::run),
+    ("netlink", harness::netlink::run),
 ];
 
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {

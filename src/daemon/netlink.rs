@@ -6,13 +6,14 @@
 //! follows a carrier loss within one loop turn instead of one poll period,
 //! and a device that appears is opened at once. An address message makes
 //! it re-check the kernel's IPv4 addresses on the lan/wan devices (SPEC §1).
-//! Owns: the netlink socket and a checked walk over received messages.
+//! Owns: the netlink socket and the checked walk over received messages
+//! (`walk`; `tap` reads its request acknowledgements with it too).
 //! Never: trusts a length field before checking it against the buffer.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-const NLMSG_HDRLEN: usize = 16;
+pub const NLMSG_HDRLEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
@@ -114,26 +115,59 @@ fn u16_at(b: &[u8], off: usize) -> Option<u16> {
     Some(u16::from_ne_bytes([*s.first()?, *s.get(1)?]))
 }
 
-fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+/// The native-endian u32 at `off` of `b`, if it is there.
+pub fn u32_at(b: &[u8], off: usize) -> Option<u32> {
     let s = b.get(off..off.checked_add(4)?)?;
     let mut a = [0u8; 4];
     a.copy_from_slice(s);
     Some(u32::from_ne_bytes(a))
 }
 
-/// Walk the netlink messages of one datagram (host byte order, 4-byte aligned).
-pub fn parse(mut b: &[u8]) -> Seen {
+/// A length field that does not fit the datagram: the rest is unreadable.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Truncated;
+
+/// The messages of one datagram (host byte order, 4-byte aligned), as
+/// (type, the message's bytes with its header), each length checked
+/// against the buffer; the walk ends after the first `Err(Truncated)`.
+pub fn walk(b: &[u8]) -> Walk<'_> {
+    Walk { rest: b }
+}
+
+pub struct Walk<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = Result<(u16, &'a [u8]), Truncated>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = std::mem::take(&mut self.rest);
+        if b.is_empty() {
+            return None;
+        }
+        let len = u32_at(b, 0).map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+        let (Some(len), Some(kind)) = (len, u16_at(b, 4)) else {
+            return Some(Err(Truncated));
+        };
+        let Some(msg) = b.get(..len).filter(|_| len >= NLMSG_HDRLEN) else {
+            return Some(Err(Truncated));
+        };
+        let aligned = len.checked_add(3).map_or(usize::MAX, |l| l & !3);
+        self.rest = b.get(aligned..).unwrap_or(&[]);
+        Some(Ok((kind, msg)))
+    }
+}
+
+/// What one datagram of notifications says.
+pub fn parse(b: &[u8]) -> Seen {
     let mut seen = Seen::default();
-    while !b.is_empty() {
-        let (Some(len), Some(kind)) = (u32_at(b, 0), u16_at(b, 4)) else {
+    for m in walk(b) {
+        let Ok((kind, msg)) = m else {
             seen.lost = true;
             break;
         };
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
-        if len < NLMSG_HDRLEN || len > b.len() {
-            seen.lost = true;
-            break;
-        }
+        let len = msg.len();
         match kind {
             RTM_NEWLINK | RTM_DELLINK => {
                 if len >= NLMSG_HDRLEN + IFINFOMSG_LEN {
@@ -152,8 +186,6 @@ pub fn parse(mut b: &[u8]) -> Seen {
             NLMSG_OVERRUN => seen.lost = true,
             _ => {}
         }
-        let aligned = len.checked_add(3).map_or(usize::MAX, |l| l & !3);
-        b = b.get(aligned..).unwrap_or(&[]);
     }
     seen
 }

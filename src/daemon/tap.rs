@@ -19,6 +19,7 @@
 //! Never: decides which addresses belong on the TAP (the engine does,
 //! `Engine::host_addrs`), parses frames.
 
+use super::netlink::{self, NLMSG_HDRLEN};
 use super::sys::{IoctlSocket, fmt_mac, ifreq_for};
 use super::{Daemon, RX_BUDGET, TX_CAPACITY, flush_tx};
 use crate::config::Ipv4Cidr;
@@ -233,7 +234,6 @@ pub struct AddrNetlink {
     seq: std::cell::Cell<u32>,
 }
 
-const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
 
 impl AddrNetlink {
@@ -348,24 +348,12 @@ fn addr_request(add: bool, seq: u32, ifindex: i32, a: Ipv4Cidr) -> Vec<u8> {
 
 /// The error code of the NLMSG_ERROR acknowledging request `seq` in a
 /// datagram (0 = success), checked against the buffer.
-fn ack_of(mut b: &[u8], seq: u32) -> Option<i32> {
-    let u32_at = |b: &[u8], o: usize| -> Option<u32> {
-        let &[a, b, c, d] = b.get(o..o + 4)? else {
-            return None;
-        };
-        Some(u32::from_ne_bytes([a, b, c, d]))
-    };
-    while b.len() >= NLMSG_HDRLEN {
-        let len = usize::try_from(u32_at(b, 0)?).ok()?;
-        let kind = u16::from_ne_bytes([*b.get(4)?, *b.get(5)?]);
-        if len < NLMSG_HDRLEN || len > b.len() {
-            return None;
+pub fn ack_of(b: &[u8], seq: u32) -> Option<i32> {
+    for m in netlink::walk(b) {
+        let (kind, msg) = m.ok()?;
+        if kind == NLMSG_ERROR && netlink::u32_at(msg, 8)? == seq {
+            return Some(netlink::u32_at(msg, NLMSG_HDRLEN)? as i32);
         }
-        if kind == NLMSG_ERROR && u32_at(b, 8)? == seq {
-            return Some(u32_at(b, NLMSG_HDRLEN)? as i32);
-        }
-        let next = (len + 3) & !3;
-        b = b.get(next..)?;
     }
     None
 }

@@ -19,5 +19,6 @@ pub mod control;
 pub mod engine;
 pub mod gateway;
 pub mod input;
+pub mod netlink;
 pub mod sync;
 pub mod vrrp;

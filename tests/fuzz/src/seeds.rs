@@ -433,6 +433,28 @@ pub fn control_seeds() -> Seeds {
     out
 }
 
+/// Netlink datagrams as the kernel sends them: link and address
+/// notifications (RTM_NEWLINK 16, RTM_DELADDR 21 with attributes), an
+/// overrun, and the acknowledgement (NLMSG_ERROR 2) of request 7.
+pub fn netlink_seeds() -> Seeds {
+    use crate::harness::netlink::{input, message};
+    let ifinfo = [0u8; 16];
+    let mut ifaddr = vec![2, 24, 0, 0, 3, 0, 0, 0];
+    ifaddr.extend_from_slice(&[8, 0, 1, 0, 192, 168, 10, 2]); // IFA_ADDRESS
+    let mut notes = message(16, 0, &ifinfo);
+    notes.extend(message(21, 0, &ifaddr));
+    notes.extend(message(24, 0, &[0; 12]));
+    let mut err = (-17i32).to_ne_bytes().to_vec();
+    err.extend(message(20, 7, &ifaddr));
+    let mut acks = message(2, 6, &[0; 20]);
+    acks.extend(message(2, 7, &err));
+    vec![
+        ("notifications".into(), input(0, &notes)),
+        ("overrun".into(), input(0, &message(4, 0, &[]))),
+        ("ack".into(), input(7, &acks)),
+    ]
+}
+
 /// Every target's seeds, by target name.
 pub fn all() -> Vec<(&'static str, Seeds)> {
     vec![
@@ -442,5 +464,6 @@ pub fn all() -> Vec<(&'static str, Seeds)> {
         ("bfd", bfd_seeds()),
         ("config", config_seeds()),
         ("control", control_seeds()),
+        ("netlink", netlink_seeds()),
     ]
 }
