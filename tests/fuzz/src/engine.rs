@@ -2,12 +2,14 @@
 //! master gateway without sync (the `sync` target has it): ARP, IPv4,
 //! TCP/UDP/ICMP, fragments, VRRP, SNAT/DNAT, the firewall, ICMP errors and
 //! their translation, interleaved with time steps (timers, conntrack
-//! expiry), link changes and MTU changes.
+//! expiry), link changes and MTU changes; and frames the router's own
+//! services write into the host TAPs (the host path, `engine::host`).
 //!
 //! Input: a sequence of operations, each an op byte and its arguments;
 //! `port` is `(op >> 3) % 3` (0 LAN, 1 WAN, 2 no such port):
 //! * `op & 7` in 0..=3: a frame on `port`, u16 length then bytes (at most
-//!   1518); checksums are filled in unless `op & 0x40`.
+//!   1518); checksums are filled in unless `op & 0x40`; with `op & 0x80`
+//!   the frame comes from `port`'s host TAP instead of the wire.
 //! * 4: u8 `n`: run timers for (n + 1) × 10 ms.
 //! * 5: u8 `n`: jump (n + 1) × 30 s ahead (one late `handle_timeout`).
 //! * 6: link of `port` down (`op & 0x40`) or up.
@@ -23,8 +25,10 @@ pub fn master() -> (Engine, TxQueue, Instant) {
     master_of(gateway::build(&gateway::plain_config()))
 }
 
-/// `e` after running alone for 5 s.
+/// `e` with both host TAPs open, after running alone for 5 s.
 pub fn master_of(mut e: Engine) -> (Engine, TxQueue, Instant) {
+    e.set_host_tap(0, true);
+    e.set_host_tap(1, true);
     let mut tx = TxQueue::with_capacity(256);
     let mut now = gateway::START;
     gateway::advance(&mut e, &mut tx, &mut now, Duration::from_secs(5));
@@ -35,18 +39,39 @@ pub fn master_of(mut e: Engine) -> (Engine, TxQueue, Instant) {
 /// what comes back.
 pub fn frame(e: &mut Engine, tx: &mut TxQueue, now: Instant, port: usize, bytes: &[u8], fix: bool) {
     let mut buf = [0u8; MAX_FRAME];
-    let Some(f) = buf.get_mut(..bytes.len()) else {
+    let Some(f) = copy(&mut buf, bytes, fix) else {
         return;
     };
-    f.copy_from_slice(bytes);
-    if fix {
-        gateway::fix_checksums(f);
-    }
     let len = f.len();
     match e.handle_frame(now, port, f, tx) {
         Verdict::Forward(p) => assert!(p < PORTS && f.len() == len),
         Verdict::Consumed => {}
     }
+}
+
+/// Hand one frame from `port`'s host TAP to the engine.
+pub fn host_frame(
+    e: &mut Engine,
+    tx: &mut TxQueue,
+    now: Instant,
+    port: usize,
+    bytes: &[u8],
+    fix: bool,
+) {
+    let mut buf = [0u8; MAX_FRAME];
+    if let Some(f) = copy(&mut buf, bytes, fix) {
+        e.handle_host_frame(now, port, f, tx);
+    }
+}
+
+/// `bytes` in `buf`, checksums filled in when `fix`.
+fn copy<'a>(buf: &'a mut [u8], bytes: &[u8], fix: bool) -> Option<&'a mut [u8]> {
+    let f = buf.get_mut(..bytes.len())?;
+    f.copy_from_slice(bytes);
+    if fix {
+        gateway::fix_checksums(f);
+    }
+    Some(f)
 }
 
 thread_local! {
@@ -75,9 +100,13 @@ fn run_on(mut e: Engine, tx: &mut TxQueue, mut now: Instant, data: &[u8]) {
             0..=3 => {
                 let len = usize::from(r.u16()) % (MAX_FRAME + 1);
                 let bytes = r.bytes(len);
-                frame(&mut e, tx, now, port, bytes, op & 0x40 == 0);
-                if let Some(n) = fed.get_mut(port) {
-                    *n += 1;
+                if op & 0x80 != 0 {
+                    host_frame(&mut e, tx, now, port, bytes, op & 0x40 == 0);
+                } else {
+                    frame(&mut e, tx, now, port, bytes, op & 0x40 == 0);
+                    if let Some(n) = fed.get_mut(port) {
+                        *n += 1;
+                    }
                 }
             }
             4 => {
@@ -102,6 +131,9 @@ fn run_on(mut e: Engine, tx: &mut TxQueue, mut now: Instant, data: &[u8]) {
 /// Seed encoders.
 pub fn op_frame(w: &mut Writer, port: usize, bytes: &[u8]) {
     w.u8(port as u8 % 3 * 8).blob(bytes);
+}
+pub fn op_host_frame(w: &mut Writer, port: usize, bytes: &[u8]) {
+    w.u8(0x80 | (port as u8 % 3 * 8)).blob(bytes);
 }
 pub fn op_step(w: &mut Writer, tens_of_ms: u8) {
     w.u8(4).u8(tens_of_ms);

@@ -133,7 +133,8 @@ fn wake_up() -> bool {
 }
 
 /// The end of a daemon loop turn: sync changes go out; everything the
-/// engine queued is taken (and checked for size) and dropped.
+/// engine queued (for the ports and the host TAPs) is taken (and checked
+/// for size) and dropped.
 pub fn drain(e: &mut Engine, tx: &mut TxQueue, now: Instant, buf: &mut [u8]) {
     e.end_of_turn(now, tx);
     for (port, f) in tx.iter() {
@@ -144,6 +145,14 @@ pub fn drain(e: &mut Engine, tx: &mut TxQueue, now: Instant, buf: &mut [u8]) {
         );
     }
     tx.clear();
+    for (port, f) in e.host_frames() {
+        assert!(
+            f.len() <= MAX_FRAME,
+            "a {}-byte frame queued for host TAP {port}",
+            f.len()
+        );
+    }
+    e.clear_host_frames();
     while e.poll_event().is_some() {}
     while let Some(n) = e.poll_sync_transmit(buf) {
         assert!(n <= buf.len());
