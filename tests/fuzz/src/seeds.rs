@@ -251,23 +251,30 @@ fn engine_vrrp() -> Vec<u8> {
     w.0
 }
 
-/// Hand `f` to `e` from `port`'s host TAP, record it, and return how many
-/// frames left for the wire and for the host TAPs.
-fn feed_host(
-    e: &mut Engine,
-    tx: &mut TxQueue,
+/// A master and the input being written for it (for the host seed).
+struct Seeder {
+    e: Engine,
+    tx: TxQueue,
     now: Instant,
-    w: &mut Writer,
-    port: usize,
-    f: Vec<u8>,
-) -> usize {
-    engine::op_host_frame(w, port, &f);
-    let mut f = f;
-    gateway::fix_checksums(&mut f);
-    e.handle_host_frame(now, port, &f, tx);
-    let n = tx.iter().count();
-    tx.clear();
-    n
+    w: Writer,
+}
+
+impl Seeder {
+    /// `f` on `port` from the wire, as `feed`.
+    fn wire(&mut self, port: usize, f: Vec<u8>) -> Option<Vec<u8>> {
+        feed(&mut self.e, &mut self.tx, self.now, &mut self.w, port, f)
+    }
+
+    /// `f` from `port`'s host TAP, recorded; how many frames left.
+    fn host(&mut self, port: usize, f: Vec<u8>) -> usize {
+        engine::op_host_frame(&mut self.w, port, &f);
+        let mut f = f;
+        gateway::fix_checksums(&mut f);
+        self.e.handle_host_frame(self.now, port, &f, &mut self.tx);
+        let n = self.tx.iter().count();
+        self.tx.clear();
+        n
+    }
 }
 
 /// The router's own services through the host TAPs: the kernel asks for
@@ -275,77 +282,38 @@ fn feed_host(
 /// from its WAN address and the answer comes back to the TAP; a source
 /// that is not the router's is dropped.
 fn engine_host() -> Vec<u8> {
-    let (mut e, mut tx, now) = engine::master();
-    let mut w = Writer::default();
+    let (e, tx, now) = engine::master();
+    let mut s = Seeder {
+        e,
+        tx,
+        now,
+        w: Writer::default(),
+    };
     let (lan, wan) = (gateway::mac(0), gateway::mac(1));
     let tap = [2, 0, 0, 0, 0x7a, 1];
-    let (me_lan, me_wan) = (Ipv4Addr::new(192, 168, 10, 2), Ipv4Addr::new(10, 0, 0, 2));
+    let me_lan = Ipv4Addr::new(192, 168, 10, 2);
+    let me_wan = Ipv4Addr::new(10, 0, 0, 2);
     let who = arp(1, tap, me_lan, [0; 6], LAN_HOST);
-    let n = feed_host(
-        &mut e,
-        &mut tx,
-        now,
-        &mut w,
-        0,
-        ether([0xff; 6], tap, 0x0806, &who),
-    );
+    let n = s.host(0, ether([0xff; 6], tap, 0x0806, &who));
     assert_eq!(n, 1, "the host's ARP request leaves the LAN port");
     let q = udp(LAN_HOST, 5353, me_lan, 53, b"query");
-    feed(
-        &mut e,
-        &mut tx,
-        now,
-        &mut w,
-        0,
-        ether(lan, LAN_HOST_MAC, 0x0800, &q),
-    );
+    s.wire(0, ether(lan, LAN_HOST_MAC, 0x0800, &q));
     let a = udp(me_lan, 53, LAN_HOST, 5353, b"answer");
-    let n = feed_host(
-        &mut e,
-        &mut tx,
-        now,
-        &mut w,
-        0,
-        ether(LAN_HOST_MAC, tap, 0x0800, &a),
-    );
+    let n = s.host(0, ether(LAN_HOST_MAC, tap, 0x0800, &a));
     assert_eq!(n, 1, "the host's DNS answer leaves the LAN port");
     let syn = tcp(me_wan, 50000, REMOTE, 80, TCP_SYN, 7, 0, &[]);
-    let n = feed_host(
-        &mut e,
-        &mut tx,
-        now,
-        &mut w,
-        1,
-        ether(WAN_GW_MAC, tap, 0x0800, &syn),
-    );
+    let n = s.host(1, ether(WAN_GW_MAC, tap, 0x0800, &syn));
     assert_eq!(n, 1, "the host's SYN leaves the WAN port");
     let sa = tcp(REMOTE, 80, me_wan, 50000, TCP_SYN | TCP_ACK, 70, 8, &[]);
-    e.clear_host_frames();
-    feed(
-        &mut e,
-        &mut tx,
-        now,
-        &mut w,
-        1,
-        ether(wan, WAN_GW_MAC, 0x0800, &sa),
-    );
-    assert_eq!(
-        e.host_frames().count(),
-        1,
-        "the SYN-ACK goes to the host TAP"
-    );
+    s.e.clear_host_frames();
+    s.wire(1, ether(wan, WAN_GW_MAC, 0x0800, &sa));
+    let n = s.e.host_frames().count();
+    assert_eq!(n, 1, "the SYN-ACK goes to the host TAP");
     let spoof = udp(REMOTE, 53, LAN_HOST, 5353, b"spoof");
-    let n = feed_host(
-        &mut e,
-        &mut tx,
-        now,
-        &mut w,
-        0,
-        ether(LAN_HOST_MAC, tap, 0x0800, &spoof),
-    );
+    let n = s.host(0, ether(LAN_HOST_MAC, tap, 0x0800, &spoof));
     assert_eq!(n, 0, "a source that is not the router's is dropped");
-    engine::op_step(&mut w, 100);
-    w.0
+    engine::op_step(&mut s.w, 100);
+    s.w.0
 }
 
 pub fn engine_seeds() -> Seeds {
