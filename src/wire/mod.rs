@@ -66,6 +66,7 @@ pub mod fragment;
 pub mod gso;
 pub mod icmp;
 pub mod ipv4;
+pub mod md5;
 pub mod rewrite;
 pub mod tcp;
 pub mod udp;
