@@ -9,6 +9,7 @@ use super::grid::{Cell, Layout};
 use crate::config::{Direction, FirewallAction};
 use crate::engine::DataplaneStatus;
 use crate::firewall::RulesetSnapshot;
+use core::fmt::Write;
 
 pub fn action_str(a: FirewallAction) -> &'static str {
     match a {
@@ -91,12 +92,13 @@ pub fn rulesets(dp: &DataplaneStatus) -> String {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "Ruleset {} ({}), default action {}\n",
             rs.name,
             attached(rs),
             action_str(rs.default_action)
-        ));
+        );
         out.push_str(&LAYOUT.text(rs.rules.len() + 1, &|r, i| rule_cell(rs, r, i)));
     }
     out

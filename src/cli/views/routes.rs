@@ -9,6 +9,7 @@ use super::super::json::Json;
 use super::grid::{Cell, Layout};
 use crate::engine::{DataplaneStatus, Snapshot};
 use crate::route::{NeighCounters, NeighStatus, RouteStatus};
+use core::fmt::Write;
 
 /// The interface name of a port (its position in the snapshot's ports).
 fn port_name(snap: &Snapshot, port: usize) -> String {
@@ -143,18 +144,20 @@ pub fn routes(dp: &DataplaneStatus, snap: &Snapshot) -> String {
         .filter(|(_, v)| *v > 0)
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "ARP: {}\n",
         if shown.is_empty() {
             "no events".to_string()
         } else {
             shown.join(", ")
         }
-    ));
-    out.push_str(&format!(
+    );
+    let _ = write!(
+        out,
         "ICMP errors sent: {}, held back by the rate limit: {}\n",
         dp.icmp_sent, dp.icmp_limited
-    ));
+    );
     out
 }
 
