@@ -162,6 +162,10 @@ struct Parsed {
     positionals: Vec<String>,
 }
 
+/// The subcommand `parse_one` stopped at: its index in `COMMANDS`, where
+/// its arguments start, and whether help was asked for before it.
+type Found = Option<(usize, usize, bool)>;
+
 /// argh's loop for one command: `--help`/`help` anywhere before `--`
 /// asks for the help (an option after it is an error), `--` ends the
 /// options. `sub` names the subcommands that take the rest (top level).
@@ -170,7 +174,7 @@ fn parse_one(
     spec: &Spec,
     mut help: bool,
     sub: bool,
-) -> Result<(Parsed, Option<(usize, usize, bool)>), Exit> {
+) -> Result<(Parsed, Found), Exit> {
     let mut p = Parsed::default();
     let mut ended = false;
     let mut i = 0;

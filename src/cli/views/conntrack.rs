@@ -74,9 +74,9 @@ pub fn sessions(dp: &DataplaneStatus) -> String {
         &rows,
     );
     let synced = dp.sessions.iter().filter(|s| s.from_sync).count();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "{} sessions ({synced} from sync), {} of {} entries in use\n",
+        "{} sessions ({synced} from sync), {} of {} entries in use",
         dp.sessions.len(),
         dp.conntrack.entries,
         dp.conntrack.capacity

@@ -92,9 +92,9 @@ pub fn rulesets(dp: &DataplaneStatus) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "Ruleset {} ({}), default action {}\n",
+            "Ruleset {} ({}), default action {}",
             rs.name,
             attached(rs),
             action_str(rs.default_action)

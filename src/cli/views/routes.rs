@@ -144,18 +144,18 @@ pub fn routes(dp: &DataplaneStatus, snap: &Snapshot) -> String {
         .filter(|(_, v)| *v > 0)
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "ARP: {}\n",
+        "ARP: {}",
         if shown.is_empty() {
             "no events".to_string()
         } else {
             shown.join(", ")
         }
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "ICMP errors sent: {}, held back by the rate limit: {}\n",
+        "ICMP errors sent: {}, held back by the rate limit: {}",
         dp.icmp_sent, dp.icmp_limited
     );
     out

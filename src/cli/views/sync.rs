@@ -100,9 +100,9 @@ pub fn cache(list: &[CacheEntry]) -> String {
     );
     for e in list {
         let p = e.orig.proto;
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "{}{}{} [{p}]\n",
+            "{}{}{} [{p}]",
             pad(&cache_endpoint(p, e.orig.src, e.orig.sport), 37, 1),
             pad(&cache_endpoint(p, e.orig.dst, e.orig.dport), 41, 1),
             proto_name(p)
@@ -144,7 +144,7 @@ fn cache_line(out: &mut String, label: &str, n: u64, failed: Option<u64>) {
 }
 
 fn cache_block(out: &mut String, name: &str, current: u64, rows: [(u64, u64); 3]) {
-    let _ = write!(out, "cache {name}:\n");
+    let _ = writeln!(out, "cache {name}:");
     cache_line(out, "current active connections:", current, None);
     for (label, (n, f)) in ["created", "updated", "destroyed"].iter().zip(rows) {
         cache_line(out, &format!("connections {label}:"), n, Some(f));
@@ -253,9 +253,9 @@ pub fn statistics(s: &SyncStatus, dp: Option<&DataplaneStatus>) -> String {
         17,
     );
     out.push('\n');
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "{} traffic (active device={}):\n",
+        "{} traffic (active device={}):",
         transport(s),
         s.device
     );
@@ -289,11 +289,11 @@ pub fn statistics(s: &SyncStatus, dp: Option<&DataplaneStatus>) -> String {
     out.push('\n');
     for (block, rows) in extra_counters(s) {
         let items: Vec<String> = rows.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        let _ = write!(out, "{block}: {}\n", items.join(", "));
+        let _ = writeln!(out, "{block}: {}", items.join(", "));
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "messages: {} sent, {} recv; bulk resyncs: {} sent ({} sessions), {} recv\n",
+        "messages: {} sent, {} recv; bulk resyncs: {} sent ({} sessions), {} recv",
         st.msgs_sent, st.msgs_recv, st.bulk_sent, st.bulk_sessions_sent, st.bulk_recv
     );
     out
@@ -407,21 +407,21 @@ pub fn status(s: &SyncStatus, now: Instant) -> String {
         },
         s.device
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "Master: {}, preemption held: {}\n",
+        "Master: {}, preemption held: {}",
         yes_no(s.master),
         yes_no(s.preempt_held)
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "Resync: {} (timeout {})\n",
+        "Resync: {} (timeout {})",
         resync_text(s, now),
         format_duration(s.resync_timeout)
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "Internal cache: {} sessions exported, {} pending; external cache: {} of {}\n",
+        "Internal cache: {} sessions exported, {} pending; external cache: {} of {}",
         s.internal, s.pending, s.external, s.external_capacity
     );
     let last = match f.last_commit {
@@ -431,12 +431,12 @@ pub fn status(s: &SyncStatus, now: Instant) -> String {
         ),
         None => "never".to_string(),
     };
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "Failover: {} promotions, {} demotions, {} sessions committed ({} failed), last commit {last}\n",
+        "Failover: {} promotions, {} demotions, {} sessions committed ({} failed), last commit {last}",
         f.promotions, f.demotions, f.committed, f.commit_failed
     );
-    let _ = write!(out, "Split-brain episodes: {}\n", f.split_brain);
+    let _ = writeln!(out, "Split-brain episodes: {}", f.split_brain);
     if s.peers.is_empty() {
         out.push_str("Peers: none heard yet\n");
         return out;
