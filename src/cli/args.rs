@@ -10,7 +10,7 @@ use super::{Args, CheckConfigArgs, Cmd, RunArgs, ShowArgs, VersionArgs};
 
 const DEFAULT_CONFIG: &str = "/etc/config/hagw";
 
-#[cfg(feature = "convert-keepalived")]
+/// The top-level help: this head, then the optional commands' lines.
 const HELP_TOP: &str = r#"Usage: hagw [--version] [<command>] [<args>]
 
 hagw: high-availability gateway (VRRP, stateful firewall/NAT, conntrack sync).
@@ -33,37 +33,16 @@ Commands:
                     status|statistics|internal-cache|external-cache`, `show
                     bfd`, `show metrics` (Prometheus text). Exit 0 ok, 1 error,
                     3 no daemon running.
-  convert-keepalived
+"#;
+#[cfg(feature = "convert-keepalived")]
+const HELP_TOP_TAIL: &str = r#"  convert-keepalived
                     Print the /etc/config/hagw equivalent of a keepalived.conf's
                     VRRP part (vrrp_instance, vrrp_sync_group); warnings
                     (FILE:LINE:) go to stderr.
 
 "#;
 #[cfg(not(feature = "convert-keepalived"))]
-const HELP_TOP: &str = r#"Usage: hagw [--version] [<command>] [<args>]
-
-hagw: high-availability gateway (VRRP, stateful firewall/NAT, conntrack sync).
-
-Options:
-  --version         print the version and target, then exit
-  --help, help      display usage information
-
-Commands:
-  run               Run the daemon in the foreground (info/debug logs to stdout,
-                    warnings and errors to stderr).
-  check-config      Validate a config file: exit 0 if valid, 1 with FILE:LINE:
-                    messages if not.
-  version           Print the version and target triple.
-  show              Ask the running daemon: `show vrrp` (= `show vrrp summary`),
-                    `show vrrp interface NAME`, `show vrrp detail`, `show vrrp
-                    statistics`, `show interfaces`, `show tracks`, `show
-                    conntrack [statistics]`, `show nat rules`, `show firewall`,
-                    `show routes`, `show conntrack-sync
-                    status|statistics|internal-cache|external-cache`, `show
-                    bfd`, `show metrics` (Prometheus text). Exit 0 ok, 1 error,
-                    3 no daemon running.
-
-"#;
+const HELP_TOP_TAIL: &str = "\n";
 const HELP_RUN: &str = r#"Usage: hagw run [-c <config>]
 
 Run the daemon in the foreground (info/debug logs to stdout, warnings and errors to stderr).
@@ -143,7 +122,7 @@ fn error(parts: &[&str]) -> Exit {
 /// takes a value, one at or above it is a switch), whether slot 0 may
 /// repeat, and its positionals.
 struct Spec {
-    help: &'static str,
+    help: &'static [&'static str],
     options: &'static [(&'static str, u8)],
     values: u8,
     repeat: bool,
@@ -233,7 +212,7 @@ fn parse_one(
     }
     if help {
         return Err(Exit {
-            text: spec.help.to_string(),
+            text: spec.help.concat(),
             help: true,
         });
     }
@@ -256,7 +235,7 @@ const COMMANDS: &[(&str, Spec)] = &[
     (
         "run",
         Spec {
-            help: HELP_RUN,
+            help: &[HELP_RUN],
             options: CONFIG_OPTS,
             values: 1,
             repeat: false,
@@ -267,7 +246,7 @@ const COMMANDS: &[(&str, Spec)] = &[
     (
         "check-config",
         Spec {
-            help: HELP_CHECK,
+            help: &[HELP_CHECK],
             options: CONFIG_OPTS,
             values: 1,
             repeat: false,
@@ -278,7 +257,7 @@ const COMMANDS: &[(&str, Spec)] = &[
     (
         "version",
         Spec {
-            help: HELP_VERSION,
+            help: &[HELP_VERSION],
             options: &[],
             values: 0,
             repeat: false,
@@ -289,7 +268,7 @@ const COMMANDS: &[(&str, Spec)] = &[
     (
         "show",
         Spec {
-            help: HELP_SHOW,
+            help: &[HELP_SHOW],
             options: &[("-c", 0), ("--config", 0), ("--socket", 1), ("--json", 2)],
             values: 2,
             repeat: false,
@@ -301,7 +280,7 @@ const COMMANDS: &[(&str, Spec)] = &[
     (
         "convert-keepalived",
         Spec {
-            help: HELP_CK,
+            help: &[HELP_CK],
             options: &[("--address", 0)],
             values: 1,
             repeat: true,
@@ -314,7 +293,7 @@ const COMMANDS: &[(&str, Spec)] = &[
 /// Parse the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Args, Exit> {
     let top = Spec {
-        help: HELP_TOP,
+        help: &[HELP_TOP, HELP_TOP_TAIL],
         options: &[("--version", 0)],
         values: 0,
         repeat: false,
@@ -443,8 +422,8 @@ mod tests {
 
     #[test]
     fn help_anywhere_before_dashdash_prints_that_commands_help() {
-        assert_eq!(err(&["--help"]), (HELP_TOP.to_string(), true));
-        assert_eq!(err(&["help"]), (HELP_TOP.to_string(), true));
+        assert_eq!(err(&["--help"]), ([HELP_TOP, HELP_TOP_TAIL].concat(), true));
+        assert_eq!(err(&["help"]), ([HELP_TOP, HELP_TOP_TAIL].concat(), true));
         assert_eq!(
             err(&["show", "vrrp", "help"]),
             (HELP_SHOW.to_string(), true)
