@@ -7,7 +7,7 @@
 //! adverts), the AH with its ICV zeroed, and the advert. The VRRP header
 //! says auth type 2 and carries 8 zero authentication bytes.
 //!
-//! Owns: the AH layout, the ICV (HMAC-MD5 from `wire::md5`, constant-time
+//! Owns: the AH layout, the ICV (RustCrypto `hmac` + `md-5`, constant-time
 //! compare), splitting a received AH packet and building an AH advert
 //! frame. Never: sequence-number decisions (the group keeps the counter,
 //! `engine::groups` decides), parsing the advert itself (`wire::vrrp`).
@@ -15,13 +15,14 @@
 //! Size cost of this module with `md-5` (`hmac` was linked already for the
 //! sync MAC), static x86_64 musl `cross/build.sh x86_64`: 513,488 →
 //! 517,744 B (+4,256 B, the whole `auth_type ah` feature); mipsel
-//! (`cross/build.sh mipsel`): 605,584 → 613,392 B (+7,808 B). Since
-//! 3 Dec 2026 the MD5 is our own compact one (`wire::md5`, −3.9 kB mips).
+//! (`cross/build.sh mipsel`): 605,584 → 613,392 B (+7,808 B).
 
 use super::build::{AdvertHeader, ip_frame};
 use super::ipv4::{self, protocol};
 use super::vrrp::{self, ChecksumMode, VrrpRepr};
 use super::{get_u32, set_u32};
+use hmac::{Hmac, KeyInit, Mac};
+use md5::Md5;
 use std::net::Ipv4Addr;
 
 /// Length of the AH keepalived sends (12 fixed bytes + 12 ICV bytes).
@@ -114,7 +115,11 @@ pub fn icv(key: &[u8; KEY_LEN], ip_packet: &[u8], zero_ttl: bool) -> Option<[u8;
     let mut ah = [0u8; HEADER_LEN];
     ah.copy_from_slice(pkt.get(ihl..ihl + HEADER_LEN)?);
     ah[field::ICV..].fill(0);
-    let full = super::md5::hmac_md5(key, &[hdr, &ah, pkt.get(ihl + HEADER_LEN..)?]);
+    let mut m = <Hmac<Md5> as KeyInit>::new_from_slice(key).ok()?;
+    m.update(hdr);
+    m.update(&ah);
+    m.update(pkt.get(ihl + HEADER_LEN..)?);
+    let full = m.finalize().into_bytes();
     let mut out = [0u8; ICV_LEN];
     out.copy_from_slice(full.get(..ICV_LEN)?);
     Some(out)

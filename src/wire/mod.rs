@@ -66,7 +66,6 @@ pub mod fragment;
 pub mod gso;
 pub mod icmp;
 pub mod ipv4;
-pub mod md5;
 pub mod rewrite;
 pub mod tcp;
 pub mod udp;
