@@ -25,7 +25,6 @@ pub mod local;
 pub mod nat;
 pub mod rng;
 pub mod route;
-pub mod smalloc;
 pub mod sync;
 pub mod time;
 pub mod track;
