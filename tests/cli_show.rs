@@ -215,7 +215,7 @@ lan        42          vip        192.168.42.50  up               no            
 "
     );
 
-    // --json before the words, --socket first: argh accepts any order.
+    // --json before the words, --socket first: options go anywhere, as with argh.
     let out = hagw(&["show", "--socket", s, "--json", "vrrp", "interface", "lan"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let body = text(&out.stdout);

@@ -45,7 +45,7 @@ impl Json {
     /// `field`'s body, one copy for all value types and its ~300 callers
     /// (the generic part is only the conversion).
     #[inline(never)]
-    fn field_json(mut self, key: &str, value: Json) -> Json {
+    pub fn field_json(mut self, key: &str, value: Json) -> Json {
         if let Json::Object(fields) = &mut self {
             fields.push((key.to_string(), value));
         }

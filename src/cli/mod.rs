@@ -1,7 +1,8 @@
-//! Command line: `run`, `check-config`, `version`, `show …` (argh), and the
+//! Command line: `run`, `check-config`, `version`, `show …` (`args`), and the
 //! rendering of `show` output (`show`). Owns process exit codes and what the
 //! operator reads; never touches packets.
 
+mod args;
 pub mod control;
 mod device;
 pub mod json;
@@ -15,20 +16,15 @@ pub mod tracks;
 pub mod views;
 pub mod vrrp;
 
-use argh::FromArgs;
-
 /// hagw: high-availability gateway (VRRP, stateful firewall/NAT, conntrack sync).
-#[derive(FromArgs, Debug)]
+#[derive(Debug)]
 pub struct Args {
     /// print the version and target, then exit
-    #[argh(switch)]
     pub version: bool,
-    #[argh(subcommand)]
     pub cmd: Option<Cmd>,
 }
 
-#[derive(FromArgs, Debug)]
-#[argh(subcommand)]
+#[derive(Debug)]
 pub enum Cmd {
     Run(RunArgs),
     CheckConfig(CheckConfigArgs),
@@ -41,39 +37,31 @@ pub enum Cmd {
 #[cfg(feature = "convert-keepalived")]
 /// Print the /etc/config/hagw equivalent of a keepalived.conf's VRRP part
 /// (vrrp_instance, vrrp_sync_group); warnings (FILE:LINE:) go to stderr.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "convert-keepalived")]
+#[derive(Debug)]
 pub struct ConvertKeepalivedArgs {
     /// the keepalived config file
-    #[argh(positional)]
     pub file: String,
     /// DEVICE=A.B.C.D/LEN: a device's address for its interface section
     /// (default: the device's current IPv4 address on this machine)
-    #[argh(option)]
     pub address: Vec<String>,
 }
 
 /// Run the daemon in the foreground (info/debug logs to stdout, warnings and errors to stderr).
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "run")]
+#[derive(Debug)]
 pub struct RunArgs {
     /// config file (UCI)
-    #[argh(option, short = 'c', default = "String::from(\"/etc/config/hagw\")")]
     pub config: String,
 }
 
 /// Validate a config file: exit 0 if valid, 1 with FILE:LINE: messages if not.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "check-config")]
+#[derive(Debug)]
 pub struct CheckConfigArgs {
     /// config file (UCI)
-    #[argh(option, short = 'c', default = "String::from(\"/etc/config/hagw\")")]
     pub config: String,
 }
 
 /// Print the version and target triple.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "version")]
+#[derive(Debug)]
 pub struct VersionArgs {}
 
 /// Ask the running daemon: `show vrrp` (= `show vrrp summary`), `show vrrp interface NAME`,
@@ -81,21 +69,16 @@ pub struct VersionArgs {}
 /// `show conntrack [statistics]`, `show nat rules`, `show firewall`, `show routes`,
 /// `show conntrack-sync status|statistics|internal-cache|external-cache`, `show bfd`,
 /// `show metrics` (Prometheus text). Exit 0 ok, 1 error, 3 no daemon running.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "show")]
+#[derive(Debug)]
 pub struct ShowArgs {
     /// what to show: vrrp [summary] | vrrp interface NAME | vrrp detail | vrrp statistics | interfaces | tracks
     /// | conntrack [statistics] | nat rules | firewall | routes | conntrack-sync status|statistics|internal-cache|external-cache | bfd | metrics
-    #[argh(positional)]
     pub what: Vec<String>,
     /// machine-readable JSON output
-    #[argh(switch)]
     pub json: bool,
     /// read the control socket path from this config file
-    #[argh(option, short = 'c')]
     pub config: Option<String>,
     /// control socket path (default /var/run/hagw.sock)
-    #[argh(option)]
     pub socket: Option<String>,
 }
 
@@ -109,7 +92,27 @@ pub fn version_line() -> String {
 
 /// Entry point of the binary; returns the process exit code.
 pub fn main() -> i32 {
-    let args: Args = argh::from_env();
+    let mut argv = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => argv.push(s),
+            Err(a) => {
+                eprintln!("Invalid utf8: {}", a.to_string_lossy());
+                return 1;
+            }
+        }
+    }
+    let args = match args::parse(&argv) {
+        Ok(a) => a,
+        Err(e) if e.help => {
+            print!("{}", e.text);
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("{}\nRun hagw --help for more information.", e.text);
+            return 1;
+        }
+    };
     if args.version {
         println!("{}", version_line());
         return 0;

@@ -119,7 +119,7 @@ pub fn answer_at(
 
 /// A request word echoed in an error message, with control characters
 /// replaced so a hostile request cannot mess up a terminal.
-pub(super) fn printable(s: &str) -> String {
+pub fn printable(s: &str) -> String {
     s.chars()
         .take(64)
         .map(|c| if c.is_control() { '?' } else { c })

@@ -241,7 +241,10 @@ fn step(
                         let end = start.saturating_add(off);
                         let line =
                             String::from_utf8_lossy(c.buf.get(..end).unwrap_or(&[])).into_owned();
-                        debug!("control: request \"{}\"", line.escape_debug());
+                        debug!(
+                            "control: request \"{}\"",
+                            crate::cli::show::printable(&line)
+                        );
                         c.phase = Phase::Writing {
                             out: answer(&line),
                             pos: 0,

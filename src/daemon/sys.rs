@@ -30,7 +30,10 @@ pub(super) fn ifreq_for(name: &str) -> io::Result<libc::ifreq> {
     if bytes.is_empty() || bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("bad interface name \"{}\"", name.escape_debug()),
+            format!(
+                "bad interface name \"{}\"",
+                crate::cli::show::printable(name)
+            ),
         ));
     }
     // SAFETY: ifreq is plain old data; all-zero is a valid value.

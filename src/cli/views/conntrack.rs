@@ -11,6 +11,7 @@ use super::super::show::{format_duration, table};
 use super::{endpoint, endpoint_json, id_json, proto_name};
 use crate::conntrack::Stats;
 use crate::engine::{DataplaneStatus, SessionStatus};
+use core::fmt::Write;
 
 /// Where SNAT put the source (the reply's destination) and where DNAT sent
 /// the destination (the reply's source), as text: `src 10.0.0.1:40000`,
@@ -73,12 +74,13 @@ pub fn sessions(dp: &DataplaneStatus) -> String {
         &rows,
     );
     let synced = dp.sessions.iter().filter(|s| s.from_sync).count();
-    out.push_str(&format!(
-        "{} sessions ({synced} from sync), {} of {} entries in use\n",
+    let _ = writeln!(
+        out,
+        "{} sessions ({synced} from sync), {} of {} entries in use",
         dp.sessions.len(),
         dp.conntrack.entries,
         dp.conntrack.capacity
-    ));
+    );
     out
 }
 
@@ -170,10 +172,11 @@ pub fn statistics(dp: &DataplaneStatus) -> String {
         c.bytes_per_entry,
         c.bytes_per_entry.saturating_mul(c.capacity)
     );
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "Fragments: {} of {} entries; first fragments recorded {}, later fragments followed {}, evicted {}\n\n",
         c.frag_entries, c.frag_capacity, c.frag.recorded, c.frag.followed, c.frag.evicted
-    ));
+    );
     let rows: Vec<(&str, u64)> = counters(&c.stats).iter().map(|&(k, v, _)| (k, v)).collect();
     out.push_str(&super::counter_table(&rows));
     out

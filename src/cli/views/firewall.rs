@@ -5,10 +5,11 @@
 //! Owns: that layout. Never: reads anything but the snapshot.
 
 use super::super::json::Json;
-use super::super::show::table;
+use super::grid::{Cell, Layout};
 use crate::config::{Direction, FirewallAction};
 use crate::engine::DataplaneStatus;
 use crate::firewall::RulesetSnapshot;
+use core::fmt::Write;
 
 pub fn action_str(a: FirewallAction) -> &'static str {
     match a {
@@ -38,6 +39,49 @@ fn attached(rs: &RulesetSnapshot) -> String {
     format!("attached to {}", a.join(", "))
 }
 
+/// Text columns and JSON fields of a rule (cells: see `rule_cell`).
+const LAYOUT: Layout = Layout {
+    columns: &[
+        ("Rule", 0),
+        ("Match", 1),
+        ("Action", 2),
+        ("Packets", 3),
+        ("Bytes", 4),
+        ("Description", 5),
+    ],
+    fields: &[
+        ("number", 0),
+        ("match", 1),
+        ("action", 2),
+        ("description", 5),
+        ("packets", 3),
+        ("bytes", 4),
+    ],
+};
+
+/// Cell `i` of rule `r` of a ruleset; the row after the last rule is
+/// the default action's (text only).
+fn rule_cell(rs: &RulesetSnapshot, r: usize, i: u8) -> Cell<'_> {
+    let Some(rule) = rs.rules.get(r) else {
+        return match i {
+            0 => Cell::Str("-"),
+            1 => Cell::Str("default"),
+            2 => Cell::Str(action_str(rs.default_action)),
+            3 => Cell::Num(rs.default.packets),
+            4 => Cell::Num(rs.default.bytes),
+            _ => Cell::Str(""),
+        };
+    };
+    match i {
+        0 => Cell::Num(rule.number as u64),
+        1 => Cell::Str(&rule.matches),
+        2 => Cell::Str(action_str(rule.action)),
+        3 => Cell::Num(rule.counters.packets),
+        4 => Cell::Num(rule.counters.bytes),
+        _ => Cell::Opt(rule.description.as_deref()),
+    }
+}
+
 pub fn rulesets(dp: &DataplaneStatus) -> String {
     let fw = &dp.firewall;
     if fw.rulesets.is_empty() {
@@ -48,38 +92,14 @@ pub fn rulesets(dp: &DataplaneStatus) -> String {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!(
-            "Ruleset {} ({}), default action {}\n",
+        let _ = writeln!(
+            out,
+            "Ruleset {} ({}), default action {}",
             rs.name,
             attached(rs),
             action_str(rs.default_action)
-        ));
-        let mut rows: Vec<Vec<String>> = rs
-            .rules
-            .iter()
-            .map(|r| {
-                vec![
-                    r.number.to_string(),
-                    r.matches.clone(),
-                    action_str(r.action).to_string(),
-                    r.counters.packets.to_string(),
-                    r.counters.bytes.to_string(),
-                    r.description.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
-        rows.push(vec![
-            "-".to_string(),
-            "default".to_string(),
-            action_str(rs.default_action).to_string(),
-            rs.default.packets.to_string(),
-            rs.default.bytes.to_string(),
-            String::new(),
-        ]);
-        out.push_str(&table(
-            &["Rule", "Match", "Action", "Packets", "Bytes", "Description"],
-            &rows,
-        ));
+        );
+        out.push_str(&LAYOUT.text(rs.rules.len() + 1, &|r, i| rule_cell(rs, r, i)));
     }
     out
 }
@@ -99,19 +119,7 @@ pub fn rulesets_json(dp: &DataplaneStatus) -> Json {
                         .field("direction", direction_str(*d))
                 })
                 .collect();
-            let rules: Vec<Json> = rs
-                .rules
-                .iter()
-                .map(|r| {
-                    Json::object()
-                        .field("number", r.number as u64)
-                        .field("match", r.matches.as_str())
-                        .field("action", action_str(r.action))
-                        .field("description", r.description.as_deref())
-                        .field("packets", r.counters.packets)
-                        .field("bytes", r.counters.bytes)
-                })
-                .collect();
+            let rules = LAYOUT.records(rs.rules.len(), &|r, i| rule_cell(rs, r, i));
             Json::object()
                 .field("name", rs.name.as_str())
                 .field("attached", att)

@@ -11,6 +11,7 @@
 mod bfd;
 mod conntrack;
 mod firewall;
+mod grid;
 pub(crate) mod host;
 mod metrics;
 mod nat;

@@ -5,9 +5,9 @@
 //! Owns: that layout. Never: reads anything but the snapshot.
 
 use super::super::json::Json;
-use super::super::show::table;
+use super::grid::{Cell, Layout};
 use crate::engine::DataplaneStatus;
-use crate::nat::{NatKind, NatSnapshot, PortShare};
+use crate::nat::{NatKind, NatRuleSnapshot, NatSnapshot, PortShare};
 
 pub fn kind_str(k: NatKind) -> &'static str {
     match k {
@@ -33,72 +33,70 @@ fn footer(n: &NatSnapshot) -> String {
     )
 }
 
+/// Text columns and JSON fields of a rule (cells: see `rule_cell`).
+const LAYOUT: Layout = Layout {
+    columns: &[
+        ("Type", 0),
+        ("Rule", 1),
+        ("Interface", 2),
+        ("Match", 3),
+        ("Translation", 4),
+        ("Sessions", 5),
+        ("Hairpin", 6),
+        ("Exhausted", 7),
+        ("Description", 8),
+    ],
+    fields: &[
+        ("type", 0),
+        ("rule", 1),
+        ("interface", 2),
+        ("match", 3),
+        ("translation", 4),
+        ("description", 8),
+        ("sessions", 5),
+        ("hairpin_sessions", 9),
+        ("exhausted", 7),
+    ],
+};
+
+/// Cell `i` of a rule; the text's Hairpin column (6) is `-` for source
+/// NAT, the JSON's hairpin_sessions (9) a number always.
+fn rule_cell(r: &NatRuleSnapshot, i: u8) -> Cell<'_> {
+    let c = &r.counters;
+    match i {
+        0 => Cell::Str(kind_str(r.kind)),
+        1 => Cell::Num(u64::from(r.rule)),
+        2 => Cell::Str(&r.interface),
+        3 => Cell::Str(&r.matches),
+        4 => Cell::Str(&r.translation),
+        5 => Cell::Num(c.sessions),
+        6 if r.kind == NatKind::Source => Cell::Str("-"),
+        6 | 9 => Cell::Num(c.hairpin_sessions),
+        7 => Cell::Num(c.exhausted),
+        _ => Cell::Opt(r.description.as_deref()),
+    }
+}
+
 pub fn rules(dp: &DataplaneStatus) -> String {
     let n = &dp.nat;
     if n.rules.is_empty() {
         return "No NAT rules configured.\n".to_string();
     }
-    let rows: Vec<Vec<String>> = n
-        .rules
-        .iter()
-        .map(|r| {
-            vec![
-                kind_str(r.kind).to_string(),
-                r.rule.to_string(),
-                r.interface.clone(),
-                r.matches.clone(),
-                r.translation.clone(),
-                r.counters.sessions.to_string(),
-                match r.kind {
-                    NatKind::Destination => r.counters.hairpin_sessions.to_string(),
-                    NatKind::Source => "-".to_string(),
-                },
-                r.counters.exhausted.to_string(),
-                r.description.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    let mut out = table(
-        &[
-            "Type",
-            "Rule",
-            "Interface",
-            "Match",
-            "Translation",
-            "Sessions",
-            "Hairpin",
-            "Exhausted",
-            "Description",
-        ],
-        &rows,
-    );
+    let mut out = LAYOUT.text(n.rules.len(), &|r, i| rule_cell(&n.rules[r], i));
     out.push_str(&footer(n));
     out
 }
 
 pub fn rules_json(dp: &DataplaneStatus) -> Json {
     let n = &dp.nat;
-    let rules: Vec<Json> = n
-        .rules
-        .iter()
-        .map(|r| {
-            Json::object()
-                .field("type", kind_str(r.kind))
-                .field("rule", r.rule)
-                .field("interface", r.interface.as_str())
-                .field("match", r.matches.as_str())
-                .field("translation", r.translation.as_str())
-                .field("description", r.description.as_deref())
-                .field("sessions", r.counters.sessions)
-                .field("hairpin_sessions", r.counters.hairpin_sessions)
-                .field("exhausted", r.counters.exhausted)
-        })
-        .collect();
     Json::object()
         .field("port_share", share_str(n.share))
         .field("port_probes", n.probes)
         .field("exhausted", n.exhausted)
-        .field("rules", rules)
+        .field(
+            "rules",
+            LAYOUT.records(n.rules.len(), &|r, i| rule_cell(&n.rules[r], i)),
+        )
 }
 
 #[cfg(test)]

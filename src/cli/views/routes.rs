@@ -6,9 +6,10 @@
 //! metrics). Never: reads anything but the snapshot.
 
 use super::super::json::Json;
-use super::super::show::{format_duration, table};
+use super::grid::{Cell, Layout};
 use crate::engine::{DataplaneStatus, Snapshot};
 use crate::route::{NeighCounters, NeighStatus, RouteStatus};
+use core::fmt::Write;
 
 /// The interface name of a port (its position in the snapshot's ports).
 fn port_name(snap: &Snapshot, port: usize) -> String {
@@ -58,62 +59,83 @@ pub fn counters(c: &NeighCounters) -> [(&'static str, u64); 18] {
     ]
 }
 
+/// A route's text columns and JSON fields (cells: see `route_cell`).
+const ROUTES: Layout = Layout {
+    columns: &[
+        ("Destination", 0),
+        ("Gateway", 1),
+        ("Interface", 2),
+        ("Type", 3),
+        ("Next hop ARP", 4),
+        ("Next hop MAC", 5),
+    ],
+    fields: &[
+        ("destination", 0),
+        ("gateway", 1),
+        ("interface", 2),
+        ("type", 3),
+        ("next_hop_state", 4),
+        ("next_hop_mac", 5),
+    ],
+};
+
+fn route_cell<'a>(dp: &'a DataplaneStatus, r: &'a RouteStatus, i: u8) -> Cell<'a> {
+    match i {
+        0 => Cell::Own(r.prefix.to_string()),
+        1 => Cell::Dash(r.gateway.map(|g| g.to_string())),
+        2 => Cell::Str(&r.interface),
+        3 => Cell::Str(r.kind.as_str()),
+        4 => Cell::Str(hop_state(dp, r)),
+        _ => Cell::Dash(next_hop(dp, r).and_then(|n| n.mac).map(|m| m.to_string())),
+    }
+}
+
+/// A neighbour's text columns and JSON fields (cells: see `neigh_cell`).
+const NEIGHBOURS: Layout = Layout {
+    columns: &[
+        ("Address", 0),
+        ("Interface", 1),
+        ("MAC", 2),
+        ("State", 3),
+        ("Age", 4),
+        ("Queued", 5),
+    ],
+    fields: &[
+        ("address", 0),
+        ("interface", 1),
+        ("mac", 2),
+        ("state", 3),
+        ("age_seconds", 4),
+        ("queued", 5),
+    ],
+};
+
+fn neigh_cell<'a>(snap: &Snapshot, n: &'a NeighStatus, i: u8) -> Cell<'a> {
+    match i {
+        0 => Cell::Own(n.ip.to_string()),
+        1 => Cell::Own(port_name(snap, n.port)),
+        2 => Cell::Dash(n.mac.map(|m| m.to_string())),
+        3 => Cell::Str(n.state.as_str()),
+        4 => Cell::Secs(n.age),
+        _ => Cell::Num(n.queued as u64),
+    }
+}
+
 pub fn routes(dp: &DataplaneStatus, snap: &Snapshot) -> String {
     let mut out = String::new();
     if dp.routes.is_empty() {
         out.push_str("No routes.\n");
     } else {
-        let rows: Vec<Vec<String>> = dp
-            .routes
-            .iter()
-            .map(|r| {
-                let hop = next_hop(dp, r);
-                vec![
-                    r.prefix.to_string(),
-                    r.gateway.map_or("-".to_string(), |g| g.to_string()),
-                    r.interface.clone(),
-                    r.kind.as_str().to_string(),
-                    hop_state(dp, r).to_string(),
-                    hop.and_then(|n| n.mac)
-                        .map_or("-".to_string(), |m| m.to_string()),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &[
-                "Destination",
-                "Gateway",
-                "Interface",
-                "Type",
-                "Next hop ARP",
-                "Next hop MAC",
-            ],
-            &rows,
-        ));
+        out.push_str(&ROUTES.text(dp.routes.len(), &|r, i| route_cell(dp, &dp.routes[r], i)));
     }
     out.push('\n');
     if dp.neighbours.is_empty() {
         out.push_str("Neighbours: none\n");
     } else {
         out.push_str("Neighbours:\n");
-        let rows: Vec<Vec<String>> = dp
-            .neighbours
-            .iter()
-            .map(|n| {
-                vec![
-                    n.ip.to_string(),
-                    port_name(snap, n.port),
-                    n.mac.map_or("-".to_string(), |m| m.to_string()),
-                    n.state.as_str().to_string(),
-                    format_duration(n.age),
-                    n.queued.to_string(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &["Address", "Interface", "MAC", "State", "Age", "Queued"],
-            &rows,
-        ));
+        out.push_str(&NEIGHBOURS.text(dp.neighbours.len(), &|r, i| {
+            neigh_cell(snap, &dp.neighbours[r], i)
+        }));
     }
     out.push('\n');
     let c = counters(&dp.neigh_counters);
@@ -122,52 +144,28 @@ pub fn routes(dp: &DataplaneStatus, snap: &Snapshot) -> String {
         .filter(|(_, v)| *v > 0)
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    out.push_str(&format!(
-        "ARP: {}\n",
+    let _ = writeln!(
+        out,
+        "ARP: {}",
         if shown.is_empty() {
             "no events".to_string()
         } else {
             shown.join(", ")
         }
-    ));
-    out.push_str(&format!(
-        "ICMP errors sent: {}, held back by the rate limit: {}\n",
+    );
+    let _ = writeln!(
+        out,
+        "ICMP errors sent: {}, held back by the rate limit: {}",
         dp.icmp_sent, dp.icmp_limited
-    ));
+    );
     out
 }
 
 pub fn routes_json(dp: &DataplaneStatus, snap: &Snapshot) -> Json {
-    let routes: Vec<Json> = dp
-        .routes
-        .iter()
-        .map(|r| {
-            let hop = next_hop(dp, r);
-            Json::object()
-                .field("destination", r.prefix.to_string())
-                .field("gateway", r.gateway.map(|g| g.to_string()))
-                .field("interface", r.interface.as_str())
-                .field("type", r.kind.as_str())
-                .field("next_hop_state", hop_state(dp, r))
-                .field(
-                    "next_hop_mac",
-                    hop.and_then(|n| n.mac).map(|m| m.to_string()),
-                )
-        })
-        .collect();
-    let neigh: Vec<Json> = dp
-        .neighbours
-        .iter()
-        .map(|n| {
-            Json::object()
-                .field("address", n.ip.to_string())
-                .field("interface", port_name(snap, n.port))
-                .field("mac", n.mac.map(|m| m.to_string()))
-                .field("state", n.state.as_str())
-                .field("age_seconds", n.age.as_secs())
-                .field("queued", n.queued as u64)
-        })
-        .collect();
+    let routes = ROUTES.records(dp.routes.len(), &|r, i| route_cell(dp, &dp.routes[r], i));
+    let neigh = NEIGHBOURS.records(dp.neighbours.len(), &|r, i| {
+        neigh_cell(snap, &dp.neighbours[r], i)
+    });
     let c = counters(&dp.neigh_counters);
     Json::object()
         .field("routes", routes)

@@ -14,6 +14,7 @@ use crate::conntrack::Tuple;
 use crate::engine::{DataplaneStatus, SyncStatus, synced_of};
 use crate::sync::ResyncStatus;
 use crate::time::Instant;
+use core::fmt::Write;
 use std::net::Ipv4Addr;
 
 /// One session of either cache, as the cache views list it.
@@ -99,12 +100,13 @@ pub fn cache(list: &[CacheEntry]) -> String {
     );
     for e in list {
         let p = e.orig.proto;
-        out.push_str(&format!(
-            "{}{}{} [{p}]\n",
+        let _ = writeln!(
+            out,
+            "{}{}{} [{p}]",
             pad(&cache_endpoint(p, e.orig.src, e.orig.sport), 37, 1),
             pad(&cache_endpoint(p, e.orig.dst, e.orig.dport), 41, 1),
             proto_name(p)
-        ));
+        );
     }
     out
 }
@@ -134,15 +136,15 @@ pub fn cache_json(list: &[CacheEntry]) -> Json {
 fn cache_line(out: &mut String, label: &str, n: u64, failed: Option<u64>) {
     let digits = n.to_string();
     let w = 36usize.saturating_sub(label.len()).max(digits.len() + 1);
-    out.push_str(&format!("{label}{digits:>w$}"));
+    let _ = write!(out, "{label}{digits:>w$}");
     if let Some(f) = failed {
-        out.push_str(&format!("    failed:{f:>6}"));
+        let _ = write!(out, "    failed:{f:>6}");
     }
     out.push('\n');
 }
 
 fn cache_block(out: &mut String, name: &str, current: u64, rows: [(u64, u64); 3]) {
-    out.push_str(&format!("cache {name}:\n"));
+    let _ = writeln!(out, "cache {name}:");
     cache_line(out, "current active connections:", current, None);
     for (label, (n, f)) in ["created", "updated", "destroyed"].iter().zip(rows) {
         cache_line(out, &format!("connections {label}:"), n, Some(f));
@@ -251,11 +253,12 @@ pub fn statistics(s: &SyncStatus, dp: Option<&DataplaneStatus>) -> String {
         17,
     );
     out.push('\n');
-    out.push_str(&format!(
-        "{} traffic (active device={}):\n",
+    let _ = writeln!(
+        out,
+        "{} traffic (active device={}):",
         transport(s),
         s.device
-    ));
+    );
     two(
         &mut out,
         format!("{} Bytes sent", st.bytes_sent),
@@ -286,12 +289,13 @@ pub fn statistics(s: &SyncStatus, dp: Option<&DataplaneStatus>) -> String {
     out.push('\n');
     for (block, rows) in extra_counters(s) {
         let items: Vec<String> = rows.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        out.push_str(&format!("{block}: {}\n", items.join(", ")));
+        let _ = writeln!(out, "{block}: {}", items.join(", "));
     }
-    out.push_str(&format!(
-        "messages: {} sent, {} recv; bulk resyncs: {} sent ({} sessions), {} recv\n",
+    let _ = writeln!(
+        out,
+        "messages: {} sent, {} recv; bulk resyncs: {} sent ({} sessions), {} recv",
         st.msgs_sent, st.msgs_recv, st.bulk_sent, st.bulk_sessions_sent, st.bulk_recv
-    ));
+    );
     out
 }
 
@@ -403,20 +407,23 @@ pub fn status(s: &SyncStatus, now: Instant) -> String {
         },
         s.device
     );
-    out.push_str(&format!(
-        "Master: {}, preemption held: {}\n",
+    let _ = writeln!(
+        out,
+        "Master: {}, preemption held: {}",
         yes_no(s.master),
         yes_no(s.preempt_held)
-    ));
-    out.push_str(&format!(
-        "Resync: {} (timeout {})\n",
+    );
+    let _ = writeln!(
+        out,
+        "Resync: {} (timeout {})",
         resync_text(s, now),
         format_duration(s.resync_timeout)
-    ));
-    out.push_str(&format!(
-        "Internal cache: {} sessions exported, {} pending; external cache: {} of {}\n",
+    );
+    let _ = writeln!(
+        out,
+        "Internal cache: {} sessions exported, {} pending; external cache: {} of {}",
         s.internal, s.pending, s.external, s.external_capacity
-    ));
+    );
     let last = match f.last_commit {
         Some((at, ok, failed)) => format!(
             "{} ago: {ok} sessions, {failed} failed",
@@ -424,11 +431,12 @@ pub fn status(s: &SyncStatus, now: Instant) -> String {
         ),
         None => "never".to_string(),
     };
-    out.push_str(&format!(
-        "Failover: {} promotions, {} demotions, {} sessions committed ({} failed), last commit {last}\n",
+    let _ = writeln!(
+        out,
+        "Failover: {} promotions, {} demotions, {} sessions committed ({} failed), last commit {last}",
         f.promotions, f.demotions, f.committed, f.commit_failed
-    ));
-    out.push_str(&format!("Split-brain episodes: {}\n", f.split_brain));
+    );
+    let _ = writeln!(out, "Split-brain episodes: {}", f.split_brain);
     if s.peers.is_empty() {
         out.push_str("Peers: none heard yet\n");
         return out;
