@@ -315,7 +315,10 @@ impl Neighbours {
     #[inline(always)]
     pub fn resolve(&mut self, now: Instant, port: PortId, ip: Ipv4Addr) -> Resolve {
         if resolvable(ip)
-            && let Some(e) = self.cache.find(port, ip).and_then(|i| self.cache.get_mut(i))
+            && let Some(e) = self
+                .cache
+                .find(port, ip)
+                .and_then(|i| self.cache.get_mut(i))
             && matches!(e.state, NeighState::Reachable | NeighState::Probe)
         {
             e.used = now;
