@@ -377,7 +377,32 @@ impl Conntrack {
             return CtState::Invalid;
         };
         match (s.proto(), &pkt.l4) {
-            (protocol::TCP, L4::Tcp(t)) => self.track_tcp(now, idx.0, dir, pkt.len, t),
+            (protocol::TCP, L4::Tcp(t)) => {
+                // The common case (an in-window ACK on an established
+                // session) without the general state machine: the same
+                // window update as `tcp::segment` (tcp_fast's test
+                // compares them), then what the tail of `track_tcp` does
+                // for `Accept(Established)` from ESTABLISHED without RST
+                // (state and class unchanged, not refused, not liberal),
+                // on the session already in hand.
+                let flags0 = s.flags;
+                if tcp_fast::established_ack(s, dir, t) {
+                    if flags0 & flag::SEEN_REPLY != 0 {
+                        s.flags |= flag::ASSURED;
+                    }
+                    if dir == Dir::Reply {
+                        s.flags |= flag::SEEN_REPLY;
+                    }
+                    s.account(dir, pkt.len);
+                    // Only ASSURED / SEEN_REPLY may have changed: what
+                    // `settle` compares (`Before`), the class stays
+                    // TcpEstablished.
+                    let changed = s.flags != flags0;
+                    self.refresh(now, idx.0, Class::TcpEstablished, false, changed);
+                    return CtState::Established;
+                }
+                self.track_tcp(now, idx.0, dir, pkt.len, t)
+            }
             (protocol::ICMP, L4::IcmpEcho { .. }) => {
                 let before = Before::of(s);
                 if dir == Dir::Reply {
@@ -409,29 +434,14 @@ impl Conntrack {
         }
     }
 
-    // Inlined into `track`, its one caller: every TCP packet comes here.
-    #[inline(always)]
+    // TCP segments `track`'s fast path did not take (out of line: the
+    // general state machine is the rare case).
+    #[inline(never)]
     fn track_tcp(&mut self, now: Instant, idx: u32, dir: Dir, len: u16, t: &TcpInfo) -> CtState {
         let Some(s) = self.table.live_mut(idx) else {
             return CtState::Invalid;
         };
         let before = Before::of(s);
-        // The common case (an in-window ACK on an established session)
-        // without the general state machine: the same window update as
-        // `tcp::segment` (tcp_fast's test compares them), then what the
-        // tail below does for `Accept(Established)` from ESTABLISHED
-        // without RST (state unchanged, not refused, not liberal).
-        if tcp_fast::established_ack(s, dir, t) {
-            if s.has(flag::SEEN_REPLY) {
-                s.flags |= flag::ASSURED;
-            }
-            if dir == Dir::Reply {
-                s.flags |= flag::SEEN_REPLY;
-            }
-            s.account(dir, len);
-            self.settle(now, idx, before);
-            return CtState::Established;
-        }
         let old = s.tcp_state();
         let (new, liberal) = match tcp::segment(s, dir, t) {
             tcp::Verdict::Accept(n) => (n, false),
@@ -585,26 +595,59 @@ impl Conntrack {
             return;
         };
         let after = Before::of(s);
-        let class = after.class;
+        self.refresh(
+            now,
+            idx,
+            after.class,
+            after.class != before.class,
+            after != before,
+        );
+    }
+
+    /// `settle` when the caller knows the session's class after the
+    /// packet and what changed (the per-packet part: a deadline
+    /// comparison; the queue move is out of line).
+    #[inline(always)]
+    fn refresh(
+        &mut self,
+        now: Instant,
+        idx: u32,
+        class: Class,
+        class_changed: bool,
+        state_changed: bool,
+    ) {
         let timeout = self.timeout(class);
         let deadline = secs_ceil(now).saturating_add(timeout);
-        let state_changed = after != before;
-        let (old_deadline, old_lag, reported) = (s.expires, s.report_lag, s.has(flag::REPORTED));
-        if class != before.class || deadline > old_deadline {
-            let moved = deadline.saturating_sub(old_deadline);
-            let lag = old_lag.saturating_add(u16::try_from(moved).unwrap_or(u16::MAX));
-            self.table.dequeue(idx);
-            if let Some(s) = self.table.slot_mut(idx) {
-                s.expires = deadline;
-                s.report_lag = lag;
-            }
-            self.table.enqueue_back(idx, class);
-            let threshold = (timeout / 4).min(u32::from(u16::MAX) - 1);
-            if reported && u32::from(lag) > threshold {
-                self.mark_dirty(idx);
-            }
+        let Some(s) = self.table.slot(idx) else {
+            return;
+        };
+        if class_changed || deadline > s.expires {
+            self.requeue(idx, class, deadline, timeout);
         }
         if state_changed {
+            self.mark_dirty(idx);
+        }
+    }
+
+    /// Move a session to the tail of `class`'s queue with `deadline`,
+    /// recording a change for sync when its deadline moved more than a
+    /// quarter of the timeout since last reported.
+    #[inline(never)]
+    fn requeue(&mut self, idx: u32, class: Class, deadline: u32, timeout: u32) {
+        let Some(s) = self.table.slot(idx) else {
+            return;
+        };
+        let (old_deadline, old_lag, reported) = (s.expires, s.report_lag, s.has(flag::REPORTED));
+        let moved = deadline.saturating_sub(old_deadline);
+        let lag = old_lag.saturating_add(u16::try_from(moved).unwrap_or(u16::MAX));
+        self.table.dequeue(idx);
+        if let Some(s) = self.table.slot_mut(idx) {
+            s.expires = deadline;
+            s.report_lag = lag;
+        }
+        self.table.enqueue_back(idx, class);
+        let threshold = (timeout / 4).min(u32::from(u16::MAX) - 1);
+        if reported && u32::from(lag) > threshold {
             self.mark_dirty(idx);
         }
     }

@@ -389,9 +389,19 @@ impl Session {
     }
 
     pub(super) fn account(&mut self, dir: Dir, len: u16) {
-        self.packets = with(self.packets, dir, pick(self.packets, dir).saturating_add(1));
-        let bytes = pick(self.bytes, dir).saturating_add(u64::from(len));
-        self.bytes = with(self.bytes, dir, bytes);
+        // One branch on the direction, then plain updates (not a select
+        // per element).
+        let ([p0, p1], [b0, b1], len) = (self.packets, self.bytes, u64::from(len));
+        match dir {
+            Dir::Original => {
+                self.packets = [p0.saturating_add(1), p1];
+                self.bytes = [b0.saturating_add(len), b1];
+            }
+            Dir::Reply => {
+                self.packets = [p0, p1.saturating_add(1)];
+                self.bytes = [b0, b1.saturating_add(len)];
+            }
+        }
     }
 }
 

@@ -39,12 +39,24 @@ pub(super) fn established_ack(s: &mut Session, dir: Dir, t: &TcpInfo) -> bool {
     let [e0, e1] = &mut s.tcp_end;
     let [m0, m1] = &mut s.tcp_maxend;
     let [w0, w1] = &mut s.tcp_maxwin;
-    // (sender, receiver) fields.
-    let ((snd_end, rcv_end), (snd_maxend, rcv_maxend), (snd_maxwin, rcv_maxwin), snd_flags) =
-        match dir {
-            Dir::Original => ((e0, e1), (m0, m1), (w0, w1), d0),
-            Dir::Reply => ((e1, e0), (m1, m0), (w1, w0), d1),
-        };
+    // (sender, receiver) fields: one call per direction, so each works on
+    // fixed offsets (not on pointers selected per packet).
+    match dir {
+        Dir::Original => window_update((e0, e1), (m0, m1), (w0, w1), d0, t),
+        Dir::Reply => window_update((e1, e0), (m1, m0), (w1, w0), d1, t),
+    }
+}
+
+/// The window check and update of `established_ack` on the (sender,
+/// receiver) fields of one direction.
+#[inline(always)]
+fn window_update(
+    (snd_end, rcv_end): (&mut u32, &mut u32),
+    (snd_maxend, rcv_maxend): (&mut u32, &mut u32),
+    (snd_maxwin, rcv_maxwin): (&mut u32, &mut u32),
+    snd_flags: u8,
+    t: &TcpInfo,
+) -> bool {
     if *snd_maxwin == 0 || *rcv_maxwin == 0 {
         return false;
     }

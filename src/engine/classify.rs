@@ -138,6 +138,7 @@ pub fn translate(ip: &mut [u8], from: &Tuple, to: &Tuple) -> bool {
 /// What `translate` does, and the TTL decrement of a forwarded packet, in
 /// one pass over the packet (`wire::rewrite::rewrite_ipv4_ends`: one
 /// checksum update per header).
+#[inline(always)]
 pub fn translate_forward(ip: &mut [u8], from: &Tuple, to: &Tuple) -> bool {
     let ports = has_ports(from.proto);
     let end = |addr, port| End {

@@ -162,6 +162,7 @@ impl Cache {
     }
 
     /// The entry for (port, ip): one bucket, then its chain.
+    #[inline]
     pub fn find(&self, port: PortId, ip: Ipv4Addr) -> Option<u32> {
         let mut i = *self.buckets.get(self.bucket(port, ip))?;
         // The bound only guards against a broken chain.

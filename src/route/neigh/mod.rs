@@ -310,8 +310,26 @@ impl Neighbours {
     /// The MAC for next hop `ip` on `port`, on the per-packet path: one
     /// hash lookup, no allocation. A miss creates an INCOMPLETE entry and
     /// queues a broadcast request; the first use of a STALE entry queues a
-    /// unicast refresh.
+    /// unicast refresh. Inlined: the common case (a REACHABLE or PROBE
+    /// entry) is the lookup and a timestamp; the rest is out of line.
+    #[inline(always)]
     pub fn resolve(&mut self, now: Instant, port: PortId, ip: Ipv4Addr) -> Resolve {
+        if resolvable(ip)
+            && let Some(e) = self
+                .cache
+                .find(port, ip)
+                .and_then(|i| self.cache.get_mut(i))
+            && matches!(e.state, NeighState::Reachable | NeighState::Probe)
+        {
+            e.used = now;
+            return Resolve::Known(e.mac);
+        }
+        self.resolve_slow(now, port, ip)
+    }
+
+    /// `resolve` for every other case (a miss, INCOMPLETE, STALE, FAILED).
+    #[inline(never)]
+    fn resolve_slow(&mut self, now: Instant, port: PortId, ip: Ipv4Addr) -> Resolve {
         if !resolvable(ip) {
             return Resolve::Failed;
         }
