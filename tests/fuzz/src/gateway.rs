@@ -164,8 +164,11 @@ pub fn drain(e: &mut Engine, tx: &mut TxQueue, now: Instant, buf: &mut [u8]) {
 /// and the input's budget, see `WAKEUPS`), then once at `until`.
 pub fn run_until(e: &mut Engine, tx: &mut TxQueue, now: &mut Instant, until: Instant) {
     let mut buf = [0u8; 2048];
+    // The deadline is asked once per wake-up: after one, it is both checked
+    // and the next wake-up (nothing changes in between).
+    let mut deadline = e.poll_timeout();
     for _ in 0..10_000 {
-        let next = match e.poll_timeout() {
+        let next = match deadline {
             Some(t) if t <= until && wake_up() => t.max(*now),
             _ => break,
         };
@@ -174,7 +177,8 @@ pub fn run_until(e: &mut Engine, tx: &mut TxQueue, now: &mut Instant, until: Ins
         drain(e, tx, *now, &mut buf);
         // A deadline that does not move once its timers ran and everything
         // due was sent would spin the daemon's poll loop.
-        if let Some(t) = e.poll_timeout() {
+        deadline = e.poll_timeout();
+        if let Some(t) = deadline {
             assert!(
                 t > *now,
                 "deadline {t:?} still due after handle_timeout({now:?})"
