@@ -174,6 +174,9 @@ pub fn rewrite_ipv4_ends(
     dst: Option<End>,
     ttl: bool,
 ) -> Result<()> {
+    if rewrite_tcp_udp(ip, src, dst, ttl) {
+        return Ok(());
+    }
     // Ipv4Packet::check_len, on the bytes.
     let len = ip.len();
     let Some(&vihl) = ip.first() else {
@@ -264,6 +267,96 @@ pub fn rewrite_ipv4_ends(
     finish_ip(h, ttl, &mut ipd);
     l4d.apply(l4, lay.ck, lay.udp);
     Ok(())
+}
+
+/// The common case of [`rewrite_ipv4_ends`]: a TCP or UDP packet (or
+/// first fragment) with a plain 20-byte header that holds its whole
+/// transport header. Writes what the general path writes and returns true;
+/// anything else (options, later fragments, other protocols, anything short
+/// or malformed) returns false with nothing written, for the general path.
+///
+/// Straight-line and in native byte order: the ones'-complement sum is
+/// independent of byte order (RFC 1071 §2(B)), so every word is summed as
+/// it lies in memory and the checksums are stored the same way; addresses
+/// are summed as 32-bit words (`(hi << 16) + lo ≡ hi + lo` mod 0xffff, and
+/// zero exactly when both halves are). Same folded checksums, bit for bit,
+/// as the word-by-word updates (`rewrite_ends_matches_one_at_a_time`).
+#[inline(always)]
+fn rewrite_tcp_udp(ip: &mut [u8], src: Option<End>, dst: Option<End>, ttl: bool) -> bool {
+    const HL: usize = super::ipv4::HEADER_LEN;
+    let len = ip.len();
+    let Some((h, rest)) = ip.split_first_chunk_mut::<HL>() else {
+        return false;
+    };
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    // Version 4, IHL 5, not a later fragment, whole packet present.
+    if h[0] != 0x45 || h[6] & 0x1f != 0 || h[7] != 0 || total > len || total < HL {
+        return false;
+    }
+    let (ck, udp, min) = match h[9] {
+        protocol::TCP => (16, false, 20),
+        protocol::UDP => (6, true, 8),
+        _ => return false,
+    };
+    if total - HL < min {
+        return false;
+    }
+    let Some((ports, l4)) = rest.split_first_chunk_mut::<4>() else {
+        return false;
+    };
+    let ne16 = |b: [u8; 2]| u64::from(u16::from_ne_bytes(b));
+    let ne32 = |b: [u8; 4]| u64::from(u32::from_ne_bytes(b));
+    let mut ipd: u64 = 0;
+    let mut l4d: u64 = 0;
+    if let Some(e) = src {
+        let (old, new) = ([h[12], h[13], h[14], h[15]], e.addr.octets());
+        [h[12], h[13], h[14], h[15]] = new;
+        let sum = (0xffff_ffff ^ ne32(old)) + ne32(new);
+        ipd += sum;
+        if old != new {
+            l4d += sum;
+        }
+        if let Some(p) = e.port {
+            let p = p.to_be_bytes();
+            l4d += (0xffff ^ ne16([ports[0], ports[1]])) + ne16(p);
+            [ports[0], ports[1]] = p;
+        }
+    }
+    if let Some(e) = dst {
+        let (old, new) = ([h[16], h[17], h[18], h[19]], e.addr.octets());
+        [h[16], h[17], h[18], h[19]] = new;
+        let sum = (0xffff_ffff ^ ne32(old)) + ne32(new);
+        ipd += sum;
+        if old != new {
+            l4d += sum;
+        }
+        if let Some(p) = e.port {
+            let p = p.to_be_bytes();
+            l4d += (0xffff ^ ne16([ports[2], ports[3]])) + ne16(p);
+            [ports[2], ports[3]] = p;
+        }
+    }
+    if ttl && h[8] != 0 {
+        let (t, p) = (h[8], h[9]);
+        ipd += (0xffff ^ ne16([t, p])) + ne16([t - 1, p]);
+        h[8] = t - 1;
+    }
+    let c = 0xffff ^ ne16([h[10], h[11]]);
+    [h[10], h[11]] = (!super::checksum::fold(c + ipd)).to_ne_bytes();
+    // The transport checksum at `ck` (counted from the ports).
+    let Some(b) = l4.get_mut(ck - 4..ck - 2) else {
+        return true;
+    };
+    let c = u16::from_ne_bytes([b[0], b[1]]);
+    if udp && c == 0 {
+        return true; // no checksum (RFC 768)
+    }
+    let mut c = !super::checksum::fold(u64::from(!c) + l4d);
+    if udp && c == 0 {
+        c = 0xffff;
+    }
+    b.copy_from_slice(&c.to_ne_bytes());
+    true
 }
 
 #[derive(Copy, Clone)]
