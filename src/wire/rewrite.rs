@@ -177,6 +177,18 @@ pub fn rewrite_ipv4_ends(
     if rewrite_tcp_udp(ip, src, dst, ttl) {
         return Ok(());
     }
+    rewrite_ipv4_ends_general(ip, src, dst, ttl)
+}
+
+/// [`rewrite_ipv4_ends`] for every packet the fast path leaves (out of
+/// line: the fast path's caller saves no registers for it).
+#[inline(never)]
+fn rewrite_ipv4_ends_general(
+    ip: &mut [u8],
+    src: Option<End>,
+    dst: Option<End>,
+    ttl: bool,
+) -> Result<()> {
     // Ipv4Packet::check_len, on the bytes.
     let len = ip.len();
     let Some(&vihl) = ip.first() else {
