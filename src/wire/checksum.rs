@@ -36,14 +36,15 @@ pub fn raw_sum(data: &[u8]) -> u64 {
 
 /// Fold a wide ones'-complement accumulator to 16 bits (end-around carry).
 pub fn fold(acc: u64) -> u16 {
-    // Four end-around-carry steps bring any u64 to 16 bits (64 → 33 →
-    // 18 → 17 → 16 bits), without a loop; each keeps the value mod 0xffff
-    // and keeps it non-zero, so the result is the loop's.
-    let a = (acc & 0xffff_ffff) + (acc >> 32);
-    let a = (a & 0xffff) + (a >> 16);
-    let a = (a & 0xffff) + (a >> 16);
-    let a = (a & 0xffff) + (a >> 16);
-    a as u16
+    // 64 → 32 bits with the end-around carry (2^32 ≡ 1 mod 0xffff; with a
+    // carry out the sum is at most 2^32 - 2, so adding it back cannot
+    // overflow), then 32 → 16 as Linux's `csum_fold`: the high half of
+    // x + (x rotated by 16) is hi + lo plus the carry out of lo + hi. Each
+    // step keeps the value mod 0xffff and keeps it non-zero, so the result
+    // is the carry loop's.
+    let (s, carry) = (acc as u32).overflowing_add((acc >> 32) as u32);
+    let x = s.wrapping_add(u32::from(carry));
+    (x.wrapping_add(x.rotate_left(16)) >> 16) as u16
 }
 
 /// The internet checksum of `data`: the complement of the folded sum.
