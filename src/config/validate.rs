@@ -60,6 +60,7 @@ struct Ctx<'f> {
 }
 
 impl Ctx<'_> {
+    #[inline(never)]
     fn err(&mut self, line: usize, message: String) {
         self.errors.push(ConfigError {
             file: self.file.to_string(),
@@ -80,11 +81,31 @@ impl Ctx<'_> {
             Some(o) => match parse(&o.value) {
                 Ok(v) => Ok(Some(v)),
                 Err(m) => {
-                    self.err(o.line, format!("option '{key}': {m}"));
+                    self.bad_value(o.line, key, m);
                     Err(())
                 }
             },
         }
+    }
+
+    /// `option 'KEY': MESSAGE` (one body for every `opt` instance).
+    #[inline(never)]
+    fn bad_value(&mut self, line: usize, key: &str, m: String) {
+        self.err(line, format!("option '{key}': {m}"));
+    }
+
+    /// A required option that is missing, reported at the section's line
+    /// (one body for every `req` instance); true when missing.
+    #[inline(never)]
+    fn missing(&mut self, sec: &Sec, key: &str, hint: &str) -> bool {
+        if sec.one(key).is_none() && !sec.s.options.iter().any(|o| o.key == key) {
+            self.err(
+                sec.s.line,
+                format!("{}: missing required option '{key}' ({hint})", sec.desc()),
+            );
+            return true;
+        }
+        false
     }
 
     /// An option with a default; a bad value is reported and the default used
@@ -107,11 +128,7 @@ impl Ctx<'_> {
         hint: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        if sec.one(key).is_none() && !sec.s.options.iter().any(|o| o.key == key) {
-            self.err(
-                sec.s.line,
-                format!("{}: missing required option '{key}' ({hint})", sec.desc()),
-            );
+        if self.missing(sec, key, hint) {
             return None;
         }
         self.opt(sec, key, parse).ok().flatten()
