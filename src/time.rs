@@ -35,8 +35,19 @@ impl Instant {
     }
 }
 
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+/// Whole microseconds of `d`, saturating at `u64::MAX` (what
+/// `u64::try_from(d.as_micros())` gives, without its u128 arithmetic).
+pub fn micros(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_micros()))
+}
+
+/// Whole milliseconds of `d`, saturating at `u64::MAX` (as `micros`).
+pub fn millis(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(d.subsec_millis()))
 }
 
 impl Add<Duration> for Instant {
@@ -63,6 +74,23 @@ impl Sub<Instant> for Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn micros_millis_match_u128() {
+        for d in [
+            Duration::ZERO,
+            Duration::from_nanos(999),
+            Duration::from_nanos(1_999_999),
+            Duration::new(12, 345_678_901),
+            Duration::new(u64::MAX / 1000, 999_999_999),
+            Duration::new(u64::MAX / 1_000_000 + 1, 0),
+            Duration::MAX,
+        ] {
+            let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+            let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            assert_eq!((micros(d), millis(d)), (us, ms), "{d:?}");
+        }
+    }
 
     #[test]
     fn arithmetic_saturates() {

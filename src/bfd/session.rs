@@ -27,7 +27,7 @@ use crate::time::{Duration, Instant};
 
 /// Microseconds of `d`, saturated to the 32-bit wire field.
 fn micros(d: Duration) -> u32 {
-    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+    u32::try_from(crate::time::micros(d)).unwrap_or(u32::MAX)
 }
 
 fn duration(us: u32) -> Duration {

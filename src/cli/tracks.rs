@@ -128,8 +128,7 @@ pub fn track_json(t: &TrackStatus) -> Json {
         .field("skipped", t.skipped)
         .field(
             "last_change_seconds",
-            t.last_change
-                .map(|d| Json::Dec(u64::try_from(d.as_millis()).unwrap_or(u64::MAX), 3)),
+            t.last_change.map(|d| Json::Dec(crate::time::millis(d), 3)),
         )
 }
 

@@ -172,7 +172,7 @@ pub(super) fn centis_secs(cs: u16) -> Json {
 
 pub(super) fn duration_secs(d: Duration) -> Json {
     // Millisecond precision is plenty and keeps the numbers short.
-    Json::Dec(u64::try_from(d.as_millis()).unwrap_or(u64::MAX), 3)
+    Json::Dec(crate::time::millis(d), 3)
 }
 
 pub(super) fn vrrp_summary_json(snap: &Snapshot) -> Json {

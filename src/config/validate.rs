@@ -60,6 +60,7 @@ struct Ctx<'f> {
 }
 
 impl Ctx<'_> {
+    #[inline(never)]
     fn err(&mut self, line: usize, message: String) {
         self.errors.push(ConfigError {
             file: self.file.to_string(),
@@ -80,11 +81,31 @@ impl Ctx<'_> {
             Some(o) => match parse(&o.value) {
                 Ok(v) => Ok(Some(v)),
                 Err(m) => {
-                    self.err(o.line, format!("option '{key}': {m}"));
+                    self.bad_value(o.line, key, m);
                     Err(())
                 }
             },
         }
+    }
+
+    /// `option 'KEY': MESSAGE` (one body for every `opt` instance).
+    #[inline(never)]
+    fn bad_value(&mut self, line: usize, key: &str, m: String) {
+        self.err(line, format!("option '{key}': {m}"));
+    }
+
+    /// A required option that is missing, reported at the section's line
+    /// (one body for every `req` instance); true when missing.
+    #[inline(never)]
+    fn missing(&mut self, sec: &Sec, key: &str, hint: &str) -> bool {
+        if sec.one(key).is_none() && !sec.s.options.iter().any(|o| o.key == key) {
+            self.err(
+                sec.s.line,
+                format!("{}: missing required option '{key}' ({hint})", sec.desc()),
+            );
+            return true;
+        }
+        false
     }
 
     /// An option with a default; a bad value is reported and the default used
@@ -99,6 +120,27 @@ impl Ctx<'_> {
         self.opt(sec, key, parse).ok().flatten().unwrap_or(default)
     }
 
+    /// `or` for a whole number in `lo..=hi` (one body for all of them).
+    #[inline(never)]
+    fn or_uint(&mut self, sec: &Sec, key: &str, default: u64, lo: u64, hi: u64) -> u64 {
+        self.or(sec, key, default, |v| parse_uint(v, lo, hi))
+    }
+
+    /// `or` for a duration: `parse` is `parse_secs` or `parse_millis`
+    /// (one body for all of them).
+    #[inline(never)]
+    fn or_whole(
+        &mut self,
+        sec: &Sec,
+        key: &str,
+        default: u32,
+        parse: fn(&str, u64, u64) -> Result<u32, String>,
+        lo: u64,
+        hi: u64,
+    ) -> u32 {
+        self.or(sec, key, default, |v| parse(v, lo, hi))
+    }
+
     /// A required option; missing is reported at the section's line with a hint.
     fn req<T>(
         &mut self,
@@ -107,11 +149,7 @@ impl Ctx<'_> {
         hint: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        if sec.one(key).is_none() && !sec.s.options.iter().any(|o| o.key == key) {
-            self.err(
-                sec.s.line,
-                format!("{}: missing required option '{key}' ({hint})", sec.desc()),
-            );
+        if self.missing(sec, key, hint) {
             return None;
         }
         self.opt(sec, key, parse).ok().flatten()
@@ -403,9 +441,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             // starts nothing when it is 0; here it only has to be a boolean.
             cx.or(sec, "enabled", true, parse_bool);
             Globals {
-                node_id: cx.or(sec, "node_id", d.node_id, |v| {
-                    parse_uint(v, 1, 65535).map(|n| n as u16)
-                }),
+                node_id: cx.or_uint(sec, "node_id", u64::from(d.node_id), 1, 65535) as u16,
                 log_level: cx.or(sec, "log_level", d.log_level, |v| {
                     Ok(
                         match parse_choice(v, &["error", "warn", "info", "debug", "trace"])? {
@@ -602,12 +638,15 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
         None => Conntrack::default(),
         Some(sec) => {
             let d = Conntrack::default();
-            let max_entries = cx.or(sec, "max_entries", d.max_entries, |v| {
-                parse_uint(v, 16, 4_194_304).map(|n| n as u32)
-            });
-            let external_max_entries = cx.or(sec, "external_max_entries", max_entries, |v| {
-                parse_uint(v, 16, 4_194_304).map(|n| n as u32)
-            });
+            let max_entries =
+                cx.or_uint(sec, "max_entries", u64::from(d.max_entries), 16, 4_194_304) as u32;
+            let external_max_entries = cx.or_uint(
+                sec,
+                "external_max_entries",
+                u64::from(max_entries),
+                16,
+                4_194_304,
+            ) as u32;
             let mut t = ConntrackTimeouts::default();
             for key in TIMEOUTS {
                 let slot = match key {
@@ -624,7 +663,7 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
                     "icmp_timeout" => &mut t.icmp,
                     _ => &mut t.generic,
                 };
-                *slot = cx.or(sec, key, *slot, |v| parse_secs(v, 1, 31_536_000));
+                *slot = cx.or_whole(sec, key, *slot, parse_secs, 1, 31_536_000);
             }
             Conntrack {
                 max_entries,
@@ -711,15 +750,13 @@ pub fn validate(file: &str, sections: &[UciSection]) -> Result<Config, Vec<Confi
             })
             .ok()
             .flatten();
-        let resync_timeout_secs = cx.or(sec, "resync_timeout", 30u32, |v| parse_secs(v, 1, 3600));
+        let resync_timeout_secs = cx.or_whole(sec, "resync_timeout", 30, parse_secs, 1, 3600);
         let d = BfdSettings::default();
         let bfd = BfdSettings {
             enabled: cx.or(sec, "bfd", d.enabled, parse_bool),
-            min_tx_ms: cx.or(sec, "bfd_min_tx", d.min_tx_ms, |v| parse_millis(v, 1, 10_000)),
-            min_rx_ms: cx.or(sec, "bfd_min_rx", d.min_rx_ms, |v| parse_millis(v, 1, 10_000)),
-            multiplier: cx.or(sec, "bfd_multiplier", d.multiplier, |v| {
-                parse_uint(v, 1, 255).map(|n| n as u8)
-            }),
+            min_tx_ms: cx.or_whole(sec, "bfd_min_tx", d.min_tx_ms, parse_millis, 1, 10_000),
+            min_rx_ms: cx.or_whole(sec, "bfd_min_rx", d.min_rx_ms, parse_millis, 1, 10_000),
+            multiplier: cx.or_uint(sec, "bfd_multiplier", u64::from(d.multiplier), 1, 255) as u8,
         };
         let fast_takeover = cx.or(sec, "fast_takeover", false, parse_bool);
         if let (true, Some(o)) = (fast_takeover, sec.one("fast_takeover")) {

@@ -249,7 +249,10 @@ pub fn fmt_mac(mac: &[u8; 6]) -> String {
 }
 
 /// Fill `buf` from the kernel's random source (getrandom(2)); falls back
-/// to std's per-process random seed if the call is unavailable.
+/// to /dev/urandom if the call is unavailable (Linux < 3.17), and, should
+/// that fail too, to SipHash of the clock and the pid. (std's `RandomState`,
+/// the fallback before, itself reads getrandom or /dev/urandom, and links
+/// std's SipHash-1-3 besides our SipHash-2-4.)
 pub fn random_bytes(buf: &mut [u8]) {
     let mut done = 0;
     while done < buf.len() {
@@ -263,13 +266,18 @@ pub fn random_bytes(buf: &mut [u8]) {
         }
         done += usize::try_from(n).unwrap_or(0);
     }
-    if done < buf.len() {
-        use std::hash::{BuildHasher, Hasher};
-        let state = std::collections::hash_map::RandomState::new();
-        for (i, b) in buf.iter_mut().enumerate().skip(done) {
-            let mut h = state.build_hasher();
-            h.write_usize(i);
-            *b = h.finish() as u8;
+    let Some(rest) = buf.get_mut(done..).filter(|r| !r.is_empty()) else {
+        return;
+    };
+    use std::io::Read;
+    let urandom = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(rest));
+    if urandom.is_err() {
+        let key = crate::hash::SipKey([
+            super::clock::now().as_micros(),
+            u64::from(std::process::id()) ^ (rest.as_ptr() as usize as u64),
+        ]);
+        for (i, b) in rest.iter_mut().enumerate() {
+            *b = key.hash(&(i as u64).to_le_bytes()) as u8;
         }
     }
 }

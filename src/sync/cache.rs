@@ -85,7 +85,7 @@ fn deadline(now: Instant, secs: u32) -> Instant {
 
 /// Seconds from `now` until `d`, rounded up.
 fn remaining_secs(now: Instant, d: Instant) -> u32 {
-    let us = d.saturating_since(now).as_micros();
+    let us = crate::time::micros(d.saturating_since(now));
     u32::try_from(us.div_ceil(1_000_000)).unwrap_or(u32::MAX)
 }
 

@@ -84,9 +84,7 @@ pub fn text(b: &BfdStatus, now: Instant) -> String {
 }
 
 fn ms_json(d: Option<Duration>) -> Json {
-    d.map_or(Json::Null, |d| {
-        Json::UInt(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    })
+    d.map_or(Json::Null, |d| Json::UInt(crate::time::millis(d)))
 }
 
 pub fn json(b: &BfdStatus, now: Instant) -> Json {
@@ -95,7 +93,7 @@ pub fn json(b: &BfdStatus, now: Instant) -> Json {
     let secs_ago = |t: Option<Instant>| {
         t.map_or(Json::Null, |t| {
             let d = now.saturating_since(t);
-            Json::Dec(u64::try_from(d.as_millis()).unwrap_or(u64::MAX), 3)
+            Json::Dec(crate::time::millis(d), 3)
         })
     };
     let drops = c

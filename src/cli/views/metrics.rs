@@ -16,6 +16,7 @@ use crate::sync::ResyncStatus;
 
 type Labels = Vec<(&'static str, String)>;
 
+#[inline(never)]
 fn fam(
     name: &'static str,
     kind: &'static str,
@@ -30,8 +31,33 @@ fn fam(
     }
 }
 
+#[inline(never)]
 fn one(name: &'static str, kind: &'static str, help: &'static str, v: u64) -> Family {
     fam(name, kind, help, vec![(vec![], v)])
+}
+
+/// `out.push(fam(…))` in one body for every family.
+#[inline(never)]
+fn push_fam(
+    out: &mut Vec<Family>,
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    samples: Vec<(Labels, u64)>,
+) {
+    out.push(fam(name, kind, help, samples));
+}
+
+/// `out.push(one(…))` in one body for every single-sample family.
+#[inline(never)]
+fn push_one(
+    out: &mut Vec<Family>,
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    v: u64,
+) {
+    out.push(one(name, kind, help, v));
 }
 
 /// Every family for the snapshot's dataplane and sync.
@@ -52,24 +78,27 @@ pub fn families(snap: &Snapshot) -> Vec<Family> {
 
 fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
     let c = &dp.conntrack;
-    out.push(one(
+    push_one(
+        out,
         "hagw_conntrack_entries",
         "gauge",
         "Sessions in the conntrack table.",
         c.entries as u64,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_conntrack_capacity",
         "gauge",
         "Capacity of the conntrack table (conntrack.max_entries).",
         c.capacity as u64,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_conntrack_bytes_per_entry",
         "gauge",
         "Memory of the conntrack table divided by its capacity.",
         c.bytes_per_entry as u64,
-    ));
+    );
     let counters = super::conntrack::counters(&c.stats);
     let pick = |drop: bool, label: &'static str| -> Vec<(Labels, u64)> {
         counters
@@ -78,25 +107,29 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
             .map(|(k, v, _)| (vec![(label, (*k).to_string())], *v))
             .collect()
     };
-    out.push(fam(
+    push_fam(
+        out,
         "hagw_conntrack_events_total",
         "counter",
         "Conntrack table events: sessions inserted, synced, expired, removed, evicted, reopened, and TCP segments ignored or let through liberally.",
         pick(false, "event"),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_conntrack_drops_total",
         "counter",
         "Packets or sessions the conntrack table refused, by reason.",
         pick(true, "reason"),
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_conntrack_fragment_entries",
         "gauge",
         "Entries in the IP fragment table.",
         c.frag_entries as u64,
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_conntrack_fragments_total",
         "counter",
         "IP fragments: first fragments recorded, later fragments that followed them, entries evicted while alive.",
@@ -105,7 +138,7 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
             (vec![("event", "followed".into())], c.frag.followed),
             (vec![("event", "evicted".into())], c.frag.evicted),
         ],
-    ));
+    );
 
     let nat_labels = |r: &crate::nat::NatRuleSnapshot| -> Labels {
         vec![
@@ -115,7 +148,8 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
         ]
     };
     let n = &dp.nat;
-    out.push(fam(
+    push_fam(
+        out,
         "hagw_nat_rule_sessions_total",
         "counter",
         "Flows translated by a NAT rule.",
@@ -123,8 +157,9 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
             .iter()
             .map(|r| (nat_labels(r), r.counters.sessions))
             .collect(),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_nat_rule_hairpin_sessions_total",
         "counter",
         "Flows a destination NAT rule reflected back into the LAN.",
@@ -133,8 +168,9 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
             .filter(|r| r.kind == crate::nat::NatKind::Destination)
             .map(|r| (nat_labels(r), r.counters.hairpin_sessions))
             .collect(),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_nat_rule_exhausted_total",
         "counter",
         "Flows of a NAT rule that found no free mapping.",
@@ -142,13 +178,14 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
             .iter()
             .map(|r| (nat_labels(r), r.counters.exhausted))
             .collect(),
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_nat_port_probes_total",
         "counter",
         "Port lookups made by source port searches.",
         n.probes,
-    ));
+    );
 
     let mut packets = Vec::new();
     let mut bytes = Vec::new();
@@ -172,26 +209,30 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
             bytes.push((l, c.bytes));
         }
     }
-    out.push(fam(
+    push_fam(
+        out,
         "hagw_firewall_rule_packets_total",
         "counter",
         "Packets that took a firewall rule (rule=\"default\": the ruleset's default action).",
         packets,
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_firewall_rule_bytes_total",
         "counter",
         "IP bytes of the packets that took a firewall rule.",
         bytes,
-    ));
+    );
 
-    out.push(one(
+    push_one(
+        out,
         "hagw_neighbour_entries",
         "gauge",
         "Entries in the ARP (neighbour) cache.",
         dp.neighbours.len() as u64,
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_neighbour_events_total",
         "counter",
         "ARP resolver events, by kind.",
@@ -199,19 +240,21 @@ fn dataplane(out: &mut Vec<Family>, dp: &DataplaneStatus) {
             .iter()
             .map(|(k, v)| (vec![("event", (*k).to_string())], *v))
             .collect(),
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_icmp_errors_sent_total",
         "counter",
         "ICMP errors and TCP resets the router sent.",
         dp.icmp_sent,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_icmp_errors_rate_limited_total",
         "counter",
         "ICMP errors and TCP resets the rate limit held back.",
         dp.icmp_limited,
-    ));
+    );
 }
 
 /// The value of `hagw_sync_resync_state` (documented in its HELP).
@@ -233,25 +276,29 @@ fn sync(out: &mut Vec<Family>, s: &SyncStatus) {
             (vec![("direction", "received".to_string())], recv),
         ]
     };
-    out.push(fam(
+    push_fam(
+        out,
         "hagw_sync_bytes_total",
         "counter",
         "Bytes of conntrack-sync datagrams.",
         dir(st.bytes_sent, st.bytes_recv),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_packets_total",
         "counter",
         "Conntrack-sync datagrams.",
         dir(st.pkts_sent, st.pkts_recv),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_messages_total",
         "counter",
         "Conntrack-sync messages.",
         dir(st.msgs_sent, st.msgs_recv),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_errors_total",
         "counter",
         "Socket errors on the sync link, and frames dropped because the send queue was full.",
@@ -263,8 +310,9 @@ fn sync(out: &mut Vec<Family>, s: &SyncStatus) {
                 st.send_queue_full,
             ),
         ],
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_frames_dropped_total",
         "counter",
         "Received sync frames dropped, by reason.",
@@ -282,32 +330,37 @@ fn sync(out: &mut Vec<Family>, s: &SyncStatus) {
         .iter()
         .map(|(k, v)| (vec![("reason", (*k).to_string())], *v))
         .collect(),
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_lost_total",
         "counter",
         "Peer frames seen missing by sequence number.",
         st.lost,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_unrecovered_total",
         "counter",
         "Lost peer frames never recovered.",
         st.unrecovered,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_resent_total",
         "counter",
         "Frames resent from the ring to answer NACKs.",
         st.resent,
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_nacks_total",
         "counter",
         "NACKs (requests to resend lost frames).",
         dir(st.nack_sent, st.nack_recv),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_exported_total",
         "counter",
         "Session changes exported from the internal cache, by kind.",
@@ -316,26 +369,30 @@ fn sync(out: &mut Vec<Family>, s: &SyncStatus) {
             (vec![("kind", "update".into())], s.exported.updated),
             (vec![("kind", "destroy".into())], s.exported.destroyed),
         ],
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_internal_entries",
         "gauge",
         "Live sessions exported to the peer (the internal cache).",
         s.internal as u64,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_external_entries",
         "gauge",
         "Peer sessions held in the external cache.",
         s.external as u64,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_external_capacity",
         "gauge",
         "Capacity of the external cache.",
         s.external_capacity as u64,
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_external_events_total",
         "counter",
         "External cache events, by kind (the *_failed kinds name records for sessions the cache could not take or does not hold).",
@@ -354,69 +411,80 @@ fn sync(out: &mut Vec<Family>, s: &SyncStatus) {
         .iter()
         .map(|(k, v)| (vec![("event", (*k).to_string())], *v))
         .collect(),
-    ));
+    );
     let f = &s.failover;
-    out.push(one(
+    push_one(
+        out,
         "hagw_sync_master",
         "gauge",
         "1 if the synced groups are master here.",
         u64::from(s.master),
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_promotions_total",
         "counter",
         "Times the synced groups became master.",
         f.promotions,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_demotions_total",
         "counter",
         "Times the synced groups left master.",
         f.demotions,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_committed_total",
         "counter",
         "Sessions committed from the external cache into the live table on promotion.",
         f.committed,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_commit_failed_total",
         "counter",
         "Sessions that could not be committed (conflict, table full, bad record).",
         f.commit_failed,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_split_brain_total",
         "counter",
         "Split-brain episodes (two masters of one VRID) seen through the peers' keepalives.",
         f.split_brain,
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_resync_state",
         "gauge",
         "This node's resync: 0 idle, 1 requested, 2 receiving, 3 done, 4 timed out.",
         resync_number(&s.resync),
-    ));
-    out.push(one(
+    );
+    push_one(
+        out,
         "hagw_sync_preemption_held",
         "gauge",
         "1 while the synced groups hold preemption until the resync ends.",
         u64::from(s.preempt_held),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_resync_requests_total",
         "counter",
         "Bulk resync requests.",
         dir(st.resync_requests_sent, st.resync_requests_recv),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_bulk_resyncs_total",
         "counter",
         "Bulk resyncs completed.",
         dir(st.bulk_sent, st.bulk_recv),
-    ));
-    out.push(fam(
+    );
+    push_fam(
+        out,
         "hagw_sync_peer_up",
         "gauge",
         "1 if the peer is heard from.",
@@ -424,5 +492,5 @@ fn sync(out: &mut Vec<Family>, s: &SyncStatus) {
             .iter()
             .map(|p| (vec![("node", p.node.to_string())], u64::from(p.up)))
             .collect(),
-    ));
+    );
 }

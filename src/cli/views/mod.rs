@@ -120,6 +120,7 @@ pub fn needs_sessions(request: &str) -> bool {
     )
 }
 
+#[inline(never)]
 fn with_dp(
     dp: Option<&DataplaneStatus>,
     json: bool,

@@ -7,7 +7,7 @@
 //! track names, a weight on an address-owner group). A child of `validate`
 //! so it reports through the same `Ctx` with the same `FILE:LINE:` form.
 
-use super::{Ctx, IfInfo, Sec, did_you_mean, parse_choice, parse_uint, parse_unicast};
+use super::{Ctx, IfInfo, Sec, did_you_mean, parse_choice, parse_unicast};
 use crate::config::map::Map;
 use crate::config::{Role, Route, Track, TrackKind};
 use std::net::Ipv4Addr;
@@ -154,8 +154,8 @@ pub(super) fn tracks(
             }
         }
         let interval_ms = cx.or(sec, "interval", 1000, |v| parse_decisecs(v, 100, 3_600_000));
-        let fall = cx.or(sec, "fall", 3u8, |v| parse_uint(v, 1, 255).map(|n| n as u8));
-        let rise = cx.or(sec, "rise", 2u8, |v| parse_uint(v, 1, 255).map(|n| n as u8));
+        let fall = cx.or_uint(sec, "fall", 3, 1, 255) as u8;
+        let rise = cx.or_uint(sec, "rise", 2, 1, 255) as u8;
         let weight = cx.or(sec, "weight", 0i16, |v| {
             let n: i32 = v
                 .parse()

@@ -129,11 +129,9 @@ pub(super) fn groups(
                 .map(|c| if c == "3" { 3 } else { 2 })
                 .map_err(|_| format!("'{v}' is not a VRRP version (expected 2 or 3)"))
         });
-        let priority = cx.or(sec, "priority", 1u8, |v| {
-            parse_uint(v, 1, 255).map(|n| n as u8)
-        });
+        let priority = cx.or_uint(sec, "priority", 1, 1, 255) as u8;
         let preempt = cx.or(sec, "preempt", true, parse_bool);
-        let preempt_delay_secs = cx.or(sec, "preempt_delay", 0u32, |v| parse_secs(v, 0, 3600));
+        let preempt_delay_secs = cx.or_whole(sec, "preempt_delay", 0, parse_secs, 0, 3600);
         let advert_interval_cs = cx.or(sec, "advertise_interval", 100u16, |v| {
             parse_interval(v, version)
         });
@@ -245,10 +243,8 @@ pub(super) fn groups(
                 Err(m) => cx.err(line, format!("option 'unicast_peer': {m}")),
             }
         }
-        let garp_repeat = cx.or(sec, "garp_repeat", 3u8, |v| {
-            parse_uint(v, 1, 100).map(|n| n as u8)
-        });
-        let garp_refresh_secs = cx.or(sec, "garp_refresh", 60u32, |v| parse_secs(v, 0, 86400));
+        let garp_repeat = cx.or_uint(sec, "garp_repeat", 3, 1, 100) as u8;
+        let garp_refresh_secs = cx.or_whole(sec, "garp_refresh", 60, parse_secs, 0, 86400);
         let notify_keepalived = cx.or(sec, "notify_args", false, |v| {
             parse_choice(v, &["hagw", "keepalived"]).map(|c| c == "keepalived")
         });
