@@ -317,37 +317,12 @@ fn rewrite_tcp_udp(ip: &mut [u8], src: Option<End>, dst: Option<End>, ttl: bool)
         return false;
     };
     let ne16 = |b: [u8; 2]| u64::from(u16::from_ne_bytes(b));
-    let ne32 = |b: [u8; 4]| u64::from(u32::from_ne_bytes(b));
     let mut ipd: u64 = 0;
     let mut l4d: u64 = 0;
-    if let Some(e) = src {
-        let (old, new) = ([h[12], h[13], h[14], h[15]], e.addr.octets());
-        [h[12], h[13], h[14], h[15]] = new;
-        let sum = (0xffff_ffff ^ ne32(old)) + ne32(new);
-        ipd += sum;
-        if old != new {
-            l4d += sum;
-        }
-        if let Some(p) = e.port {
-            let p = p.to_be_bytes();
-            l4d += (0xffff ^ ne16([ports[0], ports[1]])) + ne16(p);
-            [ports[0], ports[1]] = p;
-        }
-    }
-    if let Some(e) = dst {
-        let (old, new) = ([h[16], h[17], h[18], h[19]], e.addr.octets());
-        [h[16], h[17], h[18], h[19]] = new;
-        let sum = (0xffff_ffff ^ ne32(old)) + ne32(new);
-        ipd += sum;
-        if old != new {
-            l4d += sum;
-        }
-        if let Some(p) = e.port {
-            let p = p.to_be_bytes();
-            l4d += (0xffff ^ ne16([ports[2], ports[3]])) + ne16(p);
-            [ports[2], ports[3]] = p;
-        }
-    }
+    let (ip_src, ip_dst) = h.split_at_mut(16);
+    let (port_src, port_dst) = ports.split_at_mut(2);
+    patch_end(ip_src.get_mut(12..), port_src, src, &mut ipd, &mut l4d);
+    patch_end(Some(ip_dst), port_dst, dst, &mut ipd, &mut l4d);
     if ttl && h[8] != 0 {
         let (t, p) = (h[8], h[9]);
         ipd += (0xffff ^ ne16([t, p])) + ne16([t - 1, p]);
@@ -369,6 +344,39 @@ fn rewrite_tcp_udp(ip: &mut [u8], src: Option<End>, dst: Option<End>, ttl: bool)
     }
     b.copy_from_slice(&c.to_ne_bytes());
     true
+}
+
+/// `rewrite_tcp_udp`'s one end: the address at `addr` (4 bytes) and,
+/// when `e` has one, the port at `port` (2 bytes) get `e`'s values; their
+/// one's-complement differences (native byte order) go to `ipd` and `l4d`
+/// (the address only when it changed, as `rewrite_ipv4`).
+#[inline(always)]
+fn patch_end(
+    addr: Option<&mut [u8]>,
+    port: &mut [u8],
+    e: Option<End>,
+    ipd: &mut u64,
+    l4d: &mut u64,
+) {
+    let Some(e) = e else {
+        return;
+    };
+    let ne16 = |b: [u8; 2]| u64::from(u16::from_ne_bytes(b));
+    let ne32 = |b: [u8; 4]| u64::from(u32::from_ne_bytes(b));
+    if let Some(a) = addr.and_then(|a| a.first_chunk_mut::<4>()) {
+        let (old, new) = (*a, e.addr.octets());
+        *a = new;
+        let sum = (0xffff_ffff ^ ne32(old)) + ne32(new);
+        *ipd += sum;
+        if old != new {
+            *l4d += sum;
+        }
+    }
+    if let (Some(p), Some(b)) = (e.port, port.first_chunk_mut::<2>()) {
+        let p = p.to_be_bytes();
+        *l4d += (0xffff ^ ne16(*b)) + ne16(p);
+        *b = p;
+    }
 }
 
 #[derive(Copy, Clone)]
